@@ -1,0 +1,117 @@
+// The one storage interface. Every call is one transaction.
+//
+// Contracts shared by all backends (the conformance suite in tests/storage
+// checks each of them):
+// - Write runs `fn` inside a transaction (a savepoint of a group commit in the
+//   SQLite backend). When `fn` returns OK, Write returns OK only after the
+//   transaction is durable; when `fn` returns an error, nothing it wrote is
+//   kept and Write returns that error unchanged. `fn` may run more than once
+//   (a backend retries on serialization conflicts), so it must not have side
+//   effects outside the transaction other than assigning results.
+// - Read runs `fn` on a consistent snapshot and never waits for the writer.
+// - Lookups of a missing row return NOT_FOUND; unique violations return
+//   ALREADY_EXISTS; an unusable database returns UNAVAILABLE or INTERNAL.
+//   Messages name no SQL and no personal data.
+#ifndef SOCLE_STORAGE_STORE_H_
+#define SOCLE_STORAGE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "storage/records.h"
+
+namespace socle::storage {
+
+class ReadTxn {
+ public:
+  virtual ~ReadTxn() = default;
+
+  virtual absl::StatusOr<PersonRecord> GetPerson(int64_t id) = 0;
+  // NOT_FOUND when no person has this national ID.
+  virtual absl::StatusOr<PersonRecord> GetPersonByNationalId(
+      absl::string_view national_id) = 0;
+  // Living persons (no date of death) with exactly this name key, date of
+  // birth and district key, by id.
+  virtual absl::StatusOr<std::vector<PersonRecord>> FindPossibleDuplicates(
+      absl::string_view name_key, absl::CivilDay date_of_birth,
+      absl::string_view district_key) = 0;
+  // Persons born on `date_of_birth` whose name key contains every word of
+  // `words` as a whole word; ids > after_id, by id, at most `limit`.
+  virtual absl::StatusOr<std::vector<PersonRecord>> FindPersonsByNameAndBirth(
+      const std::vector<std::string>& words, absl::CivilDay date_of_birth,
+      int64_t after_id, int limit) = 0;
+  virtual absl::StatusOr<std::vector<PersonRecord>> FindPersonsByOffice(
+      absl::string_view office_code, int64_t after_id, int limit) = 0;
+  virtual absl::StatusOr<std::vector<PersonRecord>> FindPersonsByHousehold(
+      int64_t household_id, int64_t after_id, int limit) = 0;
+
+  virtual absl::StatusOr<HouseholdRecord> GetHousehold(int64_t id) = 0;
+  // Members by seq (joining order).
+  virtual absl::StatusOr<std::vector<MemberRecord>> ListMembers(
+      int64_t household_id) = 0;
+  // NOT_FOUND when the person belongs to no household.
+  virtual absl::StatusOr<MemberRecord> GetMembership(int64_t person_id) = 0;
+
+  // Events of a person ordered by (date, id), strictly after `after` when
+  // given, at most `limit`.
+  virtual absl::StatusOr<std::vector<LifeEventRecord>> ListLifeEvents(
+      int64_t person_id, std::optional<EventCursor> after, int limit) = 0;
+
+  // NOT_FOUND when the id was never used.
+  virtual absl::StatusOr<RequestRecord> GetRequest(
+      absl::string_view request_id) = 0;
+
+  // NOT_FOUND when the trail is empty.
+  virtual absl::StatusOr<AuditRecord> LastAudit() = 0;
+  // Entries with seq > after_seq, by seq, at most `limit`.
+  virtual absl::StatusOr<std::vector<AuditRecord>> ListAudit(int64_t after_seq,
+                                                             int limit) = 0;
+};
+
+class Txn : public ReadTxn {
+ public:
+  // Assigns and returns the id. ALREADY_EXISTS when the national ID is taken.
+  virtual absl::StatusOr<int64_t> InsertPerson(const PersonRecord& person) = 0;
+  // Overwrites every column of the row `person.id` (NOT_FOUND if absent;
+  // ALREADY_EXISTS when the national ID is taken by another person).
+  virtual absl::Status UpdatePerson(const PersonRecord& person) = 0;
+
+  virtual absl::StatusOr<int64_t> InsertHousehold(
+      const HouseholdRecord& household) = 0;
+  virtual absl::Status UpdateHousehold(const HouseholdRecord& household) = 0;
+  // Assigns seq. ALREADY_EXISTS when the person already belongs to a household.
+  virtual absl::Status InsertMember(const MemberRecord& member) = 0;
+  // Updates the relationship of an existing member (NOT_FOUND if absent).
+  virtual absl::Status UpdateMember(const MemberRecord& member) = 0;
+  // NOT_FOUND when the person is not a member of that household.
+  virtual absl::Status DeleteMember(int64_t household_id,
+                                    int64_t person_id) = 0;
+
+  // Assigns and returns the id.
+  virtual absl::StatusOr<int64_t> InsertLifeEvent(
+      const LifeEventRecord& event) = 0;
+
+  // ALREADY_EXISTS when the request id is already stored.
+  virtual absl::Status PutRequest(const RequestRecord& request) = 0;
+
+  // ALREADY_EXISTS when the seq is taken.
+  virtual absl::Status AppendAudit(const AuditRecord& entry) = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  virtual absl::Status Read(absl::FunctionRef<absl::Status(ReadTxn&)> fn) = 0;
+  virtual absl::Status Write(absl::FunctionRef<absl::Status(Txn&)> fn) = 0;
+};
+
+}  // namespace socle::storage
+
+#endif  // SOCLE_STORAGE_STORE_H_
