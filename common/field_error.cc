@@ -87,12 +87,13 @@ std::optional<ErrorInfo> GetErrorInfo(const absl::Status& status) {
   auto payload = status.GetPayload(kErrorInfoKey);
   if (!payload) return std::nullopt;
   std::string encoded(*payload);
-  std::vector<std::string> records =
-      absl::StrSplit(encoded, kRecord, absl::SkipEmpty());
+  // The reason is always the first record, even when empty; the metadata
+  // records that follow are never empty (each holds a unit separator).
+  std::vector<std::string> records = absl::StrSplit(encoded, kRecord);
   ErrorInfo info;
-  if (records.empty()) return info;
   info.reason = records[0];
   for (size_t i = 1; i < records.size(); ++i) {
+    if (records[i].empty()) continue;
     std::pair<std::string, std::string> unit =
         absl::StrSplit(records[i], absl::MaxSplits(kUnit, 1));
     info.metadata[unit.first] = unit.second;

@@ -8,7 +8,8 @@ namespace socle {
 namespace {
 
 // Decodes one UTF-8 sequence at s[i]; returns the code point and advances i,
-// or returns -1 (and skips one byte) for an invalid sequence.
+// or returns -1 (and skips one byte) for an invalid sequence: bad or
+// truncated bytes, overlong forms, surrogates and values above U+10FFFF.
 int32_t DecodeUtf8(absl::string_view s, size_t& i) {
   unsigned char c = s[i];
   int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
@@ -24,6 +25,12 @@ int32_t DecodeUtf8(absl::string_view s, size_t& i) {
       return -1;
     }
     cp = (cp << 6) | (cc & 0x3f);
+  }
+  constexpr int32_t kMinForLength[5] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMinForLength[len] || (cp >= 0xd800 && cp <= 0xdfff) ||
+      cp > 0x10ffff) {
+    ++i;
+    return -1;
   }
   i += len;
   return cp;
@@ -87,7 +94,7 @@ std::string NormalizeName(absl::string_view name) {
   while (i < name.size()) {
     int32_t cp = DecodeUtf8(name, i);
     if (cp < 0) continue;
-    if (IsSeparator(cp) || cp < 0x20 || cp == 0x7f) {
+    if (IsSeparator(cp) || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
       pending_space = true;
     } else if (cp < 0x80) {
       char c = static_cast<char>(cp);

@@ -12,8 +12,9 @@ namespace socle {
 
 // Lower-cases ASCII and Latin letters, strips accents from Latin letters
 // (Latin-1 Supplement and Latin Extended-A), turns punctuation (. , ' - _)
-// into spaces, collapses runs of white space and trims. Other scripts (Khmer,
-// Thai, ...) pass through unchanged. Invalid UTF-8 bytes are dropped.
+// and control characters into spaces, collapses runs of white space and
+// trims. Other scripts (Khmer, Thai, ...) pass through unchanged. Invalid
+// UTF-8 bytes are dropped.
 std::string NormalizeName(absl::string_view name);
 
 // The words of NormalizeName(name).
