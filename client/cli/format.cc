@@ -1,0 +1,269 @@
+#include "client/cli/format.h"
+
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "client/cli/money.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace socle::client::cli {
+namespace {
+
+bool AllDigits(absl::string_view s) {
+  for (char c : s) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+void Row(std::string& out, absl::string_view label, absl::string_view value) {
+  if (value.empty()) return;
+  absl::StrAppend(&out, absl::StrFormat("  %-13s %s\n", label, value));
+}
+
+}  // namespace
+
+std::string GroupNumber(absl::string_view number) {
+  absl::string_view prefix;
+  absl::string_view digits = number;
+  if (!digits.empty() && digits[0] == 'H') {
+    prefix = "H";
+    digits.remove_prefix(1);
+  }
+  if (digits.size() != 10 || !AllDigits(digits)) return std::string(number);
+  return absl::StrCat(prefix, digits.substr(0, 5), " ", digits.substr(5));
+}
+
+std::string DisplayName(absl::string_view given, absl::string_view family) {
+  std::string upper = absl::AsciiStrToUpper(family);
+  if (given.empty()) return upper;
+  if (upper.empty()) return std::string(given);
+  return absl::StrCat(given, " ", upper);
+}
+
+std::string DisplayName(const v1::Person& person) {
+  return DisplayName(person.given_name(), person.family_name());
+}
+
+std::string FormatDate(const v1::Date& date) {
+  if (date.year() == 0 && date.month() == 0 && date.day() == 0) return "";
+  return absl::StrFormat("%04d-%02d-%02d", date.year(), date.month(),
+                         date.day());
+}
+
+std::string FormatTimestamp(const google::protobuf::Timestamp& t) {
+  if (t.seconds() == 0 && t.nanos() == 0) return "";
+  return absl::FormatTime("%Y-%m-%d %H:%M UTC", absl::FromUnixSeconds(t.seconds()),
+                          absl::UTCTimeZone());
+}
+
+std::string FormatAddress(const v1::Address& a) {
+  std::vector<std::string> parts;
+  for (const std::string* p : {&a.street(), &a.village(), &a.commune(),
+                               &a.district(), &a.province()}) {
+    if (!p->empty()) parts.push_back(*p);
+  }
+  return absl::StrJoin(parts, ", ");
+}
+
+std::string SexName(v1::Sex sex) {
+  switch (sex) {
+    case v1::SEX_FEMALE: return "female";
+    case v1::SEX_MALE: return "male";
+    case v1::SEX_OTHER: return "other";
+    default: return "";
+  }
+}
+
+std::string EmploymentName(v1::EmploymentStatus status) {
+  switch (status) {
+    case v1::EMPLOYMENT_STATUS_EMPLOYED: return "employed";
+    case v1::EMPLOYMENT_STATUS_SELF_EMPLOYED: return "self-employed";
+    case v1::EMPLOYMENT_STATUS_UNEMPLOYED: return "unemployed";
+    case v1::EMPLOYMENT_STATUS_INACTIVE: return "inactive";
+    default: return "";
+  }
+}
+
+std::string RelationshipName(v1::Relationship r) {
+  switch (r) {
+    case v1::RELATIONSHIP_HEAD: return "head";
+    case v1::RELATIONSHIP_SPOUSE: return "spouse";
+    case v1::RELATIONSHIP_CHILD: return "child";
+    case v1::RELATIONSHIP_PARENT: return "parent";
+    case v1::RELATIONSHIP_SIBLING: return "sibling";
+    case v1::RELATIONSHIP_GRANDCHILD: return "grandchild";
+    case v1::RELATIONSHIP_GRANDPARENT: return "grandparent";
+    case v1::RELATIONSHIP_OTHER_RELATIVE: return "other-relative";
+    case v1::RELATIONSHIP_NON_RELATIVE: return "non-relative";
+    default: return "";
+  }
+}
+
+std::string PersonLine(const v1::Person& p) {
+  std::string line = absl::StrCat(GroupNumber(p.beneficiary_number()), "  ",
+                                  DisplayName(p));
+  for (const std::string& part :
+       {SexName(p.sex()), FormatDate(p.date_of_birth()), p.office_code()}) {
+    if (!part.empty()) absl::StrAppend(&line, "  ", part);
+  }
+  if (!FormatDate(p.date_of_death()).empty()) {
+    absl::StrAppend(&line, "  died ", FormatDate(p.date_of_death()));
+  }
+  return line;
+}
+
+std::string PersonDetails(const v1::Person& p) {
+  std::string out = absl::StrCat(GroupNumber(p.beneficiary_number()), "  ",
+                                 DisplayName(p), "\n");
+  Row(out, "sex", SexName(p.sex()));
+  Row(out, "born", FormatDate(p.date_of_birth()));
+  Row(out, "died", FormatDate(p.date_of_death()));
+  Row(out, "national ID", p.national_id());
+  Row(out, "address", FormatAddress(p.address()));
+  Row(out, "phone", p.phone());
+  Row(out, "office", p.office_code());
+  Row(out, "household", p.household_number().empty()
+                            ? "none"
+                            : GroupNumber(p.household_number()));
+  Row(out, "duplicate ok", p.duplicate_override_reason());
+  Row(out, "registered", FormatTimestamp(p.registered_at()));
+  Row(out, "updated", FormatTimestamp(p.updated_at()));
+  Row(out, "version", p.version() > 0 ? absl::StrCat(p.version()) : "");
+
+  const v1::PersonFacts& f = p.facts();
+  std::string facts;
+  if (f.disability().certified() || f.disability().degree_percent() > 0) {
+    std::string d = absl::StrCat(f.disability().degree_percent(), " %");
+    std::string on = FormatDate(f.disability().certified_on());
+    if (f.disability().certified()) {
+      absl::StrAppend(&d, ", certified", on.empty() ? "" : " ", on);
+    }
+    Row(facts, "disability", d);
+  }
+  if (!FormatDate(f.pregnancy_start()).empty()) {
+    Row(facts, "pregnant", absl::StrCat("since ", FormatDate(f.pregnancy_start())));
+  }
+  Row(facts, "last birth", FormatDate(f.last_childbirth()));
+  Row(facts, "employment", EmploymentName(f.employment_status()));
+  for (const v1::EmploymentPeriod& e : f.employment()) {
+    std::string line = absl::StrCat(FormatDate(e.start()), " to ",
+                                    FormatDate(e.end()).empty()
+                                        ? std::string("now")
+                                        : FormatDate(e.end()));
+    if (!e.monthly_wage().currency().empty()) {
+      absl::StrAppend(&line, "  ", FormatMoney(e.monthly_wage()), "/month");
+    }
+    if (!e.employer().empty()) absl::StrAppend(&line, "  ", e.employer());
+    if (e.insured()) absl::StrAppend(&line, "  insured");
+    Row(facts, "job", line);
+  }
+  if (!f.monthly_income().currency().empty()) {
+    Row(facts, "income", absl::StrCat(FormatMoney(f.monthly_income()), "/month"));
+  }
+  if (f.receives_contributory_pension()) {
+    Row(facts, "pension", "receives a contributory pension");
+  }
+  for (const v1::WorkAccident& a : f.work_accidents()) {
+    Row(facts, "work accident",
+        absl::StrCat(FormatDate(a.date()), ", incapacity ",
+                     a.incapacity_percent(), " %"));
+  }
+  absl::StrAppend(&out, "facts\n", facts.empty() ? "  (none recorded)\n" : facts);
+  return out;
+}
+
+std::string HouseholdDetails(const v1::Household& h) {
+  std::string out =
+      absl::StrCat("household ", GroupNumber(h.household_number()), "\n");
+  Row(out, "office", h.office_code());
+  Row(out, "address", FormatAddress(h.address()));
+  Row(out, "created", FormatTimestamp(h.created_at()));
+  Row(out, "version", h.version() > 0 ? absl::StrCat(h.version()) : "");
+  absl::StrAppend(&out, "members\n");
+  for (const v1::HouseholdMember& m : h.members()) {
+    std::string relationship = RelationshipName(m.relationship());
+    if (m.beneficiary_number() == h.head_beneficiary_number()) {
+      relationship = "head";
+    }
+    absl::StrAppend(
+        &out, absl::StrFormat("  %-12s %-30s %s\n",
+                              GroupNumber(m.beneficiary_number()),
+                              DisplayName(m.given_name(), m.family_name()),
+                              relationship));
+  }
+  if (h.members().empty() && !h.head_beneficiary_number().empty()) {
+    absl::StrAppend(&out, absl::StrFormat(
+                              "  %-12s %-30s head\n",
+                              GroupNumber(h.head_beneficiary_number()), ""));
+  }
+  return out;
+}
+
+std::string EventSummary(const v1::LifeEvent& e) {
+  switch (e.event_case()) {
+    case v1::LifeEvent::kBirth:
+      return e.birth().child_beneficiary_number().empty()
+                 ? "birth"
+                 : absl::StrCat("birth, child ",
+                                GroupNumber(e.birth().child_beneficiary_number()));
+    case v1::LifeEvent::kDeath:
+      return "death";
+    case v1::LifeEvent::kPregnancy:
+      return absl::StrCat("pregnancy, week ", e.pregnancy().weeks_at_date());
+    case v1::LifeEvent::kDisabilityCertified:
+      return absl::StrCat("disability certified, ",
+                          e.disability_certified().degree_percent(), " %");
+    case v1::LifeEvent::kJobLost:
+      return "job lost";
+    case v1::LifeEvent::kJobFound: {
+      std::string s = "job found";
+      const v1::JobFoundEvent& j = e.job_found();
+      if (!j.monthly_wage().currency().empty()) {
+        absl::StrAppend(&s, ", ", FormatMoney(j.monthly_wage()), "/month");
+      }
+      if (!j.employer().empty()) absl::StrAppend(&s, ", ", j.employer());
+      if (j.insured()) absl::StrAppend(&s, ", insured");
+      return s;
+    }
+    case v1::LifeEvent::kWorkAccident:
+      return absl::StrCat("work accident, incapacity ",
+                          e.work_accident().incapacity_percent(), " %");
+    case v1::LifeEvent::kMove: {
+      std::string s = absl::StrCat("move to ", e.move().office_code());
+      std::string address = FormatAddress(e.move().address());
+      if (!address.empty()) absl::StrAppend(&s, ", ", address);
+      if (e.move().whole_household()) absl::StrAppend(&s, ", whole household");
+      return s;
+    }
+    case v1::LifeEvent::EVENT_NOT_SET:
+      break;
+  }
+  return "event";
+}
+
+std::string EventLine(const v1::LifeEvent& e) {
+  std::string line = absl::StrCat(FormatDate(e.date()), "  ", EventSummary(e));
+  if (!e.office_code().empty()) absl::StrAppend(&line, "  ", e.office_code());
+  if (e.correction()) {
+    absl::StrAppend(&line, "\n            correction: ", e.correction_reason());
+  }
+  return line;
+}
+
+std::string ToJson(const google::protobuf::Message& message) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = false;
+  if (!google::protobuf::util::MessageToJsonString(message, &json, options)
+           .ok()) {
+    return "{}";
+  }
+  return json;
+}
+
+}  // namespace socle::client::cli

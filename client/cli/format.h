@@ -1,0 +1,45 @@
+// Human-readable output of the socle tool, sized for 80-column terminals.
+#ifndef SOCLE_CLIENT_CLI_FORMAT_H_
+#define SOCLE_CLIENT_CLI_FORMAT_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "socle/v1/registry.pb.h"
+
+namespace socle::client::cli {
+
+// "1000000017" -> "10000 00017", "H1000000025" -> "H10000 00025": the form
+// clerks read aloud; ParseArgs and the server accept it back. Anything else
+// is returned unchanged.
+std::string GroupNumber(absl::string_view number);
+
+// "Sokha CHAN" (family name in capitals, as on ID cards).
+std::string DisplayName(absl::string_view given, absl::string_view family);
+std::string DisplayName(const v1::Person& person);
+
+std::string FormatDate(const v1::Date& date);  // "" when unset
+std::string FormatTimestamp(const google::protobuf::Timestamp& t);  // UTC
+std::string FormatAddress(const v1::Address& address);  // "" when empty
+std::string SexName(v1::Sex sex);                    // "female"
+std::string EmploymentName(v1::EmploymentStatus status);  // "self-employed"
+std::string RelationshipName(v1::Relationship relationship);  // "other-relative"
+
+// One line: "10000 00017  Sokha CHAN  female  1990-04-12  KH-SR-03".
+std::string PersonLine(const v1::Person& person);
+// The record: identity, address, household, facts.
+std::string PersonDetails(const v1::Person& person);
+std::string HouseholdDetails(const v1::Household& household);
+// What happened, e.g. "pregnancy, week 14" or "job found, 350.00 USD, ACME".
+std::string EventSummary(const v1::LifeEvent& event);
+// "2024-03-01  pregnancy, week 14  KH-SR-03" (+ correction reason).
+std::string EventLine(const v1::LifeEvent& event);
+
+// Proto JSON on one line (field names in lowerCamelCase, as proto3 JSON).
+std::string ToJson(const google::protobuf::Message& message);
+
+}  // namespace socle::client::cli
+
+#endif  // SOCLE_CLIENT_CLI_FORMAT_H_

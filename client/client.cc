@@ -1,0 +1,185 @@
+#include "client/client.h"
+
+#include <random>
+#include <utility>
+
+#include "absl/random/random.h"
+#include "absl/strings/escaping.h"
+#include "absl/synchronization/mutex.h"
+
+namespace socle::client {
+namespace {
+
+std::string IdOrNew(std::string request_id) {
+  return request_id.empty() ? GenerateRequestId() : std::move(request_id);
+}
+
+v1::FindPersonsRequest PagedFind(const PageOptions& page) {
+  v1::FindPersonsRequest request;
+  request.set_page_size(page.page_size);
+  request.set_page_token(page.page_token);
+  return request;
+}
+
+}  // namespace
+
+std::string GenerateRequestId() {
+  // absl::BitGen is seeded from the OS entropy source (and re-seeded per
+  // instance); guarded because BitGen is not thread-safe.
+  static absl::Mutex mu(absl::kConstInit);
+  static absl::BitGen* gen = new absl::BitGen;
+  uint64_t hi, lo;
+  {
+    absl::MutexLock lock(&mu);
+    hi = absl::Uniform<uint64_t>(*gen);
+    lo = absl::Uniform<uint64_t>(*gen);
+  }
+  std::string bytes(16, '\0');
+  for (int i = 0; i < 8; ++i) {
+    bytes[i] = static_cast<char>(hi >> (56 - 8 * i));
+    bytes[8 + i] = static_cast<char>(lo >> (56 - 8 * i));
+  }
+  return absl::BytesToHexString(bytes);
+}
+
+Client::Client(std::shared_ptr<Connection> connection)
+    : connection_(std::move(connection)) {}
+
+absl::StatusOr<v1::Person> Client::RegisterPerson(const v1::Person& person,
+                                                  RegisterOptions options) {
+  v1::RegisterPersonRequest request;
+  request.set_request_id(IdOrNew(std::move(options.request_id)));
+  *request.mutable_person() = person;
+  request.set_duplicate_override_reason(options.duplicate_override_reason);
+  return connection_->RegisterPerson(request);
+}
+
+absl::StatusOr<v1::Person> Client::GetPerson(
+    absl::string_view beneficiary_number) {
+  v1::GetPersonRequest request;
+  request.set_beneficiary_number(std::string(beneficiary_number));
+  return connection_->GetPerson(request);
+}
+
+absl::StatusOr<v1::Person> Client::UpdatePerson(
+    absl::string_view beneficiary_number, int64_t expected_version,
+    const v1::Person& person, std::string request_id) {
+  v1::UpdatePersonRequest request;
+  request.set_request_id(IdOrNew(std::move(request_id)));
+  request.set_beneficiary_number(std::string(beneficiary_number));
+  request.set_expected_version(expected_version);
+  *request.mutable_person() = person;
+  return connection_->UpdatePerson(request);
+}
+
+absl::StatusOr<v1::FindPersonsResponse> Client::FindPersons(
+    const v1::FindPersonsRequest& request) {
+  return connection_->FindPersons(request);
+}
+
+absl::StatusOr<v1::FindPersonsResponse> Client::FindByNationalId(
+    absl::string_view national_id, PageOptions page) {
+  v1::FindPersonsRequest request = PagedFind(page);
+  request.set_national_id(std::string(national_id));
+  return connection_->FindPersons(request);
+}
+
+absl::StatusOr<v1::FindPersonsResponse> Client::FindByNameAndBirth(
+    absl::string_view name, absl::CivilDay date_of_birth, PageOptions page) {
+  v1::FindPersonsRequest request = PagedFind(page);
+  v1::NameAndBirth* query = request.mutable_name_and_birth();
+  query->set_name(std::string(name));
+  query->mutable_date_of_birth()->set_year(
+      static_cast<int32_t>(date_of_birth.year()));
+  query->mutable_date_of_birth()->set_month(date_of_birth.month());
+  query->mutable_date_of_birth()->set_day(date_of_birth.day());
+  return connection_->FindPersons(request);
+}
+
+absl::StatusOr<v1::FindPersonsResponse> Client::FindByHousehold(
+    absl::string_view household_number, PageOptions page) {
+  v1::FindPersonsRequest request = PagedFind(page);
+  request.set_household_number(std::string(household_number));
+  return connection_->FindPersons(request);
+}
+
+absl::StatusOr<v1::FindPersonsResponse> Client::FindByOffice(
+    absl::string_view office_code, PageOptions page) {
+  v1::FindPersonsRequest request = PagedFind(page);
+  request.set_office_code(std::string(office_code));
+  return connection_->FindPersons(request);
+}
+
+absl::StatusOr<v1::Household> Client::CreateHousehold(
+    absl::string_view head_beneficiary_number, const v1::Address& address,
+    absl::string_view office_code, std::string request_id) {
+  v1::CreateHouseholdRequest request;
+  request.set_request_id(IdOrNew(std::move(request_id)));
+  request.set_office_code(std::string(office_code));
+  *request.mutable_address() = address;
+  request.set_head_beneficiary_number(std::string(head_beneficiary_number));
+  return connection_->CreateHousehold(request);
+}
+
+absl::StatusOr<v1::Household> Client::GetHousehold(
+    absl::string_view household_number) {
+  v1::GetHouseholdRequest request;
+  request.set_household_number(std::string(household_number));
+  return connection_->GetHousehold(request);
+}
+
+absl::StatusOr<v1::Household> Client::AddHouseholdMember(
+    absl::string_view household_number, absl::string_view beneficiary_number,
+    v1::Relationship relationship, std::string request_id) {
+  v1::AddHouseholdMemberRequest request;
+  request.set_request_id(IdOrNew(std::move(request_id)));
+  request.set_household_number(std::string(household_number));
+  request.set_beneficiary_number(std::string(beneficiary_number));
+  request.set_relationship(relationship);
+  return connection_->AddHouseholdMember(request);
+}
+
+absl::StatusOr<v1::Household> Client::RemoveHouseholdMember(
+    absl::string_view household_number, absl::string_view beneficiary_number,
+    std::string request_id) {
+  v1::RemoveHouseholdMemberRequest request;
+  request.set_request_id(IdOrNew(std::move(request_id)));
+  request.set_household_number(std::string(household_number));
+  request.set_beneficiary_number(std::string(beneficiary_number));
+  return connection_->RemoveHouseholdMember(request);
+}
+
+absl::StatusOr<v1::Household> Client::SetHouseholdHead(
+    absl::string_view household_number, absl::string_view beneficiary_number,
+    v1::Relationship previous_head_relationship, std::string request_id) {
+  v1::SetHouseholdHeadRequest request;
+  request.set_request_id(IdOrNew(std::move(request_id)));
+  request.set_household_number(std::string(household_number));
+  request.set_beneficiary_number(std::string(beneficiary_number));
+  request.set_previous_head_relationship(previous_head_relationship);
+  return connection_->SetHouseholdHead(request);
+}
+
+absl::StatusOr<v1::RecordLifeEventResponse> Client::RecordLifeEvent(
+    absl::string_view beneficiary_number, const v1::LifeEvent& event,
+    std::string request_id) {
+  v1::RecordLifeEventRequest request;
+  request.set_request_id(IdOrNew(std::move(request_id)));
+  request.set_beneficiary_number(std::string(beneficiary_number));
+  *request.mutable_event() = event;
+  return connection_->RecordLifeEvent(request);
+}
+
+absl::StatusOr<v1::ListLifeEventsResponse> Client::ListLifeEvents(
+    absl::string_view beneficiary_number, int32_t page_size,
+    absl::string_view page_token) {
+  v1::ListLifeEventsRequest request;
+  request.set_beneficiary_number(std::string(beneficiary_number));
+  request.set_page_size(page_size);
+  request.set_page_token(std::string(page_token));
+  return connection_->ListLifeEvents(request);
+}
+
+absl::StatusOr<ServingStatus> Client::Check() { return connection_->Check(); }
+
+}  // namespace socle::client

@@ -1,0 +1,215 @@
+#include "client/connection.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/status_macros.h"
+
+namespace socle::client {
+namespace {
+
+using ::grpc::health::v1::HealthCheckRequest;
+using ::grpc::health::v1::HealthCheckResponse;
+
+absl::StatusOr<std::string> ReadPem(const std::string& path,
+                                    absl::string_view what) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec) && !ec) {
+    return absl::NotFoundError(
+        absl::StrCat(what, " file ", path, " does not exist"));
+  }
+  if (std::filesystem::is_directory(path, ec)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " file ", path, " is a directory"));
+  }
+  errno = 0;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    int err = errno;
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read ", what, " file ", path, ": ",
+                     err != 0 ? std::strerror(err) : "cannot open"));
+  }
+  std::ostringstream content;
+  content << in.rdbuf();
+  if (in.bad()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read ", what, " file ", path));
+  }
+  std::string pem = std::move(content).str();
+  if (!absl::StrContains(pem, "-----BEGIN ")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " file ", path, " holds no PEM data"));
+  }
+  return pem;
+}
+
+absl::Status ValidateOptions(const ConnectionOptions& options) {
+  if (options.endpoint.empty()) {
+    return absl::InvalidArgumentError("the endpoint is empty");
+  }
+  if (options.max_attempts < 1) {
+    return absl::InvalidArgumentError("max_attempts must be at least 1");
+  }
+  if (options.timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("the timeout must be positive");
+  }
+  if (options.initial_backoff < absl::ZeroDuration() ||
+      options.max_backoff < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("backoff durations must not be negative");
+  }
+  return absl::OkStatus();
+}
+
+class ConnectionImpl final : public Connection {
+ public:
+  ConnectionImpl(std::shared_ptr<RegistryStub> stub,
+                 const ConnectionOptions& options, Sleeper sleeper)
+      : stub_(std::move(stub)),
+        timeout_(options.timeout),
+        sleeper_(sleeper ? std::move(sleeper) : DefaultSleeper()) {
+    retry_.max_attempts = options.max_attempts;
+    retry_.initial_backoff = options.initial_backoff;
+    retry_.max_backoff = options.max_backoff;
+  }
+
+  absl::StatusOr<v1::Person> RegisterPerson(
+      const v1::RegisterPersonRequest& request) override {
+    return Call(WriteKind(request), request, &RegistryStub::RegisterPerson);
+  }
+  absl::StatusOr<v1::Person> GetPerson(
+      const v1::GetPersonRequest& request) override {
+    return Call(Idempotency::kRead, request, &RegistryStub::GetPerson);
+  }
+  absl::StatusOr<v1::Person> UpdatePerson(
+      const v1::UpdatePersonRequest& request) override {
+    return Call(WriteKind(request), request, &RegistryStub::UpdatePerson);
+  }
+  absl::StatusOr<v1::FindPersonsResponse> FindPersons(
+      const v1::FindPersonsRequest& request) override {
+    return Call(Idempotency::kRead, request, &RegistryStub::FindPersons);
+  }
+  absl::StatusOr<v1::Household> CreateHousehold(
+      const v1::CreateHouseholdRequest& request) override {
+    return Call(WriteKind(request), request, &RegistryStub::CreateHousehold);
+  }
+  absl::StatusOr<v1::Household> GetHousehold(
+      const v1::GetHouseholdRequest& request) override {
+    return Call(Idempotency::kRead, request, &RegistryStub::GetHousehold);
+  }
+  absl::StatusOr<v1::Household> AddHouseholdMember(
+      const v1::AddHouseholdMemberRequest& request) override {
+    return Call(WriteKind(request), request,
+                &RegistryStub::AddHouseholdMember);
+  }
+  absl::StatusOr<v1::Household> RemoveHouseholdMember(
+      const v1::RemoveHouseholdMemberRequest& request) override {
+    return Call(WriteKind(request), request,
+                &RegistryStub::RemoveHouseholdMember);
+  }
+  absl::StatusOr<v1::Household> SetHouseholdHead(
+      const v1::SetHouseholdHeadRequest& request) override {
+    return Call(WriteKind(request), request, &RegistryStub::SetHouseholdHead);
+  }
+  absl::StatusOr<v1::RecordLifeEventResponse> RecordLifeEvent(
+      const v1::RecordLifeEventRequest& request) override {
+    return Call(WriteKind(request), request, &RegistryStub::RecordLifeEvent);
+  }
+  absl::StatusOr<v1::ListLifeEventsResponse> ListLifeEvents(
+      const v1::ListLifeEventsRequest& request) override {
+    return Call(Idempotency::kRead, request, &RegistryStub::ListLifeEvents);
+  }
+  absl::StatusOr<ServingStatus> Check() override {
+    HealthCheckRequest request;  // service "": the server as a whole
+    ASSIGN_OR_RETURN(HealthCheckResponse response,
+                     Call(Idempotency::kRead, request, &RegistryStub::Check));
+    return response.status();
+  }
+
+ private:
+  // A write is idempotent exactly when it carries a request_id.
+  template <typename Request>
+  static Idempotency WriteKind(const Request& request) {
+    return request.request_id().empty() ? Idempotency::kNonIdempotent
+                                        : Idempotency::kIdempotentWrite;
+  }
+
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> Call(
+      Idempotency kind, const Request& request,
+      absl::StatusOr<Response> (RegistryStub::*method)(grpc::ClientContext&,
+                                                       const Request&)) {
+    return RetryLoop(retry_, kind, sleeper_, [&] {
+      grpc::ClientContext context;  // one per attempt, as gRPC requires
+      context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+      return ((*stub_).*method)(context, request);
+    });
+  }
+
+  std::shared_ptr<RegistryStub> stub_;
+  absl::Duration timeout_;
+  RetryOptions retry_;
+  Sleeper sleeper_;
+};
+
+}  // namespace
+
+std::shared_ptr<Connection> MakeConnection(std::shared_ptr<RegistryStub> stub,
+                                           const ConnectionOptions& options,
+                                           Sleeper sleeper) {
+  return std::make_shared<ConnectionImpl>(std::move(stub), options,
+                                          std::move(sleeper));
+}
+
+absl::StatusOr<std::shared_ptr<Connection>> MakeConnection(
+    const ConnectionOptions& options) {
+  RETURN_IF_ERROR(ValidateOptions(options));
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  if (options.insecure_for_testing) {
+    credentials = grpc::InsecureChannelCredentials();
+  } else {
+    if (options.cert_file.empty() != options.key_file.empty()) {
+      return absl::InvalidArgumentError(
+          "a client certificate needs both its certificate and its key file");
+    }
+    grpc::SslCredentialsOptions ssl;
+    if (!options.ca_file.empty()) {
+      ASSIGN_OR_RETURN(ssl.pem_root_certs,
+                       ReadPem(options.ca_file, "CA certificate"));
+    }
+    if (!options.cert_file.empty()) {
+      ASSIGN_OR_RETURN(ssl.pem_cert_chain,
+                       ReadPem(options.cert_file, "client certificate"));
+      ASSIGN_OR_RETURN(ssl.pem_private_key,
+                       ReadPem(options.key_file, "client key"));
+    }
+    credentials = grpc::SslCredentials(ssl);
+    if (credentials == nullptr) {
+      return absl::InvalidArgumentError("cannot build TLS credentials");
+    }
+  }
+  grpc::ChannelArguments args;
+  if (!options.ssl_target_name_override.empty()) {
+    args.SetSslTargetNameOverride(options.ssl_target_name_override);
+  }
+  // The retry loop is ours (it knows which calls are idempotent); gRPC's
+  // own configurable retries stay off so that attempts are not multiplied.
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateCustomChannel(options.endpoint, credentials, args);
+  return MakeConnection(MakeGrpcRegistryStub(std::move(channel)), options);
+}
+
+}  // namespace socle::client

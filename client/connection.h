@@ -1,0 +1,91 @@
+// The mockable layer of the client library: one virtual method per RPC of
+// socle.v1.Registry, plus the standard health check. The implementation made
+// by MakeConnection owns the per-attempt deadline and the retry loop (see
+// client/retry.h for what is retried). Never throws. The implementations
+// made here are thread-safe: one Connection may serve many threads.
+#ifndef SOCLE_CLIENT_CONNECTION_H_
+#define SOCLE_CLIENT_CONNECTION_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "client/retry.h"
+#include "client/stub.h"
+#include "grpc/health/v1/health.pb.h"
+#include "socle/v1/registry.pb.h"
+
+namespace socle::client {
+
+using ServingStatus = ::grpc::health::v1::HealthCheckResponse::ServingStatus;
+
+struct ConnectionOptions {
+  // host:port of the server (or a load balancer in front of the replicas).
+  std::string endpoint = "localhost:50051";
+  // PEM files. The CA that signed the server's certificate (empty: the
+  // system's roots), and this terminal's certificate and key (the server
+  // requires a client certificate by default; give both or neither).
+  std::string ca_file, cert_file, key_file;
+  // Plaintext, no certificates: for tests only.
+  bool insecure_for_testing = false;
+  // Deadline of each attempt.
+  absl::Duration timeout = absl::Seconds(10);
+  // Attempts in all for a retryable call, including the first; >= 1.
+  int max_attempts = 4;
+  // Wait before the first retry; doubled for each further retry, capped at
+  // max_backoff, with random jitter.
+  absl::Duration initial_backoff = absl::Milliseconds(200);
+  absl::Duration max_backoff = absl::Seconds(5);
+  // Name expected in the server's certificate when it differs from the
+  // endpoint's host name (e.g. connecting by IP address). Optional.
+  std::string ssl_target_name_override;
+};
+
+class Connection {
+ public:
+  virtual ~Connection() = default;
+
+  virtual absl::StatusOr<v1::Person> RegisterPerson(
+      const v1::RegisterPersonRequest& request) = 0;
+  virtual absl::StatusOr<v1::Person> GetPerson(
+      const v1::GetPersonRequest& request) = 0;
+  virtual absl::StatusOr<v1::Person> UpdatePerson(
+      const v1::UpdatePersonRequest& request) = 0;
+  virtual absl::StatusOr<v1::FindPersonsResponse> FindPersons(
+      const v1::FindPersonsRequest& request) = 0;
+  virtual absl::StatusOr<v1::Household> CreateHousehold(
+      const v1::CreateHouseholdRequest& request) = 0;
+  virtual absl::StatusOr<v1::Household> GetHousehold(
+      const v1::GetHouseholdRequest& request) = 0;
+  virtual absl::StatusOr<v1::Household> AddHouseholdMember(
+      const v1::AddHouseholdMemberRequest& request) = 0;
+  virtual absl::StatusOr<v1::Household> RemoveHouseholdMember(
+      const v1::RemoveHouseholdMemberRequest& request) = 0;
+  virtual absl::StatusOr<v1::Household> SetHouseholdHead(
+      const v1::SetHouseholdHeadRequest& request) = 0;
+  virtual absl::StatusOr<v1::RecordLifeEventResponse> RecordLifeEvent(
+      const v1::RecordLifeEventRequest& request) = 0;
+  virtual absl::StatusOr<v1::ListLifeEventsResponse> ListLifeEvents(
+      const v1::ListLifeEventsRequest& request) = 0;
+  // grpc.health.v1.Health/Check for the whole server (service "").
+  virtual absl::StatusOr<ServingStatus> Check() = 0;
+};
+
+// Reads the certificate files and builds a channel (which connects lazily:
+// an unreachable server shows up as UNAVAILABLE on the first call).
+// INVALID_ARGUMENT for bad options, NOT_FOUND naming a certificate file that
+// does not exist, INVALID_ARGUMENT naming one that cannot be read or holds no
+// PEM data.
+absl::StatusOr<std::shared_ptr<Connection>> MakeConnection(
+    const ConnectionOptions& options);
+
+// A Connection over any stub: the retry loop and deadlines of MakeConnection
+// without a network. `sleeper` defaults to DefaultSleeper().
+std::shared_ptr<Connection> MakeConnection(std::shared_ptr<RegistryStub> stub,
+                                           const ConnectionOptions& options,
+                                           Sleeper sleeper = nullptr);
+
+}  // namespace socle::client
+
+#endif  // SOCLE_CLIENT_CONNECTION_H_

@@ -1,0 +1,25 @@
+// The one place where gRPC statuses become absl::Status and back.
+#ifndef SOCLE_CLIENT_STATUS_CONVERSION_H_
+#define SOCLE_CLIENT_STATUS_CONVERSION_H_
+
+#include <grpcpp/support/status.h>
+
+#include "absl/status/status.h"
+
+namespace socle::client {
+
+// Same code, same message. The details (a serialized google.rpc.Status in
+// grpc::Status::error_details()) are carried over: google.rpc.BadRequest
+// becomes socle::SetFieldViolations, google.rpc.ErrorInfo becomes
+// socle::WithErrorInfo, so callers read socle::GetFieldViolations(status) and
+// socle::GetErrorInfo(status). Unknown or unparsable details are ignored.
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// The inverse, for fakes and test servers: field violations become a
+// google.rpc.BadRequest and an ErrorInfo a google.rpc.ErrorInfo (domain
+// "socle"), packed into a google.rpc.Status in error_details().
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+}  // namespace socle::client
+
+#endif  // SOCLE_CLIENT_STATUS_CONVERSION_H_

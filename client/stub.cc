@@ -1,0 +1,76 @@
+#include "client/stub.h"
+
+#include "client/status_conversion.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "socle/v1/registry.grpc.pb.h"
+
+namespace socle::client {
+namespace {
+
+using ::grpc::health::v1::Health;
+using ::grpc::health::v1::HealthCheckRequest;
+using ::grpc::health::v1::HealthCheckResponse;
+
+template <typename Response, typename Call>
+absl::StatusOr<Response> Invoke(Call&& call) {
+  Response response;
+  grpc::Status status = call(&response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+class GrpcRegistryStub final : public RegistryStub {
+ public:
+  explicit GrpcRegistryStub(std::shared_ptr<grpc::Channel> channel)
+      : registry_(v1::Registry::NewStub(channel)),
+        health_(Health::NewStub(channel)) {}
+
+#define SOCLE_STUB_METHOD_(Method, Request, Response)                    \
+  absl::StatusOr<Response> Method(grpc::ClientContext& context,         \
+                                  const Request& request) override {    \
+    return Invoke<Response>([&](Response* response) {                   \
+      return registry_->Method(&context, request, response);            \
+    });                                                                 \
+  }
+
+  SOCLE_STUB_METHOD_(RegisterPerson, v1::RegisterPersonRequest, v1::Person)
+  SOCLE_STUB_METHOD_(GetPerson, v1::GetPersonRequest, v1::Person)
+  SOCLE_STUB_METHOD_(UpdatePerson, v1::UpdatePersonRequest, v1::Person)
+  SOCLE_STUB_METHOD_(FindPersons, v1::FindPersonsRequest,
+                     v1::FindPersonsResponse)
+  SOCLE_STUB_METHOD_(CreateHousehold, v1::CreateHouseholdRequest,
+                     v1::Household)
+  SOCLE_STUB_METHOD_(GetHousehold, v1::GetHouseholdRequest, v1::Household)
+  SOCLE_STUB_METHOD_(AddHouseholdMember, v1::AddHouseholdMemberRequest,
+                     v1::Household)
+  SOCLE_STUB_METHOD_(RemoveHouseholdMember, v1::RemoveHouseholdMemberRequest,
+                     v1::Household)
+  SOCLE_STUB_METHOD_(SetHouseholdHead, v1::SetHouseholdHeadRequest,
+                     v1::Household)
+  SOCLE_STUB_METHOD_(RecordLifeEvent, v1::RecordLifeEventRequest,
+                     v1::RecordLifeEventResponse)
+  SOCLE_STUB_METHOD_(ListLifeEvents, v1::ListLifeEventsRequest,
+                     v1::ListLifeEventsResponse)
+#undef SOCLE_STUB_METHOD_
+
+  absl::StatusOr<HealthCheckResponse> Check(
+      grpc::ClientContext& context,
+      const HealthCheckRequest& request) override {
+    return Invoke<HealthCheckResponse>([&](HealthCheckResponse* response) {
+      return health_->Check(&context, request, response);
+    });
+  }
+
+ private:
+  std::unique_ptr<v1::Registry::Stub> registry_;
+  std::unique_ptr<Health::Stub> health_;
+};
+
+}  // namespace
+
+std::shared_ptr<RegistryStub> MakeGrpcRegistryStub(
+    std::shared_ptr<grpc::Channel> channel) {
+  return std::make_shared<GrpcRegistryStub>(std::move(channel));
+}
+
+}  // namespace socle::client
