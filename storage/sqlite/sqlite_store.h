@@ -1,0 +1,55 @@
+// The embedded Store: one SQLite file in WAL mode with synchronous=FULL, so
+// that an acknowledged write survives power loss.
+//
+// Writes go to a single writer thread that commits pending Write calls in
+// groups (one transaction and one fsync per group, a savepoint per call).
+// If a commit or any I/O fails, the writer stops for good: that group's calls
+// and every later Write return UNAVAILABLE (restart the process to recover;
+// the idempotency keys make clients' retries safe). Reads run on a pool of
+// separate connections and never wait for the writer.
+#ifndef SOCLE_STORAGE_SQLITE_SQLITE_STORE_H_
+#define SOCLE_STORAGE_SQLITE_SQLITE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "storage/store.h"
+
+namespace socle::storage {
+
+struct SqliteOptions {
+  std::string path;            // database file; created if missing
+  int reader_connections = 4;  // read connections in the pool
+  int max_batch = 256;         // most requests committed by one group commit
+  // How long a connection waits for a lock held by another process (an
+  // administrator's tool, a backup) before the call fails with UNAVAILABLE.
+  int busy_timeout_ms = 5000;
+};
+
+// Opens (creating if needed) and migrates the database. Errors:
+// INVALID_ARGUMENT for bad options; FAILED_PRECONDITION when the file cannot
+// be opened or used (missing directory, not a database, schema newer than
+// this program); UNAVAILABLE when it is busy or an I/O error occurs; INTERNAL
+// otherwise. Messages are one line naming the path, never SQL (e.g.
+// "cannot open database /x/y.db: unable to open database file").
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
+    const SqliteOptions& options);
+
+// Counters of a store made by OpenSqliteStore, for monitoring and tests.
+struct SqliteStoreStats {
+  int64_t writes = 0;       // Write calls whose fn ran (any outcome)
+  int64_t commits = 0;      // group commits that succeeded (one fsync each)
+  int64_t checkpoints = 0;  // WAL checkpoints run by the writer
+  int64_t queued = 0;       // Write calls waiting for the writer right now
+  bool stopped = false;     // the writer stopped after an I/O error
+};
+
+// The counters of `store`; all zero when `store` was not made by
+// OpenSqliteStore.
+SqliteStoreStats GetSqliteStats(const Store& store);
+
+}  // namespace socle::storage
+
+#endif  // SOCLE_STORAGE_SQLITE_SQLITE_STORE_H_

@@ -1,0 +1,690 @@
+#include "storage/sqlite/sqlite_txn.h"
+
+#include <iterator>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/dates.h"
+#include "common/status_macros.h"
+
+namespace socle::storage::sqlite_internal {
+namespace {
+
+// Column lists; the readers below depend on their order.
+#define SOCLE_PERSON_COLUMNS                                                  \
+  "p.id, p.version, p.national_id, p.given_name, p.family_name, p.sex, "      \
+  "p.date_of_birth, p.date_of_death, p.province, p.district, p.commune, "     \
+  "p.village, p.street, p.phone, p.office_code, p.name_key, p.district_key, " \
+  "p.facts, p.duplicate_override_reason, p.registered_at, p.updated_at"
+#define SOCLE_HOUSEHOLD_COLUMNS                                              \
+  "id, version, office_code, province, district, commune, village, street, " \
+  "head_person_id, created_at"
+#define SOCLE_MEMBER_COLUMNS "household_id, person_id, relationship, seq"
+#define SOCLE_EVENT_COLUMNS                                       \
+  "id, person_id, date, type, details, correction, recorded_at, " \
+  "recorded_by, office_code"
+#define SOCLE_REQUEST_COLUMNS \
+  "request_id, method, request, response, created_at"
+#define SOCLE_AUDIT_COLUMNS \
+  "seq, at, actor, office_code, action, subject, details, prev_hash, hash"
+
+constexpr const char* kSqlText[] = {
+    // kBeginDeferred
+    "BEGIN",
+    // kBeginImmediate
+    "BEGIN IMMEDIATE",
+    // kCommit
+    "COMMIT",
+    // kRollback
+    "ROLLBACK",
+    // kSavepoint
+    "SAVEPOINT w",
+    // kRelease
+    "RELEASE w",
+    // kRollbackTo
+    "ROLLBACK TO w",
+    // kInsertPerson: parameters ?2.. as BindPerson binds them.
+    "INSERT INTO persons (version, national_id, given_name, family_name, sex, "
+    "date_of_birth, date_of_death, province, district, commune, village, "
+    "street, phone, office_code, name_key, district_key, facts, "
+    "duplicate_override_reason, registered_at, updated_at) VALUES (?2, ?3, "
+    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+    "?19, ?20, ?21)",
+    // kUpdatePerson
+    "UPDATE persons SET version = ?2, national_id = ?3, given_name = ?4, "
+    "family_name = ?5, sex = ?6, date_of_birth = ?7, date_of_death = ?8, "
+    "province = ?9, district = ?10, commune = ?11, village = ?12, "
+    "street = ?13, phone = ?14, office_code = ?15, name_key = ?16, "
+    "district_key = ?17, facts = ?18, duplicate_override_reason = ?19, "
+    "registered_at = ?20, updated_at = ?21 WHERE id = ?1",
+    // kGetPerson
+    "SELECT " SOCLE_PERSON_COLUMNS " FROM persons p WHERE p.id = ?1",
+    // kGetPersonByNationalId
+    "SELECT " SOCLE_PERSON_COLUMNS " FROM persons p WHERE p.national_id = ?1",
+    // kFindDuplicates
+    "SELECT " SOCLE_PERSON_COLUMNS
+    " FROM persons p WHERE p.name_key = ?1 AND p.date_of_birth = ?2"
+    " AND p.district_key = ?3 AND p.date_of_death IS NULL ORDER BY p.id",
+    // kFindByOffice
+    "SELECT " SOCLE_PERSON_COLUMNS
+    " FROM persons p WHERE p.office_code = ?1 AND p.id > ?2"
+    " ORDER BY p.id LIMIT ?3",
+    // kFindByHousehold
+    "SELECT " SOCLE_PERSON_COLUMNS
+    " FROM household_members m JOIN persons p ON p.id = m.person_id"
+    " WHERE m.household_id = ?1 AND m.person_id > ?2"
+    " ORDER BY m.person_id LIMIT ?3",
+    // kInsertHousehold
+    "INSERT INTO households (version, office_code, province, district, "
+    "commune, village, street, head_person_id, created_at) VALUES (?2, ?3, "
+    "?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    // kUpdateHousehold
+    "UPDATE households SET version = ?2, office_code = ?3, province = ?4, "
+    "district = ?5, commune = ?6, village = ?7, street = ?8, "
+    "head_person_id = ?9, created_at = ?10 WHERE id = ?1",
+    // kGetHousehold
+    "SELECT " SOCLE_HOUSEHOLD_COLUMNS " FROM households WHERE id = ?1",
+    // kInsertMember: seq is the household's next.
+    "INSERT INTO household_members (" SOCLE_MEMBER_COLUMNS
+    ") VALUES (?1, ?2, ?3, (SELECT coalesce(max(seq), 0) + 1"
+    " FROM household_members WHERE household_id = ?1))",
+    // kUpdateMember
+    "UPDATE household_members SET relationship = ?3"
+    " WHERE household_id = ?1 AND person_id = ?2",
+    // kDeleteMember
+    "DELETE FROM household_members WHERE household_id = ?1 AND person_id = ?2",
+    // kGetMembership
+    "SELECT " SOCLE_MEMBER_COLUMNS
+    " FROM household_members WHERE person_id = ?1",
+    // kListMembers
+    "SELECT " SOCLE_MEMBER_COLUMNS
+    " FROM household_members WHERE household_id = ?1 ORDER BY seq",
+    // kInsertLifeEvent
+    "INSERT INTO life_events (person_id, date, type, details, correction, "
+    "recorded_at, recorded_by, office_code) VALUES (?2, ?3, ?4, ?5, ?6, ?7, "
+    "?8, ?9)",
+    // kListLifeEvents: with no cursor, ('', 0) sorts before every event.
+    "SELECT " SOCLE_EVENT_COLUMNS
+    " FROM life_events WHERE person_id = ?1 AND (date, id) > (?2, ?3)"
+    " ORDER BY date, id LIMIT ?4",
+    // kPutRequest
+    "INSERT INTO requests (" SOCLE_REQUEST_COLUMNS
+    ") VALUES (?1, ?2, ?3, ?4, ?5)",
+    // kGetRequest
+    "SELECT " SOCLE_REQUEST_COLUMNS " FROM requests WHERE request_id = ?1",
+    // kAppendAudit
+    "INSERT INTO audit (" SOCLE_AUDIT_COLUMNS
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    // kLastAudit
+    "SELECT " SOCLE_AUDIT_COLUMNS " FROM audit ORDER BY seq DESC LIMIT 1",
+    // kListAudit
+    "SELECT " SOCLE_AUDIT_COLUMNS
+    " FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+};
+static_assert(std::size(kSqlText) == static_cast<size_t>(Sql::kCount),
+              "one SQL text per Sql value, in order");
+
+// Error contexts of the statements that can fail for a domain reason.
+constexpr ErrorContext kInsertPersonCtx{
+    "insert person", "national ID already registered", nullptr};
+constexpr ErrorContext kUpdatePersonCtx{
+    "update person", "national ID already registered", nullptr};
+constexpr ErrorContext kReadPersonCtx{"read persons"};
+constexpr ErrorContext kInsertHouseholdCtx{"insert household"};
+constexpr ErrorContext kUpdateHouseholdCtx{"update household"};
+constexpr ErrorContext kReadHouseholdCtx{"read household"};
+constexpr ErrorContext kInsertMemberCtx{"insert member",
+                                        "person already belongs to a household",
+                                        "household or person does not exist"};
+constexpr ErrorContext kUpdateMemberCtx{"update member"};
+constexpr ErrorContext kDeleteMemberCtx{"delete member"};
+constexpr ErrorContext kReadMemberCtx{"read members"};
+constexpr ErrorContext kInsertEventCtx{"insert life event", nullptr,
+                                       "person does not exist"};
+constexpr ErrorContext kReadEventCtx{"read life events"};
+constexpr ErrorContext kPutRequestCtx{"store request",
+                                      "request id already stored"};
+constexpr ErrorContext kReadRequestCtx{"read request"};
+constexpr ErrorContext kAppendAuditCtx{"append audit entry",
+                                       "audit sequence number already used"};
+constexpr ErrorContext kReadAuditCtx{"read audit"};
+
+// A civil date as stored: 'YYYY-MM-DD', years 1..9999, without allocating.
+class DateText {
+ public:
+  explicit DateText(absl::CivilDay day) {
+    const int64_t y = day.year();
+    ok_ = y >= 1 && y <= 9999;
+    if (!ok_) return;
+    const int m = day.month(), d = day.day();
+    buf_[0] = static_cast<char>('0' + y / 1000);
+    buf_[1] = static_cast<char>('0' + y / 100 % 10);
+    buf_[2] = static_cast<char>('0' + y / 10 % 10);
+    buf_[3] = static_cast<char>('0' + y % 10);
+    buf_[4] = '-';
+    buf_[5] = static_cast<char>('0' + m / 10);
+    buf_[6] = static_cast<char>('0' + m % 10);
+    buf_[7] = '-';
+    buf_[8] = static_cast<char>('0' + d / 10);
+    buf_[9] = static_cast<char>('0' + d % 10);
+  }
+  bool ok() const { return ok_; }
+  absl::string_view view() const { return absl::string_view(buf_, 10); }
+
+ private:
+  char buf_[10];
+  bool ok_;
+};
+
+absl::Status DateOutOfRange(const char* field) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, " must be in years 1 to 9999"));
+}
+
+absl::StatusOr<absl::CivilDay> StoredDate(absl::string_view text) {
+  absl::StatusOr<absl::CivilDay> day = ParseDate(text, "stored date");
+  if (!day.ok()) return absl::InternalError("corrupt date in the database");
+  return *day;
+}
+
+int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
+absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
+
+void Assign(std::string* out, absl::string_view v) {
+  out->assign(v.data(), v.size());
+}
+
+absl::Status ReadPerson(const Stmt& s, PersonRecord* p) {
+  p->id = s.ColumnInt(0);
+  p->version = s.ColumnInt(1);
+  Assign(&p->national_id, s.ColumnText(2));  // NULL reads as ""
+  Assign(&p->given_name, s.ColumnText(3));
+  Assign(&p->family_name, s.ColumnText(4));
+  p->sex = static_cast<int>(s.ColumnInt(5));
+  ASSIGN_OR_RETURN(p->date_of_birth, StoredDate(s.ColumnText(6)));
+  if (s.ColumnIsNull(7)) {
+    p->date_of_death.reset();
+  } else {
+    ASSIGN_OR_RETURN(p->date_of_death, StoredDate(s.ColumnText(7)));
+  }
+  Assign(&p->province, s.ColumnText(8));
+  Assign(&p->district, s.ColumnText(9));
+  Assign(&p->commune, s.ColumnText(10));
+  Assign(&p->village, s.ColumnText(11));
+  Assign(&p->street, s.ColumnText(12));
+  Assign(&p->phone, s.ColumnText(13));
+  Assign(&p->office_code, s.ColumnText(14));
+  Assign(&p->name_key, s.ColumnText(15));
+  Assign(&p->district_key, s.ColumnText(16));
+  Assign(&p->facts, s.ColumnBlob(17));
+  Assign(&p->duplicate_override_reason, s.ColumnText(18));
+  p->registered_at = FromMicros(s.ColumnInt(19));
+  p->updated_at = FromMicros(s.ColumnInt(20));
+  return absl::OkStatus();
+}
+
+// Binds ?2..?21 of kInsertPerson / kUpdatePerson. The DateText buffers must
+// outlive the Step.
+void BindPerson(Stmt& s, const PersonRecord& p, int64_t version,
+                const DateText& birth, const DateText* death) {
+  s.Int(2, version);
+  s.TextOrNull(3, p.national_id);
+  s.Text(4, p.given_name);
+  s.Text(5, p.family_name);
+  s.Int(6, p.sex);
+  s.Text(7, birth.view());
+  if (death != nullptr) {
+    s.Text(8, death->view());
+  } else {
+    s.Null(8);
+  }
+  s.Text(9, p.province);
+  s.Text(10, p.district);
+  s.Text(11, p.commune);
+  s.Text(12, p.village);
+  s.Text(13, p.street);
+  s.Text(14, p.phone);
+  s.Text(15, p.office_code);
+  s.Text(16, p.name_key);
+  s.Text(17, p.district_key);
+  s.Blob(18, p.facts);
+  s.Text(19, p.duplicate_override_reason);
+  s.Int(20, Micros(p.registered_at));
+  s.Int(21, Micros(p.updated_at));
+}
+
+void ReadHousehold(const Stmt& s, HouseholdRecord* h) {
+  h->id = s.ColumnInt(0);
+  h->version = s.ColumnInt(1);
+  Assign(&h->office_code, s.ColumnText(2));
+  Assign(&h->province, s.ColumnText(3));
+  Assign(&h->district, s.ColumnText(4));
+  Assign(&h->commune, s.ColumnText(5));
+  Assign(&h->village, s.ColumnText(6));
+  Assign(&h->street, s.ColumnText(7));
+  h->head_person_id = s.ColumnInt(8);
+  h->created_at = FromMicros(s.ColumnInt(9));
+}
+
+void BindHousehold(Stmt& s, const HouseholdRecord& h) {
+  s.Int(2, h.version);
+  s.Text(3, h.office_code);
+  s.Text(4, h.province);
+  s.Text(5, h.district);
+  s.Text(6, h.commune);
+  s.Text(7, h.village);
+  s.Text(8, h.street);
+  s.Int(9, h.head_person_id);
+  s.Int(10, Micros(h.created_at));
+}
+
+MemberRecord ReadMember(const Stmt& s) {
+  MemberRecord m;
+  m.household_id = s.ColumnInt(0);
+  m.person_id = s.ColumnInt(1);
+  m.relationship = static_cast<int>(s.ColumnInt(2));
+  m.seq = s.ColumnInt(3);
+  return m;
+}
+
+absl::Status ReadEvent(const Stmt& s, LifeEventRecord* e) {
+  e->id = s.ColumnInt(0);
+  e->person_id = s.ColumnInt(1);
+  ASSIGN_OR_RETURN(e->date, StoredDate(s.ColumnText(2)));
+  e->type = static_cast<int>(s.ColumnInt(3));
+  Assign(&e->details, s.ColumnBlob(4));
+  e->correction = s.ColumnInt(5) != 0;
+  e->recorded_at = FromMicros(s.ColumnInt(6));
+  Assign(&e->recorded_by, s.ColumnText(7));
+  Assign(&e->office_code, s.ColumnText(8));
+  return absl::OkStatus();
+}
+
+void ReadAudit(const Stmt& s, AuditRecord* a) {
+  a->seq = s.ColumnInt(0);
+  a->at = FromMicros(s.ColumnInt(1));
+  Assign(&a->actor, s.ColumnText(2));
+  Assign(&a->office_code, s.ColumnText(3));
+  Assign(&a->action, s.ColumnText(4));
+  Assign(&a->subject, s.ColumnText(5));
+  Assign(&a->details, s.ColumnText(6));
+  Assign(&a->prev_hash, s.ColumnText(7));
+  Assign(&a->hash, s.ColumnText(8));
+}
+
+}  // namespace
+
+const char* SqlText(Sql id) { return kSqlText[static_cast<int>(id)]; }
+
+std::string NameSearchSql(size_t words) {
+  // Persons born that day (index persons_by_birth, whose entries are in id
+  // order), each word a whole word of the name key: name_key words are
+  // separated by single spaces, so ' word ' must occur in ' name_key '.
+  // instr() compares bytes exactly: no wildcard, no case folding.
+  std::string sql = "SELECT " SOCLE_PERSON_COLUMNS
+                    " FROM persons p WHERE p.date_of_birth = ?1 AND p.id > ?2";
+  for (size_t i = 0; i < words; ++i) {
+    absl::StrAppend(&sql, " AND instr(' ' || p.name_key || ' ', ?", i + 4,
+                    ") > 0");
+  }
+  sql += " ORDER BY p.id LIMIT ?3";
+  return sql;
+}
+
+absl::StatusOr<std::vector<PersonRecord>> SqliteTxn::ReadPersons(
+    Stmt& stmt, const ErrorContext& context) {
+  std::vector<PersonRecord> out;
+  for (;;) {
+    int rc = stmt.Step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return conn_->Error(rc, context);
+    RETURN_IF_ERROR(ReadPerson(stmt, &out.emplace_back()));
+  }
+  return out;
+}
+
+absl::Status SqliteTxn::ChangeOne(Stmt& stmt, const ErrorContext& context,
+                                  const char* not_found) {
+  int rc = stmt.Step();
+  if (rc != SQLITE_DONE) return conn_->Error(rc, context);
+  if (sqlite3_changes(conn_->db()) == 0) return absl::NotFoundError(not_found);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PersonRecord> SqliteTxn::GetPerson(int64_t id) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kGetPerson));
+  Stmt stmt(s);
+  stmt.Int(1, id);
+  int rc = stmt.Step();
+  if (rc == SQLITE_DONE) return absl::NotFoundError("person not found");
+  if (rc != SQLITE_ROW) return conn_->Error(rc, kReadPersonCtx);
+  PersonRecord p;
+  RETURN_IF_ERROR(ReadPerson(stmt, &p));
+  return p;
+}
+
+absl::StatusOr<PersonRecord> SqliteTxn::GetPersonByNationalId(
+    absl::string_view national_id) {
+  if (national_id.empty()) return absl::NotFoundError("person not found");
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kGetPersonByNationalId));
+  Stmt stmt(s);
+  stmt.Text(1, national_id);
+  int rc = stmt.Step();
+  if (rc == SQLITE_DONE) return absl::NotFoundError("person not found");
+  if (rc != SQLITE_ROW) return conn_->Error(rc, kReadPersonCtx);
+  PersonRecord p;
+  RETURN_IF_ERROR(ReadPerson(stmt, &p));
+  return p;
+}
+
+absl::StatusOr<std::vector<PersonRecord>> SqliteTxn::FindPossibleDuplicates(
+    absl::string_view name_key, absl::CivilDay date_of_birth,
+    absl::string_view district_key) {
+  DateText birth(date_of_birth);
+  if (!birth.ok()) return std::vector<PersonRecord>();  // none stored
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kFindDuplicates));
+  Stmt stmt(s);
+  stmt.Text(1, name_key);
+  stmt.Text(2, birth.view());
+  stmt.Text(3, district_key);
+  return ReadPersons(stmt, kReadPersonCtx);
+}
+
+absl::StatusOr<std::vector<PersonRecord>> SqliteTxn::FindPersonsByNameAndBirth(
+    const std::vector<std::string>& words, absl::CivilDay date_of_birth,
+    int64_t after_id, int limit) {
+  DateText birth(date_of_birth);
+  if (limit <= 0 || !birth.ok()) return std::vector<PersonRecord>();
+  // An empty word constrains nothing (every name contains it).
+  padded_words_.clear();
+  for (const std::string& w : words) {
+    if (w.empty()) continue;
+    std::string& padded = padded_words_.emplace_back();
+    padded.reserve(w.size() + 2);
+    padded += ' ';
+    padded += w;
+    padded += ' ';
+  }
+  ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                   conn_->GetNameSearch(padded_words_.size()));
+  Stmt stmt(s);
+  stmt.Text(1, birth.view());
+  stmt.Int(2, after_id);
+  stmt.Int(3, limit);
+  for (size_t i = 0; i < padded_words_.size(); ++i) {
+    stmt.Text(static_cast<int>(i) + 4, padded_words_[i]);
+  }
+  return ReadPersons(stmt, kReadPersonCtx);
+}
+
+absl::StatusOr<std::vector<PersonRecord>> SqliteTxn::FindPersonsByOffice(
+    absl::string_view office_code, int64_t after_id, int limit) {
+  if (limit <= 0) return std::vector<PersonRecord>();
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kFindByOffice));
+  Stmt stmt(s);
+  stmt.Text(1, office_code);
+  stmt.Int(2, after_id);
+  stmt.Int(3, limit);
+  return ReadPersons(stmt, kReadPersonCtx);
+}
+
+absl::StatusOr<std::vector<PersonRecord>> SqliteTxn::FindPersonsByHousehold(
+    int64_t household_id, int64_t after_id, int limit) {
+  if (limit <= 0) return std::vector<PersonRecord>();
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kFindByHousehold));
+  Stmt stmt(s);
+  stmt.Int(1, household_id);
+  stmt.Int(2, after_id);
+  stmt.Int(3, limit);
+  return ReadPersons(stmt, kReadPersonCtx);
+}
+
+absl::StatusOr<HouseholdRecord> SqliteTxn::GetHousehold(int64_t id) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kGetHousehold));
+  Stmt stmt(s);
+  stmt.Int(1, id);
+  int rc = stmt.Step();
+  if (rc == SQLITE_DONE) return absl::NotFoundError("household not found");
+  if (rc != SQLITE_ROW) return conn_->Error(rc, kReadHouseholdCtx);
+  HouseholdRecord h;
+  ReadHousehold(stmt, &h);
+  return h;
+}
+
+absl::StatusOr<std::vector<MemberRecord>> SqliteTxn::ListMembers(
+    int64_t household_id) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kListMembers));
+  Stmt stmt(s);
+  stmt.Int(1, household_id);
+  std::vector<MemberRecord> out;
+  for (;;) {
+    int rc = stmt.Step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return conn_->Error(rc, kReadMemberCtx);
+    out.push_back(ReadMember(stmt));
+  }
+  return out;
+}
+
+absl::StatusOr<MemberRecord> SqliteTxn::GetMembership(int64_t person_id) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kGetMembership));
+  Stmt stmt(s);
+  stmt.Int(1, person_id);
+  int rc = stmt.Step();
+  if (rc == SQLITE_DONE) {
+    return absl::NotFoundError("person belongs to no household");
+  }
+  if (rc != SQLITE_ROW) return conn_->Error(rc, kReadMemberCtx);
+  return ReadMember(stmt);
+}
+
+absl::StatusOr<std::vector<LifeEventRecord>> SqliteTxn::ListLifeEvents(
+    int64_t person_id, std::optional<EventCursor> after, int limit) {
+  if (limit <= 0) return std::vector<LifeEventRecord>();
+  std::optional<DateText> after_date;
+  if (after.has_value()) {
+    after_date.emplace(after->date);
+    if (!after_date->ok()) {
+      // Every stored date is in years 1..9999.
+      if (after->date.year() > 9999) return std::vector<LifeEventRecord>();
+      after.reset();
+      after_date.reset();
+    }
+  }
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kListLifeEvents));
+  Stmt stmt(s);
+  stmt.Int(1, person_id);
+  if (after.has_value()) {
+    stmt.Text(2, after_date->view());
+    stmt.Int(3, after->id);
+  } else {
+    stmt.Text(2, "");
+    stmt.Int(3, 0);
+  }
+  stmt.Int(4, limit);
+  std::vector<LifeEventRecord> out;
+  for (;;) {
+    int rc = stmt.Step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return conn_->Error(rc, kReadEventCtx);
+    RETURN_IF_ERROR(ReadEvent(stmt, &out.emplace_back()));
+  }
+  return out;
+}
+
+absl::StatusOr<RequestRecord> SqliteTxn::GetRequest(
+    absl::string_view request_id) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kGetRequest));
+  Stmt stmt(s);
+  stmt.Text(1, request_id);
+  int rc = stmt.Step();
+  if (rc == SQLITE_DONE) return absl::NotFoundError("request id not found");
+  if (rc != SQLITE_ROW) return conn_->Error(rc, kReadRequestCtx);
+  RequestRecord r;
+  Assign(&r.request_id, stmt.ColumnText(0));
+  Assign(&r.method, stmt.ColumnText(1));
+  Assign(&r.request, stmt.ColumnBlob(2));
+  Assign(&r.response, stmt.ColumnBlob(3));
+  r.created_at = FromMicros(stmt.ColumnInt(4));
+  return r;
+}
+
+absl::StatusOr<AuditRecord> SqliteTxn::LastAudit() {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kLastAudit));
+  Stmt stmt(s);
+  int rc = stmt.Step();
+  if (rc == SQLITE_DONE) return absl::NotFoundError("audit trail is empty");
+  if (rc != SQLITE_ROW) return conn_->Error(rc, kReadAuditCtx);
+  AuditRecord a;
+  ReadAudit(stmt, &a);
+  return a;
+}
+
+absl::StatusOr<std::vector<AuditRecord>> SqliteTxn::ListAudit(int64_t after_seq,
+                                                              int limit) {
+  if (limit <= 0) return std::vector<AuditRecord>();
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kListAudit));
+  Stmt stmt(s);
+  stmt.Int(1, after_seq);
+  stmt.Int(2, limit);
+  std::vector<AuditRecord> out;
+  for (;;) {
+    int rc = stmt.Step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return conn_->Error(rc, kReadAuditCtx);
+    ReadAudit(stmt, &out.emplace_back());
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> SqliteTxn::InsertPerson(const PersonRecord& person) {
+  DateText birth(person.date_of_birth);
+  if (!birth.ok()) return DateOutOfRange("date_of_birth");
+  std::optional<DateText> death;
+  if (person.date_of_death.has_value()) {
+    death.emplace(*person.date_of_death);
+    if (!death->ok()) return DateOutOfRange("date_of_death");
+  }
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kInsertPerson));
+  Stmt stmt(s);
+  // The version of a new person is 1 (records.h).
+  BindPerson(stmt, person, /*version=*/1, birth, death ? &*death : nullptr);
+  int rc = stmt.Step();
+  if (rc != SQLITE_DONE) return conn_->Error(rc, kInsertPersonCtx);
+  return sqlite3_last_insert_rowid(conn_->db());
+}
+
+absl::Status SqliteTxn::UpdatePerson(const PersonRecord& person) {
+  DateText birth(person.date_of_birth);
+  if (!birth.ok()) return DateOutOfRange("date_of_birth");
+  std::optional<DateText> death;
+  if (person.date_of_death.has_value()) {
+    death.emplace(*person.date_of_death);
+    if (!death->ok()) return DateOutOfRange("date_of_death");
+  }
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kUpdatePerson));
+  Stmt stmt(s);
+  stmt.Int(1, person.id);
+  BindPerson(stmt, person, person.version, birth, death ? &*death : nullptr);
+  return ChangeOne(stmt, kUpdatePersonCtx, "person not found");
+}
+
+absl::StatusOr<int64_t> SqliteTxn::InsertHousehold(
+    const HouseholdRecord& household) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kInsertHousehold));
+  Stmt stmt(s);
+  BindHousehold(stmt, household);
+  int rc = stmt.Step();
+  if (rc != SQLITE_DONE) return conn_->Error(rc, kInsertHouseholdCtx);
+  return sqlite3_last_insert_rowid(conn_->db());
+}
+
+absl::Status SqliteTxn::UpdateHousehold(const HouseholdRecord& household) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kUpdateHousehold));
+  Stmt stmt(s);
+  stmt.Int(1, household.id);
+  BindHousehold(stmt, household);
+  return ChangeOne(stmt, kUpdateHouseholdCtx, "household not found");
+}
+
+absl::Status SqliteTxn::InsertMember(const MemberRecord& member) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kInsertMember));
+  Stmt stmt(s);
+  stmt.Int(1, member.household_id);
+  stmt.Int(2, member.person_id);
+  stmt.Int(3, member.relationship);
+  int rc = stmt.Step();
+  if (rc != SQLITE_DONE) return conn_->Error(rc, kInsertMemberCtx);
+  return absl::OkStatus();
+}
+
+absl::Status SqliteTxn::UpdateMember(const MemberRecord& member) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kUpdateMember));
+  Stmt stmt(s);
+  stmt.Int(1, member.household_id);
+  stmt.Int(2, member.person_id);
+  stmt.Int(3, member.relationship);
+  return ChangeOne(stmt, kUpdateMemberCtx,
+                   "person is not a member of that household");
+}
+
+absl::Status SqliteTxn::DeleteMember(int64_t household_id, int64_t person_id) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kDeleteMember));
+  Stmt stmt(s);
+  stmt.Int(1, household_id);
+  stmt.Int(2, person_id);
+  return ChangeOne(stmt, kDeleteMemberCtx,
+                   "person is not a member of that household");
+}
+
+absl::StatusOr<int64_t> SqliteTxn::InsertLifeEvent(
+    const LifeEventRecord& event) {
+  DateText date(event.date);
+  if (!date.ok()) return DateOutOfRange("date");
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kInsertLifeEvent));
+  Stmt stmt(s);
+  stmt.Int(2, event.person_id);
+  stmt.Text(3, date.view());
+  stmt.Int(4, event.type);
+  stmt.Blob(5, event.details);
+  stmt.Int(6, event.correction ? 1 : 0);
+  stmt.Int(7, Micros(event.recorded_at));
+  stmt.Text(8, event.recorded_by);
+  stmt.Text(9, event.office_code);
+  int rc = stmt.Step();
+  if (rc != SQLITE_DONE) return conn_->Error(rc, kInsertEventCtx);
+  return sqlite3_last_insert_rowid(conn_->db());
+}
+
+absl::Status SqliteTxn::PutRequest(const RequestRecord& request) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kPutRequest));
+  Stmt stmt(s);
+  stmt.Text(1, request.request_id);
+  stmt.Text(2, request.method);
+  stmt.Blob(3, request.request);
+  stmt.Blob(4, request.response);
+  stmt.Int(5, Micros(request.created_at));
+  int rc = stmt.Step();
+  if (rc != SQLITE_DONE) return conn_->Error(rc, kPutRequestCtx);
+  return absl::OkStatus();
+}
+
+absl::Status SqliteTxn::AppendAudit(const AuditRecord& entry) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kAppendAudit));
+  Stmt stmt(s);
+  stmt.Int(1, entry.seq);
+  stmt.Int(2, Micros(entry.at));
+  stmt.Text(3, entry.actor);
+  stmt.Text(4, entry.office_code);
+  stmt.Text(5, entry.action);
+  stmt.Text(6, entry.subject);
+  stmt.Text(7, entry.details);
+  stmt.Text(8, entry.prev_hash);
+  stmt.Text(9, entry.hash);
+  int rc = stmt.Step();
+  if (rc != SQLITE_DONE) return conn_->Error(rc, kAppendAuditCtx);
+  return absl::OkStatus();
+}
+
+}  // namespace socle::storage::sqlite_internal

@@ -1,0 +1,71 @@
+// Txn over one SQLite connection. The transaction itself (BEGIN, SAVEPOINT,
+// COMMIT) is run by SqliteStore; this class only runs the statements of the
+// Store methods. Internal to the SQLite backend.
+#ifndef SOCLE_STORAGE_SQLITE_SQLITE_TXN_H_
+#define SOCLE_STORAGE_SQLITE_SQLITE_TXN_H_
+
+#include <string>
+#include <vector>
+
+#include "storage/sqlite/connection.h"
+#include "storage/store.h"
+
+namespace socle::storage::sqlite_internal {
+
+class SqliteTxn final : public Txn {
+ public:
+  explicit SqliteTxn(Connection* conn) : conn_(conn) {}
+
+  absl::StatusOr<PersonRecord> GetPerson(int64_t id) override;
+  absl::StatusOr<PersonRecord> GetPersonByNationalId(
+      absl::string_view national_id) override;
+  absl::StatusOr<std::vector<PersonRecord>> FindPossibleDuplicates(
+      absl::string_view name_key, absl::CivilDay date_of_birth,
+      absl::string_view district_key) override;
+  absl::StatusOr<std::vector<PersonRecord>> FindPersonsByNameAndBirth(
+      const std::vector<std::string>& words, absl::CivilDay date_of_birth,
+      int64_t after_id, int limit) override;
+  absl::StatusOr<std::vector<PersonRecord>> FindPersonsByOffice(
+      absl::string_view office_code, int64_t after_id, int limit) override;
+  absl::StatusOr<std::vector<PersonRecord>> FindPersonsByHousehold(
+      int64_t household_id, int64_t after_id, int limit) override;
+  absl::StatusOr<HouseholdRecord> GetHousehold(int64_t id) override;
+  absl::StatusOr<std::vector<MemberRecord>> ListMembers(
+      int64_t household_id) override;
+  absl::StatusOr<MemberRecord> GetMembership(int64_t person_id) override;
+  absl::StatusOr<std::vector<LifeEventRecord>> ListLifeEvents(
+      int64_t person_id, std::optional<EventCursor> after, int limit) override;
+  absl::StatusOr<RequestRecord> GetRequest(
+      absl::string_view request_id) override;
+  absl::StatusOr<AuditRecord> LastAudit() override;
+  absl::StatusOr<std::vector<AuditRecord>> ListAudit(int64_t after_seq,
+                                                     int limit) override;
+
+  absl::StatusOr<int64_t> InsertPerson(const PersonRecord& person) override;
+  absl::Status UpdatePerson(const PersonRecord& person) override;
+  absl::StatusOr<int64_t> InsertHousehold(
+      const HouseholdRecord& household) override;
+  absl::Status UpdateHousehold(const HouseholdRecord& household) override;
+  absl::Status InsertMember(const MemberRecord& member) override;
+  absl::Status UpdateMember(const MemberRecord& member) override;
+  absl::Status DeleteMember(int64_t household_id, int64_t person_id) override;
+  absl::StatusOr<int64_t> InsertLifeEvent(
+      const LifeEventRecord& event) override;
+  absl::Status PutRequest(const RequestRecord& request) override;
+  absl::Status AppendAudit(const AuditRecord& entry) override;
+
+ private:
+  absl::StatusOr<std::vector<PersonRecord>> ReadPersons(
+      Stmt& stmt, const ErrorContext& context);
+  // Runs a statement that changes exactly one row (UPDATE/DELETE by key):
+  // NOT_FOUND with `not_found` when it changes none.
+  absl::Status ChangeOne(Stmt& stmt, const ErrorContext& context,
+                         const char* not_found);
+
+  Connection* conn_;
+  std::vector<std::string> padded_words_;  // reused by the name search
+};
+
+}  // namespace socle::storage::sqlite_internal
+
+#endif  // SOCLE_STORAGE_SQLITE_SQLITE_TXN_H_

@@ -1,0 +1,1251 @@
+// The Store conformance suite: every contract of storage/store.h, checked
+// against every backend. A backend joins with one line in Backends().
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "common/normalize.h"
+#include "common/status_macros.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "storage/records.h"
+#include "storage/sqlite/sqlite_store.h"
+#include "storage/store.h"
+
+namespace socle::storage {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
+using ::testing::IsEmpty;
+
+// ---------------------------------------------------------------------------
+// Backends
+
+struct Backend {
+  std::string name;
+  // Opens the store kept in `dir` (an empty temporary directory the first
+  // time), creating it when new. Opening the same `dir` again after the
+  // previous store was destroyed must give back the same data. Returns null
+  // (after reporting a test failure) when the store cannot be opened.
+  std::function<std::unique_ptr<Store>(const std::string& dir)> open;
+};
+
+std::unique_ptr<Store> OpenSqlite(const std::string& dir) {
+  SqliteOptions options;
+  options.path = dir + "/socle.db";
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(options);
+  EXPECT_TRUE(store.ok()) << store.status();
+  return store.ok() ? std::move(*store) : nullptr;
+}
+
+std::vector<Backend> Backends() {
+  return {
+      {"Sqlite", OpenSqlite},
+      // {"Postgres", OpenPostgresForTest},
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+
+// A temporary directory under $TMPDIR (or /tmp), removed with its contents.
+class TempDir {
+ public:
+  TempDir() {
+    const char* base = getenv("TMPDIR");
+    std::string pattern =
+        absl::StrCat(base != nullptr && *base != '\0' ? base : "/tmp",
+                     "/socle-store-XXXXXX");
+    std::vector<char> buf(pattern.begin(), pattern.end());
+    buf.push_back('\0');
+    if (mkdtemp(buf.data()) == nullptr) {
+      ADD_FAILURE() << "mkdtemp failed for " << pattern;
+      return;
+    }
+    path_ = buf.data();
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// A one-way latch that tolerates repeated Notify (a backend may run a Write
+// fn more than once).
+class Signal {
+ public:
+  void Notify() {
+    std::lock_guard<std::mutex> lock(mu_);
+    set_ = true;
+    cv_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return set_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool set_ = false;
+};
+
+absl::Time Micros(int64_t us) { return absl::FromUnixMicros(us); }
+
+PersonRecord MakePerson(std::string given, std::string family,
+                        absl::CivilDay birth, std::string national_id = "") {
+  PersonRecord p;
+  p.version = 1;
+  p.national_id = std::move(national_id);
+  p.given_name = std::move(given);
+  p.family_name = std::move(family);
+  p.sex = 1;
+  p.date_of_birth = birth;
+  p.province = "Phnom Penh";
+  p.district = "Chamkar Mon";
+  p.commune = "Tonle Bassac";
+  p.village = "Village 1";
+  p.street = "St 310";
+  p.phone = "+85512345678";
+  p.office_code = "PP01";
+  p.name_key = NormalizeName(p.given_name + " " + p.family_name);
+  p.district_key = NormalizeName(p.district);
+  p.registered_at = Micros(1'700'000'000'000'000);
+  p.updated_at = p.registered_at;
+  return p;
+}
+
+void ExpectSamePerson(const PersonRecord& got, const PersonRecord& want) {
+  EXPECT_EQ(got.id, want.id);
+  EXPECT_EQ(got.version, want.version);
+  EXPECT_EQ(got.national_id, want.national_id);
+  EXPECT_EQ(got.given_name, want.given_name);
+  EXPECT_EQ(got.family_name, want.family_name);
+  EXPECT_EQ(got.sex, want.sex);
+  EXPECT_EQ(got.date_of_birth, want.date_of_birth);
+  EXPECT_EQ(got.date_of_death, want.date_of_death);
+  EXPECT_EQ(got.province, want.province);
+  EXPECT_EQ(got.district, want.district);
+  EXPECT_EQ(got.commune, want.commune);
+  EXPECT_EQ(got.village, want.village);
+  EXPECT_EQ(got.street, want.street);
+  EXPECT_EQ(got.phone, want.phone);
+  EXPECT_EQ(got.office_code, want.office_code);
+  EXPECT_EQ(got.name_key, want.name_key);
+  EXPECT_EQ(got.district_key, want.district_key);
+  EXPECT_EQ(got.facts, want.facts);
+  EXPECT_EQ(got.duplicate_override_reason, want.duplicate_override_reason);
+  EXPECT_EQ(got.registered_at, want.registered_at);
+  EXPECT_EQ(got.updated_at, want.updated_at);
+}
+
+void ExpectSameHousehold(const HouseholdRecord& got,
+                         const HouseholdRecord& want) {
+  EXPECT_EQ(got.id, want.id);
+  EXPECT_EQ(got.version, want.version);
+  EXPECT_EQ(got.office_code, want.office_code);
+  EXPECT_EQ(got.province, want.province);
+  EXPECT_EQ(got.district, want.district);
+  EXPECT_EQ(got.commune, want.commune);
+  EXPECT_EQ(got.village, want.village);
+  EXPECT_EQ(got.street, want.street);
+  EXPECT_EQ(got.head_person_id, want.head_person_id);
+  EXPECT_EQ(got.created_at, want.created_at);
+}
+
+void ExpectSameEvent(const LifeEventRecord& got, const LifeEventRecord& want) {
+  EXPECT_EQ(got.id, want.id);
+  EXPECT_EQ(got.person_id, want.person_id);
+  EXPECT_EQ(got.date, want.date);
+  EXPECT_EQ(got.type, want.type);
+  EXPECT_EQ(got.details, want.details);
+  EXPECT_EQ(got.correction, want.correction);
+  EXPECT_EQ(got.recorded_at, want.recorded_at);
+  EXPECT_EQ(got.recorded_by, want.recorded_by);
+  EXPECT_EQ(got.office_code, want.office_code);
+}
+
+void ExpectSameAudit(const AuditRecord& got, const AuditRecord& want) {
+  EXPECT_EQ(got.seq, want.seq);
+  EXPECT_EQ(got.at, want.at);
+  EXPECT_EQ(got.actor, want.actor);
+  EXPECT_EQ(got.office_code, want.office_code);
+  EXPECT_EQ(got.action, want.action);
+  EXPECT_EQ(got.subject, want.subject);
+  EXPECT_EQ(got.details, want.details);
+  EXPECT_EQ(got.prev_hash, want.prev_hash);
+  EXPECT_EQ(got.hash, want.hash);
+}
+
+HouseholdRecord MakeHousehold(int64_t head = 0) {
+  HouseholdRecord h;
+  h.version = 1;
+  h.office_code = "PP01";
+  h.province = "Phnom Penh";
+  h.district = "Chamkar Mon";
+  h.commune = "Tonle Bassac";
+  h.village = "Village 1";
+  h.street = "St 310";
+  h.head_person_id = head;
+  h.created_at = Micros(1'700'000'000'000'001);
+  return h;
+}
+
+LifeEventRecord MakeEvent(int64_t person_id, absl::CivilDay date, int type) {
+  LifeEventRecord e;
+  e.person_id = person_id;
+  e.date = date;
+  e.type = type;
+  e.details = std::string("\x08\x01\x12\x00\xff", 5);
+  e.recorded_at = Micros(1'700'000'100'000'000);
+  e.recorded_by = "clerk@pp01";
+  e.office_code = "PP01";
+  return e;
+}
+
+AuditRecord MakeAudit(int64_t seq) {
+  AuditRecord a;
+  a.seq = seq;
+  a.at = Micros(1'700'000'000'000'000 + seq);
+  a.actor = "terminal-7";
+  a.office_code = "PP01";
+  a.action = "RegisterPerson";
+  a.subject = absl::StrCat("10000000", seq);
+  a.details = "ok";
+  a.prev_hash = seq == 1 ? "" : absl::StrCat("hash", seq - 1);
+  a.hash = absl::StrCat("hash", seq);
+  return a;
+}
+
+std::vector<int64_t> Ids(const std::vector<PersonRecord>& persons) {
+  std::vector<int64_t> ids;
+  for (const PersonRecord& p : persons) ids.push_back(p.id);
+  return ids;
+}
+
+// ---------------------------------------------------------------------------
+// Fixture
+
+class StoreTest : public testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(dir_.path().empty());
+    store_ = GetParam().open(dir_.path());
+    ASSERT_NE(store_, nullptr);
+  }
+
+  void Reopen() {
+    store_.reset();
+    store_ = GetParam().open(dir_.path());
+    ASSERT_NE(store_, nullptr);
+  }
+
+  absl::StatusOr<int64_t> InsertPerson(const PersonRecord& p) {
+    int64_t id = 0;
+    absl::Status s = store_->Write([&](Txn& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(id, txn.InsertPerson(p));
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    return id;
+  }
+
+  // Inserts and returns the record as stored (with its id).
+  PersonRecord AddPerson(PersonRecord p) {
+    absl::StatusOr<int64_t> id = InsertPerson(p);
+    EXPECT_TRUE(id.ok()) << id.status();
+    p.id = id.ok() ? *id : 0;
+    return p;
+  }
+
+  absl::StatusOr<PersonRecord> GetPerson(int64_t id) {
+    absl::StatusOr<PersonRecord> out = absl::UnknownError("not run");
+    absl::Status s = store_->Read([&](ReadTxn& txn) {
+      out = txn.GetPerson(id);
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  absl::StatusOr<PersonRecord> GetByNationalId(absl::string_view nid) {
+    absl::StatusOr<PersonRecord> out = absl::UnknownError("not run");
+    absl::Status s = store_->Read([&](ReadTxn& txn) {
+      out = txn.GetPersonByNationalId(nid);
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  int64_t AddHousehold(const HouseholdRecord& h) {
+    int64_t id = 0;
+    absl::Status s = store_->Write([&](Txn& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(id, txn.InsertHousehold(h));
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return id;
+  }
+
+  absl::Status AddMember(int64_t household_id, int64_t person_id,
+                         int relationship = 1) {
+    return store_->Write([&](Txn& txn) {
+      MemberRecord m;
+      m.household_id = household_id;
+      m.person_id = person_id;
+      m.relationship = relationship;
+      return txn.InsertMember(m);
+    });
+  }
+
+  std::vector<PersonRecord> ByOffice(absl::string_view office, int64_t after,
+                                     int limit) {
+    std::vector<PersonRecord> out;
+    absl::Status s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(out, txn.FindPersonsByOffice(office, after, limit));
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return out;
+  }
+
+  std::vector<int64_t> ByName(std::vector<std::string> words,
+                              absl::CivilDay birth, int64_t after = 0,
+                              int limit = 100) {
+    std::vector<PersonRecord> out;
+    absl::Status s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(
+          out, txn.FindPersonsByNameAndBirth(words, birth, after, limit));
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return Ids(out);
+  }
+
+  TempDir dir_;  // outlives store_
+  std::unique_ptr<Store> store_;
+};
+
+const absl::CivilDay kBirth(1984, 7, 3);
+
+// ---------------------------------------------------------------------------
+// Persons
+
+TEST_P(StoreTest, PersonRoundTripsEveryField) {
+  PersonRecord p = MakePerson("សុខា", "Nguyễn-Thị", kBirth, "KH-0012345");
+  p.sex = 2;
+  p.date_of_death = absl::CivilDay(2023, 2, 28);
+  p.province = "ភ្នំពេញ";
+  p.district = "Chamkar Mon";
+  p.commune = "Tonlé Bassac";
+  p.village = "Phum 3";
+  p.street = "Street 310, #12";
+  p.phone = "+855 12 345 678";
+  p.office_code = "PP-01";
+  p.facts = std::string("\x00\x01\x02\xff\xfe\x80 binary \x00 tail", 22);
+  p.duplicate_override_reason = "twin sister, checked by supervisor";
+  p.registered_at = Micros(1'700'000'000'123'456);
+  p.updated_at = Micros(1'700'000'001'654'321);
+  ASSERT_EQ(p.facts.size(), 22u);
+
+  PersonRecord stored = AddPerson(p);
+  EXPECT_GE(stored.id, 1);
+  absl::StatusOr<PersonRecord> got = GetPerson(stored.id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ExpectSamePerson(*got, stored);
+
+  // The same inside a write transaction (a Txn is a ReadTxn).
+  absl::Status s = store_->Write([&](Txn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(PersonRecord again, txn.GetPerson(stored.id));
+    ExpectSamePerson(again, stored);
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+}
+
+TEST_P(StoreTest, PersonWithEmptyOptionalFieldsRoundTrips) {
+  PersonRecord p = MakePerson("A", "B", absl::CivilDay(2001, 12, 31));
+  p.province = p.district = p.commune = p.village = p.street = p.phone = "";
+  p.facts = "";
+  p.duplicate_override_reason = "";
+  p.registered_at = absl::UnixEpoch();
+  p.updated_at = Micros(-5);  // before the epoch
+  PersonRecord stored = AddPerson(p);
+  absl::StatusOr<PersonRecord> got = GetPerson(stored.id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ExpectSamePerson(*got, stored);
+  EXPECT_FALSE(got->date_of_death.has_value());
+}
+
+TEST_P(StoreTest, InsertAssignsDistinctIdsAndVersionOne) {
+  PersonRecord a = AddPerson(MakePerson("A", "One", kBirth));
+  PersonRecord b = AddPerson(MakePerson("B", "Two", kBirth));
+  EXPECT_GE(a.id, 1);
+  EXPECT_GE(b.id, 1);
+  EXPECT_NE(a.id, b.id);
+  absl::StatusOr<PersonRecord> got = GetPerson(b.id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->version, 1);
+}
+
+TEST_P(StoreTest, MissingRowsAreNotFound) {
+  absl::Status s = store_->Read([&](ReadTxn& txn) {
+    EXPECT_EQ(txn.GetPerson(424242).status().code(),
+              absl::StatusCode::kNotFound);
+    EXPECT_EQ(txn.GetPersonByNationalId("NOPE").status().code(),
+              absl::StatusCode::kNotFound);
+    EXPECT_EQ(txn.GetHousehold(77).status().code(),
+              absl::StatusCode::kNotFound);
+    EXPECT_EQ(txn.GetMembership(5).status().code(),
+              absl::StatusCode::kNotFound);
+    EXPECT_EQ(txn.GetRequest("req-1").status().code(),
+              absl::StatusCode::kNotFound);
+    EXPECT_EQ(txn.LastAudit().status().code(), absl::StatusCode::kNotFound);
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+}
+
+TEST_P(StoreTest, NationalIdIsUniqueOnInsert) {
+  PersonRecord a = AddPerson(MakePerson("A", "One", kBirth, "N-1"));
+  absl::StatusOr<int64_t> dup =
+      InsertPerson(MakePerson("B", "Two", kBirth, "N-1"));
+  EXPECT_EQ(dup.status().code(), absl::StatusCode::kAlreadyExists)
+      << dup.status();
+  // The message names the situation, not the SQL nor the value.
+  EXPECT_EQ(dup.status().message().find("N-1"), absl::string_view::npos);
+  EXPECT_THAT(Ids(ByOffice("PP01", 0, 100)), ElementsAre(a.id));
+}
+
+TEST_P(StoreTest, NationalIdIsUniqueOnUpdate) {
+  PersonRecord a = AddPerson(MakePerson("A", "One", kBirth, "N-1"));
+  PersonRecord b = AddPerson(MakePerson("B", "Two", kBirth, "N-2"));
+
+  PersonRecord changed = b;
+  changed.national_id = "N-1";
+  changed.version = 2;
+  absl::Status s =
+      store_->Write([&](Txn& txn) { return txn.UpdatePerson(changed); });
+  EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists) << s;
+  absl::StatusOr<PersonRecord> got = GetPerson(b.id);
+  ASSERT_TRUE(got.ok());
+  ExpectSamePerson(*got, b);
+
+  // Keeping one's own national ID is no conflict; every column is rewritten.
+  changed = a;
+  changed.version = 2;
+  changed.given_name = "Alpha";
+  changed.date_of_death = absl::CivilDay(2024, 1, 2);
+  changed.facts = std::string("\x01\x00", 2);
+  changed.updated_at = Micros(1'800'000'000'000'000);
+  s = store_->Write([&](Txn& txn) { return txn.UpdatePerson(changed); });
+  EXPECT_TRUE(s.ok()) << s;
+  got = GetPerson(a.id);
+  ASSERT_TRUE(got.ok());
+  ExpectSamePerson(*got, changed);
+
+  // A freed national ID can be taken by another person.
+  PersonRecord cleared = *got;
+  cleared.national_id = "";
+  PersonRecord taker = b;
+  taker.national_id = "N-1";
+  s = store_->Write([&](Txn& txn) -> absl::Status {
+    RETURN_IF_ERROR(txn.UpdatePerson(cleared));
+    return txn.UpdatePerson(taker);
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  absl::StatusOr<PersonRecord> by_nid = GetByNationalId("N-1");
+  ASSERT_TRUE(by_nid.ok()) << by_nid.status();
+  EXPECT_EQ(by_nid->id, b.id);
+}
+
+TEST_P(StoreTest, UpdateOfMissingPersonIsNotFound) {
+  PersonRecord ghost = MakePerson("G", "Host", kBirth);
+  ghost.id = 999'999;
+  absl::Status s =
+      store_->Write([&](Txn& txn) { return txn.UpdatePerson(ghost); });
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
+}
+
+TEST_P(StoreTest, PersonsWithoutNationalIdCoexist) {
+  PersonRecord a = AddPerson(MakePerson("A", "One", kBirth));
+  PersonRecord b = AddPerson(MakePerson("B", "Two", kBirth));
+  PersonRecord c = AddPerson(MakePerson("C", "Three", kBirth, "N-3"));
+  EXPECT_NE(a.id, b.id);
+  // Clearing a national ID makes one more person without one.
+  c.national_id = "";
+  absl::Status s = store_->Write([&](Txn& txn) { return txn.UpdatePerson(c); });
+  EXPECT_TRUE(s.ok()) << s;
+  for (const PersonRecord& p : {a, b, c}) {
+    absl::StatusOr<PersonRecord> got = GetPerson(p.id);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(got->national_id, "");
+  }
+  EXPECT_EQ(GetByNationalId("").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_P(StoreTest, GetPersonByNationalId) {
+  AddPerson(MakePerson("A", "One", kBirth, "N-1"));
+  PersonRecord b = AddPerson(MakePerson("B", "Two", kBirth, "N-2"));
+  absl::StatusOr<PersonRecord> got = GetByNationalId("N-2");
+  ASSERT_TRUE(got.ok()) << got.status();
+  ExpectSamePerson(*got, b);
+  EXPECT_EQ(GetByNationalId("N-9").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(GetByNationalId("n-2").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_P(StoreTest, FindPossibleDuplicates) {
+  auto make = [](absl::CivilDay birth, std::string district) {
+    PersonRecord p = MakePerson("José", "María", birth);
+    p.district = district;
+    p.district_key = NormalizeName(district);
+    return p;
+  };
+  PersonRecord first = AddPerson(make(kBirth, "Chamkar Mon"));
+  PersonRecord dead = make(kBirth, "Chamkar Mon");
+  dead.date_of_death = absl::CivilDay(2020, 1, 1);
+  AddPerson(dead);
+  AddPerson(make(kBirth, "Daun Penh"));                        // other district
+  AddPerson(make(absl::CivilDay(1984, 7, 4), "Chamkar Mon"));  // other day
+  AddPerson(MakePerson("José", "Marian", kBirth));             // other name
+  PersonRecord second = AddPerson(make(kBirth, "chamkar  MON"));
+
+  std::vector<PersonRecord> found;
+  absl::Status s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(
+        found, txn.FindPossibleDuplicates("jose maria", kBirth, "chamkar mon"));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_THAT(Ids(found), ElementsAre(first.id, second.id));
+  ASSERT_EQ(found.size(), 2u);
+  ExpectSamePerson(found[0], first);
+}
+
+TEST_P(StoreTest, FindPersonsByNameAndBirthMatchesWholeWordsInAnyOrder) {
+  auto add = [&](std::string key, absl::CivilDay birth = kBirth) {
+    PersonRecord p = MakePerson("x", "y", birth);
+    p.name_key = key;
+    return AddPerson(p).id;
+  };
+  int64_t sok_dara = add("sok dara");
+  int64_t dara_sok = add("dara sok");
+  add("sokha dara");
+  int64_t sok_daravy = add("sok daravy");
+  int64_t sok_dara_chan = add("chan sok dara");
+  add("sok dara", absl::CivilDay(1984, 7, 2));  // other day
+
+  EXPECT_THAT(ByName({"sok", "dara"}, kBirth),
+              ElementsAre(sok_dara, dara_sok, sok_dara_chan));
+  EXPECT_THAT(ByName({"dara", "sok"}, kBirth),
+              ElementsAre(sok_dara, dara_sok, sok_dara_chan));
+  EXPECT_THAT(ByName({"sok"}, kBirth),
+              ElementsAre(sok_dara, dara_sok, sok_daravy, sok_dara_chan));
+  EXPECT_THAT(ByName({"ok"}, kBirth), IsEmpty());       // not a whole word
+  EXPECT_THAT(ByName({"sok dar"}, kBirth), IsEmpty());  // not a whole word
+  EXPECT_THAT(ByName({"daravy"}, kBirth), ElementsAre(sok_daravy));
+  EXPECT_THAT(ByName({"chan", "sok", "dara"}, kBirth),
+              ElementsAre(sok_dara_chan));
+  EXPECT_THAT(ByName({"sok", "nobody"}, kBirth), IsEmpty());
+  EXPECT_THAT(ByName({"sok"}, absl::CivilDay(1990, 1, 1)), IsEmpty());
+}
+
+TEST_P(StoreTest, FindPersonsByNameAndBirthHasNoWildcards) {
+  auto add = [&](std::string key) {
+    PersonRecord p = MakePerson("x", "y", kBirth);
+    p.name_key = key;
+    return AddPerson(p).id;
+  };
+  add("john smith");
+  int64_t percent = add("100% sure");
+  int64_t underscore = add("a_b c");
+
+  for (const char* word : {"%", "_", "j_hn", "jo%", "%ohn", "sm_th", "a%", "_%",
+                           "a_", "[j]ohn", "*", "j*", "?ohn"}) {
+    EXPECT_THAT(ByName({word}, kBirth), IsEmpty()) << word;
+  }
+  EXPECT_THAT(ByName({"100%"}, kBirth), ElementsAre(percent));
+  EXPECT_THAT(ByName({"a_b"}, kBirth), ElementsAre(underscore));
+  EXPECT_THAT(ByName({"a_b", "c"}, kBirth), ElementsAre(underscore));
+}
+
+TEST_P(StoreTest, FindPersonsByNameAndBirthPaginates) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 7; ++i) {
+    PersonRecord p = MakePerson("x", "y", kBirth);
+    p.name_key = i % 2 == 0 ? "mey lina" : "lina mey";
+    ids.push_back(AddPerson(p).id);
+    PersonRecord other = MakePerson("x", "y", kBirth);
+    other.name_key = "somebody else";
+    AddPerson(other);
+  }
+  std::vector<int64_t> seen;
+  int64_t after = 0;
+  for (int page = 0; page < 10; ++page) {
+    std::vector<int64_t> got = ByName({"lina", "mey"}, kBirth, after, 3);
+    EXPECT_LE(got.size(), 3u);
+    if (got.empty()) break;
+    seen.insert(seen.end(), got.begin(), got.end());
+    after = got.back();
+  }
+  EXPECT_THAT(seen, ElementsAreArray(ids));
+  EXPECT_THAT(ByName({"lina"}, kBirth, ids[1], 2), ElementsAre(ids[2], ids[3]));
+  EXPECT_THAT(ByName({"lina"}, kBirth, 0, 0), IsEmpty());
+  // No words: everyone born that day.
+  EXPECT_EQ(ByName({}, kBirth, 0, 1000).size(), 14u);
+}
+
+TEST_P(StoreTest, FindPersonsByOfficePaginates) {
+  std::vector<int64_t> office_a;
+  for (int i = 0; i < 5; ++i) {
+    PersonRecord p = MakePerson("A", absl::StrCat("n", i), kBirth);
+    p.office_code = "A";
+    office_a.push_back(AddPerson(p).id);
+    PersonRecord q = MakePerson("B", absl::StrCat("n", i), kBirth);
+    q.office_code = i % 2 == 0 ? "B" : "AA";
+    AddPerson(q);
+  }
+  EXPECT_THAT(Ids(ByOffice("A", 0, 2)), ElementsAre(office_a[0], office_a[1]));
+  EXPECT_THAT(Ids(ByOffice("A", office_a[1], 2)),
+              ElementsAre(office_a[2], office_a[3]));
+  EXPECT_THAT(Ids(ByOffice("A", office_a[3], 2)), ElementsAre(office_a[4]));
+  EXPECT_THAT(Ids(ByOffice("A", office_a[4], 2)), IsEmpty());
+  EXPECT_THAT(Ids(ByOffice("A", 0, 0)), IsEmpty());
+  EXPECT_THAT(Ids(ByOffice("Z", 0, 10)), IsEmpty());
+  EXPECT_EQ(ByOffice("B", 0, 10).size(), 3u);
+}
+
+TEST_P(StoreTest, FindPersonsByHouseholdPaginatesById) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(AddPerson(MakePerson("P", absl::StrCat(i), kBirth)).id);
+  }
+  int64_t h1 = AddHousehold(MakeHousehold(ids[3]));
+  int64_t h2 = AddHousehold(MakeHousehold(ids[1]));
+  // Joining order differs from id order.
+  ASSERT_TRUE(AddMember(h1, ids[3]).ok());
+  ASSERT_TRUE(AddMember(h1, ids[0]).ok());
+  ASSERT_TRUE(AddMember(h2, ids[1]).ok());
+  ASSERT_TRUE(AddMember(h1, ids[4]).ok());
+
+  auto page = [&](int64_t household, int64_t after, int limit) {
+    std::vector<PersonRecord> out;
+    absl::Status s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(out,
+                       txn.FindPersonsByHousehold(household, after, limit));
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return Ids(out);
+  };
+  EXPECT_THAT(page(h1, 0, 2), ElementsAre(ids[0], ids[3]));
+  EXPECT_THAT(page(h1, ids[3], 2), ElementsAre(ids[4]));
+  EXPECT_THAT(page(h1, ids[4], 2), IsEmpty());
+  EXPECT_THAT(page(h2, 0, 10), ElementsAre(ids[1]));
+  EXPECT_THAT(page(h1, 0, 0), IsEmpty());
+  EXPECT_THAT(page(h2 + 100, 0, 10), IsEmpty());
+}
+
+// ---------------------------------------------------------------------------
+// Households and members
+
+TEST_P(StoreTest, HouseholdRoundTripsAndUpdates) {
+  PersonRecord head = AddPerson(MakePerson("Head", "One", kBirth));
+  HouseholdRecord h = MakeHousehold(head.id);
+  h.street = "ផ្លូវ ៣១០";
+  h.id = AddHousehold(h);
+  EXPECT_GE(h.id, 1);
+  int64_t other = AddHousehold(MakeHousehold());
+  EXPECT_NE(other, h.id);
+
+  HouseholdRecord got;
+  absl::Status s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(got, txn.GetHousehold(h.id));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  ExpectSameHousehold(got, h);
+
+  h.version = 2;
+  h.village = "Village 9";
+  h.head_person_id = 0;
+  s = store_->Write([&](Txn& txn) { return txn.UpdateHousehold(h); });
+  ASSERT_TRUE(s.ok()) << s;
+  s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(got, txn.GetHousehold(h.id));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  ExpectSameHousehold(got, h);
+
+  HouseholdRecord ghost = MakeHousehold();
+  ghost.id = 987'654;
+  s = store_->Write([&](Txn& txn) { return txn.UpdateHousehold(ghost); });
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
+}
+
+TEST_P(StoreTest, MembersKeepJoiningOrder) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 4; ++i) {
+    ids.push_back(AddPerson(MakePerson("M", absl::StrCat(i), kBirth)).id);
+  }
+  int64_t h = AddHousehold(MakeHousehold(ids[2]));
+  ASSERT_TRUE(AddMember(h, ids[2], /*relationship=*/1).ok());
+  ASSERT_TRUE(AddMember(h, ids[0], /*relationship=*/2).ok());
+  ASSERT_TRUE(AddMember(h, ids[3], /*relationship=*/3).ok());
+
+  std::vector<MemberRecord> members;
+  absl::Status s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(members, txn.ListMembers(h));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  ASSERT_EQ(members.size(), 3u);
+  EXPECT_EQ(members[0].person_id, ids[2]);
+  EXPECT_EQ(members[1].person_id, ids[0]);
+  EXPECT_EQ(members[2].person_id, ids[3]);
+  EXPECT_EQ(members[1].relationship, 2);
+  EXPECT_LT(members[0].seq, members[1].seq);
+  EXPECT_LT(members[1].seq, members[2].seq);
+  for (const MemberRecord& m : members) EXPECT_EQ(m.household_id, h);
+
+  MemberRecord membership;
+  s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(membership, txn.GetMembership(ids[3]));
+    EXPECT_EQ(txn.GetMembership(ids[1]).status().code(),
+              absl::StatusCode::kNotFound);
+    std::vector<MemberRecord> none;
+    ASSIGN_OR_RETURN(none, txn.ListMembers(h + 1000));
+    EXPECT_THAT(none, IsEmpty());
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(membership.household_id, h);
+  EXPECT_EQ(membership.relationship, 3);
+  EXPECT_EQ(membership.seq, members[2].seq);
+}
+
+TEST_P(StoreTest, PersonBelongsToOneHousehold) {
+  int64_t p = AddPerson(MakePerson("P", "One", kBirth)).id;
+  int64_t h1 = AddHousehold(MakeHousehold());
+  int64_t h2 = AddHousehold(MakeHousehold());
+  ASSERT_TRUE(AddMember(h1, p).ok());
+  EXPECT_EQ(AddMember(h2, p).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(AddMember(h1, p).code(), absl::StatusCode::kAlreadyExists);
+
+  // Delete: NOT_FOUND when the person is not in that household.
+  absl::Status s =
+      store_->Write([&](Txn& txn) { return txn.DeleteMember(h2, p); });
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
+  s = store_->Write([&](Txn& txn) { return txn.DeleteMember(h1, p); });
+  EXPECT_TRUE(s.ok()) << s;
+  s = store_->Write([&](Txn& txn) { return txn.DeleteMember(h1, p); });
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
+
+  // Free again: may join another household.
+  EXPECT_TRUE(AddMember(h2, p).ok());
+  MemberRecord m;
+  s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(m, txn.GetMembership(p));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(m.household_id, h2);
+}
+
+TEST_P(StoreTest, UpdateMember) {
+  int64_t p = AddPerson(MakePerson("P", "One", kBirth)).id;
+  int64_t h = AddHousehold(MakeHousehold());
+  ASSERT_TRUE(AddMember(h, p, 1).ok());
+  MemberRecord m{.household_id = h, .person_id = p, .relationship = 4};
+  absl::Status s = store_->Write([&](Txn& txn) { return txn.UpdateMember(m); });
+  ASSERT_TRUE(s.ok()) << s;
+  MemberRecord got;
+  s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(got, txn.GetMembership(p));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(got.relationship, 4);
+
+  MemberRecord wrong = m;
+  wrong.household_id = h + 1;
+  s = store_->Write([&](Txn& txn) { return txn.UpdateMember(wrong); });
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
+}
+
+TEST_P(StoreTest, MemberOfMissingHouseholdOrPersonIsFailedPrecondition) {
+  int64_t p = AddPerson(MakePerson("P", "One", kBirth)).id;
+  int64_t h = AddHousehold(MakeHousehold());
+  EXPECT_EQ(AddMember(h + 100, p).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(AddMember(h, p + 100).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+// ---------------------------------------------------------------------------
+// Life events
+
+TEST_P(StoreTest, LifeEventsAreOrderedByDateThenIdAndPaginate) {
+  int64_t p = AddPerson(MakePerson("P", "One", kBirth)).id;
+  int64_t q = AddPerson(MakePerson("Q", "Two", kBirth)).id;
+  std::vector<LifeEventRecord> events = {
+      MakeEvent(p, absl::CivilDay(2020, 5, 1), 3),
+      MakeEvent(p, absl::CivilDay(2019, 1, 1), 4),
+      MakeEvent(q, absl::CivilDay(2019, 6, 1), 5),
+      MakeEvent(p, absl::CivilDay(2020, 5, 1), 6),
+      MakeEvent(p, absl::CivilDay(2021, 3, 3), 7),
+      MakeEvent(p, absl::CivilDay(2010, 12, 31), 8),
+  };
+  events[3].correction = true;
+  events[4].details = "";
+  absl::Status s = store_->Write([&](Txn& txn) -> absl::Status {
+    for (LifeEventRecord& e : events) {
+      ASSIGN_OR_RETURN(e.id, txn.InsertLifeEvent(e));
+    }
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  std::set<int64_t> distinct;
+  for (const LifeEventRecord& e : events) distinct.insert(e.id);
+  EXPECT_EQ(distinct.size(), events.size());
+
+  // Expected order for p: 2010-12-31, 2019-01-01, 2020-05-01 (x2 by id),
+  // 2021-03-03.
+  std::vector<const LifeEventRecord*> want = {
+      &events[5], &events[1], &events[0], &events[3], &events[4]};
+  auto list = [&](std::optional<EventCursor> after, int limit) {
+    std::vector<LifeEventRecord> out;
+    absl::Status st = store_->Read([&](ReadTxn& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(out, txn.ListLifeEvents(p, after, limit));
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(st.ok()) << st;
+    return out;
+  };
+  std::vector<LifeEventRecord> all = list(std::nullopt, 100);
+  ASSERT_EQ(all.size(), want.size());
+  for (size_t i = 0; i < all.size(); ++i) ExpectSameEvent(all[i], *want[i]);
+
+  std::vector<LifeEventRecord> seen;
+  std::optional<EventCursor> cursor;
+  for (int page = 0; page < 10; ++page) {
+    std::vector<LifeEventRecord> got = list(cursor, 2);
+    EXPECT_LE(got.size(), 2u);
+    if (got.empty()) break;
+    seen.insert(seen.end(), got.begin(), got.end());
+    cursor = EventCursor{got.back().date, got.back().id};
+  }
+  ASSERT_EQ(seen.size(), want.size());
+  for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i].id, want[i]->id);
+
+  // A cursor between the two events of the same day.
+  std::vector<LifeEventRecord> rest =
+      list(EventCursor{events[0].date, events[0].id}, 10);
+  ASSERT_EQ(rest.size(), 2u);
+  EXPECT_EQ(rest[0].id, events[3].id);
+  EXPECT_EQ(rest[1].id, events[4].id);
+  EXPECT_THAT(list(std::nullopt, 0), IsEmpty());
+}
+
+TEST_P(StoreTest, LifeEventOfMissingPersonIsFailedPrecondition) {
+  absl::Status s = store_->Write([&](Txn& txn) {
+    return txn.InsertLifeEvent(MakeEvent(31337, kBirth, 3)).status();
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+}
+
+// ---------------------------------------------------------------------------
+// Requests and audit
+
+TEST_P(StoreTest, RequestsAreStoredOnce) {
+  RequestRecord r;
+  r.request_id = "0f8e-4c1a";
+  r.method = "/socle.v1.Registry/RegisterPerson";
+  r.request = std::string("\x0a\x03\x00\xffx", 5);
+  r.response = std::string("\x12\x00", 2);
+  r.created_at = Micros(1'700'000'000'000'007);
+  absl::Status s = store_->Write([&](Txn& txn) { return txn.PutRequest(r); });
+  ASSERT_TRUE(s.ok()) << s;
+
+  RequestRecord other = r;
+  other.response = "different";
+  s = store_->Write([&](Txn& txn) { return txn.PutRequest(other); });
+  EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists) << s;
+
+  RequestRecord got;
+  s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(got, txn.GetRequest(r.request_id));
+    EXPECT_EQ(txn.GetRequest("0f8e-4c1b").status().code(),
+              absl::StatusCode::kNotFound);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(got.request_id, r.request_id);
+  EXPECT_EQ(got.method, r.method);
+  EXPECT_EQ(got.request, r.request);
+  EXPECT_EQ(got.response, r.response);
+  EXPECT_EQ(got.created_at, r.created_at);
+}
+
+TEST_P(StoreTest, AuditAppendLastAndList) {
+  EXPECT_EQ(store_->Read([](ReadTxn& txn) { return txn.LastAudit().status(); })
+                .code(),
+            absl::StatusCode::kNotFound);
+  for (int64_t seq = 1; seq <= 5; ++seq) {
+    absl::Status s = store_->Write(
+        [&](Txn& txn) { return txn.AppendAudit(MakeAudit(seq)); });
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  AuditRecord dup = MakeAudit(3);
+  dup.action = "Other";
+  absl::Status s =
+      store_->Write([&](Txn& txn) { return txn.AppendAudit(dup); });
+  EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists) << s;
+
+  s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(AuditRecord last, txn.LastAudit());
+    ExpectSameAudit(last, MakeAudit(5));
+    ASSIGN_OR_RETURN(std::vector<AuditRecord> first, txn.ListAudit(0, 3));
+    EXPECT_EQ(first.size(), 3u);
+    for (size_t i = 0; i < first.size(); ++i) {
+      ExpectSameAudit(first[i], MakeAudit(static_cast<int64_t>(i) + 1));
+    }
+    ASSIGN_OR_RETURN(std::vector<AuditRecord> rest, txn.ListAudit(3, 10));
+    EXPECT_EQ(rest.size(), 2u);
+    if (rest.size() == 2) {
+      EXPECT_EQ(rest[0].seq, 4);
+      EXPECT_EQ(rest[1].seq, 5);
+    }
+    ASSIGN_OR_RETURN(std::vector<AuditRecord> none, txn.ListAudit(5, 10));
+    EXPECT_THAT(none, IsEmpty());
+    ASSIGN_OR_RETURN(none, txn.ListAudit(0, 0));
+    EXPECT_THAT(none, IsEmpty());
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+}
+
+// ---------------------------------------------------------------------------
+// Transactions
+
+TEST_P(StoreTest, FailedWriteKeepsNothing) {
+  PersonRecord existing = AddPerson(MakePerson("Old", "One", kBirth, "N-0"));
+  const absl::Status on_purpose =
+      absl::InvalidArgumentError("given_name: rejected on purpose");
+  absl::Status s = store_->Write([&](Txn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(int64_t p,
+                     txn.InsertPerson(MakePerson("New", "Two", kBirth, "N-1")));
+    ASSIGN_OR_RETURN(int64_t h, txn.InsertHousehold(MakeHousehold(p)));
+    RETURN_IF_ERROR(txn.InsertMember(
+        MemberRecord{.household_id = h, .person_id = p, .relationship = 1}));
+    RETURN_IF_ERROR(txn.InsertLifeEvent(MakeEvent(p, kBirth, 3)).status());
+    RequestRecord r;
+    r.request_id = "req-failed";
+    r.method = "m";
+    RETURN_IF_ERROR(txn.PutRequest(r));
+    RETURN_IF_ERROR(txn.AppendAudit(MakeAudit(1)));
+    PersonRecord changed = existing;
+    changed.given_name = "Changed";
+    changed.version = 2;
+    RETURN_IF_ERROR(txn.UpdatePerson(changed));
+    return on_purpose;
+  });
+  EXPECT_EQ(s, on_purpose);
+
+  s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+    EXPECT_EQ(txn.GetPersonByNationalId("N-1").status().code(),
+              absl::StatusCode::kNotFound);
+    EXPECT_EQ(txn.GetRequest("req-failed").status().code(),
+              absl::StatusCode::kNotFound);
+    EXPECT_EQ(txn.LastAudit().status().code(), absl::StatusCode::kNotFound);
+    ASSIGN_OR_RETURN(std::vector<PersonRecord> all,
+                     txn.FindPersonsByOffice("PP01", 0, 100));
+    EXPECT_THAT(Ids(all), ElementsAre(existing.id));
+    ASSIGN_OR_RETURN(PersonRecord old, txn.GetPerson(existing.id));
+    ExpectSamePerson(old, existing);
+    ASSIGN_OR_RETURN(std::vector<LifeEventRecord> events,
+                     txn.ListLifeEvents(existing.id + 1, std::nullopt, 10));
+    EXPECT_THAT(events, IsEmpty());
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+}
+
+TEST_P(StoreTest, FnMayRecoverFromAFailedStatement) {
+  AddPerson(MakePerson("A", "One", kBirth, "N-1"));
+  absl::Status s = store_->Write([&](Txn& txn) -> absl::Status {
+    EXPECT_EQ(
+        txn.InsertPerson(MakePerson("B", "Two", kBirth, "N-1")).status().code(),
+        absl::StatusCode::kAlreadyExists);
+    return txn.InsertPerson(MakePerson("B", "Two", kBirth, "N-2")).status();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_TRUE(GetByNationalId("N-2").ok());
+  EXPECT_EQ(ByOffice("PP01", 0, 10).size(), 2u);
+}
+
+TEST_P(StoreTest, ReadReturnsFnStatusUnchanged) {
+  const absl::Status mine = absl::PermissionDeniedError("mine");
+  EXPECT_EQ(store_->Read([&](ReadTxn&) { return mine; }), mine);
+}
+
+TEST_P(StoreTest, FailuresInAGroupDoNotAffectTheOthers) {
+  constexpr int kThreads = 16;
+  constexpr int kPerThread = 25;
+  std::vector<std::vector<absl::Status>> statuses(
+      kThreads, std::vector<absl::Status>(kPerThread));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string nid = absl::StrCat("T", t, "-", i);
+        statuses[t][i] = store_->Write([&](Txn& txn) -> absl::Status {
+          RETURN_IF_ERROR(
+              txn.InsertPerson(MakePerson("W", nid, kBirth, nid)).status());
+          RequestRecord r;
+          r.request_id = nid;
+          r.method = "m";
+          RETURN_IF_ERROR(txn.PutRequest(r));
+          if (i % 3 == 0) return absl::AbortedError("failed on purpose");
+          if (i % 5 == 0) {
+            // A domain error from the store itself.
+            return txn.PutRequest(r);
+          }
+          return absl::OkStatus();
+        });
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+
+  int ok = 0;
+  absl::Status s = store_->Read([&](ReadTxn& txn) {
+    for (int t = 0; t < kThreads; ++t) {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string nid = absl::StrCat("T", t, "-", i);
+        absl::StatusCode want = i % 3 == 0   ? absl::StatusCode::kAborted
+                                : i % 5 == 0 ? absl::StatusCode::kAlreadyExists
+                                             : absl::StatusCode::kOk;
+        EXPECT_EQ(statuses[t][i].code(), want) << nid << statuses[t][i];
+        absl::StatusCode present = want == absl::StatusCode::kOk
+                                       ? absl::StatusCode::kOk
+                                       : absl::StatusCode::kNotFound;
+        EXPECT_EQ(txn.GetPersonByNationalId(nid).status().code(), present)
+            << nid;
+        EXPECT_EQ(txn.GetRequest(nid).status().code(), present) << nid;
+        if (want == absl::StatusCode::kOk) ++ok;
+      }
+    }
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(static_cast<int>(ByOffice("PP01", 0, 10000).size()), ok);
+}
+
+TEST_P(StoreTest, ConcurrentWritersAllLand) {
+  constexpr int kThreads = 32;
+  constexpr int kPerThread = 50;
+  std::vector<std::vector<int64_t>> ids(kThreads);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        absl::StatusOr<int64_t> id =
+            InsertPerson(MakePerson("C", absl::StrCat(t, " ", i), kBirth,
+                                    absl::StrCat("C", t, "-", i)));
+        if (id.ok()) {
+          ids[t].push_back(*id);
+        } else {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  std::set<int64_t> distinct;
+  for (const auto& v : ids) distinct.insert(v.begin(), v.end());
+  EXPECT_EQ(distinct.size(), static_cast<size_t>(kThreads * kPerThread));
+
+  std::set<int64_t> listed;
+  int64_t after = 0;
+  for (;;) {
+    std::vector<PersonRecord> page = ByOffice("PP01", after, 500);
+    if (page.empty()) break;
+    for (const PersonRecord& p : page) listed.insert(p.id);
+    after = page.back().id;
+  }
+  EXPECT_EQ(listed, distinct);
+}
+
+TEST_P(StoreTest, ConcurrentReadersAndWriters) {
+  std::atomic<bool> done{false};
+  std::atomic<int> bad_reads{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 6; ++r) {
+    readers.emplace_back([&] {
+      size_t last = 0;
+      while (!done.load()) {
+        std::vector<PersonRecord> page = ByOffice("PP01", 0, 100000);
+        // Committed writes never disappear.
+        if (page.size() < last) ++bad_reads;
+        last = page.size();
+      }
+    });
+  }
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 8; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < 40; ++i) {
+        EXPECT_TRUE(
+            InsertPerson(MakePerson("R", absl::StrCat(w, i), kBirth)).ok());
+      }
+    });
+  }
+  for (std::thread& th : writers) th.join();
+  done = true;
+  for (std::thread& th : readers) th.join();
+  EXPECT_EQ(bad_reads.load(), 0);
+  EXPECT_EQ(ByOffice("PP01", 0, 100000).size(), 320u);
+}
+
+TEST_P(StoreTest, DataSurvivesReopening) {
+  PersonRecord p = MakePerson("Reo", "Pen", kBirth, "N-R");
+  p.facts = std::string("\x00\x01", 2);
+  p = AddPerson(p);
+  HouseholdRecord h = MakeHousehold(p.id);
+  h.id = AddHousehold(h);
+  ASSERT_TRUE(AddMember(h.id, p.id, 1).ok());
+  LifeEventRecord e = MakeEvent(p.id, absl::CivilDay(2022, 2, 2), 4);
+  RequestRecord r;
+  r.request_id = "req-reopen";
+  r.method = "m";
+  r.response = "resp";
+  absl::Status s = store_->Write([&](Txn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(e.id, txn.InsertLifeEvent(e));
+    RETURN_IF_ERROR(txn.PutRequest(r));
+    return txn.AppendAudit(MakeAudit(1));
+  });
+  ASSERT_TRUE(s.ok()) << s;
+
+  Reopen();
+
+  s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(PersonRecord got, txn.GetPersonByNationalId("N-R"));
+    ExpectSamePerson(got, p);
+    ASSIGN_OR_RETURN(HouseholdRecord hh, txn.GetHousehold(h.id));
+    ExpectSameHousehold(hh, h);
+    ASSIGN_OR_RETURN(MemberRecord m, txn.GetMembership(p.id));
+    EXPECT_EQ(m.household_id, h.id);
+    ASSIGN_OR_RETURN(std::vector<LifeEventRecord> events,
+                     txn.ListLifeEvents(p.id, std::nullopt, 10));
+    EXPECT_EQ(events.size(), 1u);
+    if (!events.empty()) ExpectSameEvent(events[0], e);
+    ASSIGN_OR_RETURN(RequestRecord rr, txn.GetRequest("req-reopen"));
+    EXPECT_EQ(rr.response, "resp");
+    ASSIGN_OR_RETURN(AuditRecord a, txn.LastAudit());
+    ExpectSameAudit(a, MakeAudit(1));
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+
+  // Ids keep growing after a reopen.
+  PersonRecord later = AddPerson(MakePerson("Later", "One", kBirth));
+  EXPECT_GT(later.id, p.id);
+}
+
+TEST_P(StoreTest, ReadSeesCommittedButNotUncommittedData) {
+  AddPerson(MakePerson("Early", "One", kBirth, "EARLY"));
+  Signal inserted, release;
+  absl::Status write_status;
+  std::thread writer([&] {
+    write_status = store_->Write([&](Txn& txn) -> absl::Status {
+      RETURN_IF_ERROR(
+          txn.InsertPerson(MakePerson("Late", "Two", kBirth, "LATE")).status());
+      inserted.Notify();
+      release.Wait();
+      return absl::OkStatus();
+    });
+  });
+  inserted.Wait();
+  // The write is open and holds its rows: a read neither waits for it nor
+  // sees them.
+  absl::Status s = store_->Read([&](ReadTxn& txn) {
+    EXPECT_TRUE(txn.GetPersonByNationalId("EARLY").ok());
+    EXPECT_EQ(txn.GetPersonByNationalId("LATE").status().code(),
+              absl::StatusCode::kNotFound);
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  release.Notify();
+  writer.join();
+  ASSERT_TRUE(write_status.ok()) << write_status;
+  EXPECT_TRUE(GetByNationalId("LATE").ok());
+}
+
+TEST_P(StoreTest, ReadIsASnapshot) {
+  PersonRecord p = AddPerson(MakePerson("Snap", "Shot", kBirth, "N-S"));
+  Signal first_read, updated;
+  std::thread writer([&] {
+    first_read.Wait();
+    PersonRecord changed = p;
+    changed.version = 2;
+    changed.given_name = "Changed";
+    EXPECT_TRUE(
+        store_->Write([&](Txn& txn) { return txn.UpdatePerson(changed); })
+            .ok());
+    EXPECT_TRUE(InsertPerson(MakePerson("New", "One", kBirth, "N-T")).ok());
+    updated.Notify();
+  });
+  absl::Status s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(PersonRecord before, txn.GetPerson(p.id));
+    first_read.Notify();
+    updated.Wait();
+    // Later commits are not visible inside this read.
+    ASSIGN_OR_RETURN(PersonRecord after, txn.GetPerson(p.id));
+    EXPECT_EQ(after.given_name, before.given_name);
+    EXPECT_EQ(txn.GetPersonByNationalId("N-T").status().code(),
+              absl::StatusCode::kNotFound);
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  writer.join();
+  absl::StatusOr<PersonRecord> now = GetPerson(p.id);
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->given_name, "Changed");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, testing::ValuesIn(Backends()),
+                         [](const testing::TestParamInfo<Backend>& info) {
+                           return info.param.name;
+                         });
+
+}  // namespace
+}  // namespace socle::storage
