@@ -1,0 +1,61 @@
+# socle: the two commands.
+#   make run    builds and starts socle-server on loopback (SQLite, dev certificates)
+#   make test   builds and runs the whole test suite with ctest
+# Both install missing Debian 12 packages first (apt-get; sudo when not root).
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= 2
+PORT ?= 50051
+DEV_DIR := .dev
+CERT_DIR := $(DEV_DIR)/certs
+
+PACKAGES := g++ make cmake pkg-config openssl ca-certificates \
+	libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
+	libabsl-dev libsqlite3-dev libssl-dev libgtest-dev libgmock-dev \
+	libpq-dev postgresql
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build run test bench certs clean
+
+all: build
+
+# Installs only what is missing, so a second run costs a dpkg query.
+deps:
+	@missing=$$(for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:" $$missing; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BUILD_DIR)/CMakeCache.txt:
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+build: deps $(BUILD_DIR)/CMakeCache.txt
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+certs: deps
+	@deploy/certs.sh $(CERT_DIR) >/dev/null
+
+run: build certs
+	@echo
+	@echo "socle-server is starting on localhost:$(PORT) with database $(DEV_DIR)/socle.db."
+	@echo "In another terminal, try:"
+	@echo
+	@echo "    $(BUILD_DIR)/bin/socle health"
+	@echo "    $(BUILD_DIR)/bin/socle register --given Sokha --family Chan --sex female --born 1990-04-12 --province \"Siem Reap\" --district \"Siem Reap\""
+	@echo
+	@echo "(the socle command finds the development certificates in $(CERT_DIR) by itself; Ctrl-C stops the server)"
+	@echo
+	$(BUILD_DIR)/bin/socle-server --port=$(PORT) --store=sqlite:$(DEV_DIR)/socle.db \
+	  --tls_cert=$(CERT_DIR)/server.pem --tls_key=$(CERT_DIR)/server.key --client_ca=$(CERT_DIR)/ca.pem
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 600
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Creates a test certificate authority and the certificates socle needs, with
+# openssl: a server certificate for localhost, and client certificates for an
+# office terminal, a ministry system and an administrator workstation.
+#
+#   deploy/certs.sh DIR [OFFICE]     (OFFICE defaults to KH-SR-03)
+#
+# Client identities are in the certificate's common name, which the server
+# reads: "terminal:<OFFICE>:<NAME>", "ministry:<NAME>", "admin:<NAME>".
+# Existing files are kept (run with FORCE=1 to recreate). For development and
+# tests only: a ministry issues production certificates from its own CA.
+set -euo pipefail
+
+dir=${1:?usage: certs.sh DIR [OFFICE]}
+office=${2:-KH-SR-03}
+days=${DAYS:-825}
+mkdir -p "$dir"
+cd "$dir"
+
+if [[ -f ca.pem && -f server.pem && -f terminal.pem && -f ministry.pem && -f admin.pem && -z "${FORCE:-}" ]]; then
+  exit 0
+fi
+command -v openssl >/dev/null || { echo "certs.sh: openssl is required" >&2; exit 1; }
+umask 077
+
+key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+
+# The certificate authority.
+key ca.key
+openssl req -x509 -new -key ca.key -sha256 -days "$days" -subj "/O=socle test/CN=socle test CA" \
+  -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+  -out ca.pem
+
+# sign NAME CN EXTENSIONS
+sign() {
+  local name=$1 cn=$2 ext=$3
+  key "$name.key"
+  openssl req -new -key "$name.key" -subj "/O=socle test/CN=$cn" -out "$name.csr"
+  printf '%b' "$ext" > "$name.ext"
+  openssl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \
+    -days "$days" -sha256 -extfile "$name.ext" -out "$name.pem" 2>/dev/null
+  rm -f "$name.csr" "$name.ext"
+}
+
+sign server localhost \
+  "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\n"
+client_ext="basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n"
+sign terminal "terminal:$office:T01" "$client_ext"
+sign ministry "ministry:MINISTRY-STATS" "$client_ext"
+sign admin "admin:ADMIN-01" "$client_ext"
+# A certificate from another CA, which the server must refuse (for tests).
+key rogue-ca.key
+openssl req -x509 -new -key rogue-ca.key -sha256 -days "$days" -subj "/CN=rogue CA" -out rogue-ca.pem
+key rogue.key
+openssl req -new -key rogue.key -subj "/CN=terminal:$office:ROGUE" -out rogue.csr
+printf '%b' "$client_ext" > rogue.ext
+openssl x509 -req -in rogue.csr -CA rogue-ca.pem -CAkey rogue-ca.key -CAcreateserial \
+  -days "$days" -sha256 -extfile rogue.ext -out rogue.pem 2>/dev/null
+rm -f rogue.csr rogue.ext rogue-ca.key ./*.srl
+chmod 644 ./*.pem
+echo "certs.sh: certificates written to $(pwd)"

@@ -1,0 +1,64 @@
+// Runs a unary call's logic on the worker pool and finishes its reactor, so
+// that a gRPC callback thread never blocks on the store.
+#ifndef SOCLE_SERVER_GRPC_DISPATCH_H_
+#define SOCLE_SERVER_GRPC_DISPATCH_H_
+
+#include <chrono>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "server/caller.h"
+#include "server/grpc/caller.h"
+#include "server/grpc/status_conversion.h"
+#include "server/grpc/worker_pool.h"
+
+namespace socle {
+
+class Dispatcher {
+ public:
+  Dispatcher(WorkerPool* pool, bool insecure) : pool_(*pool), insecure_(insecure) {}
+
+  // `logic(const Caller&, const Req&) -> absl::StatusOr<Resp>`. Refuses at
+  // once with RESOURCE_EXHAUSTED when the pool's queue is full, and with
+  // DEADLINE_EXCEEDED or CANCELLED when the call is over before its turn.
+  template <typename Req, typename Resp, typename Logic>
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context,
+                                  const Req* request, Resp* response,
+                                  Logic logic) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    absl::StatusOr<Caller> caller = CallerFromContext(*context, insecure_);
+    if (!caller.ok()) {
+      reactor->Finish(ToGrpcStatus(caller.status()));
+      return reactor;
+    }
+    const bool queued = pool_.TrySubmit(
+        [context, request, response, reactor, logic, who = *std::move(caller)] {
+          if (context->IsCancelled()) {
+            reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled"));
+            return;
+          }
+          if (context->deadline() < std::chrono::system_clock::now()) {
+            reactor->Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                         "deadline passed before the call ran"));
+            return;
+          }
+          absl::StatusOr<Resp> result = logic(who, *request);
+          if (result.ok()) *response = *std::move(result);
+          reactor->Finish(ToGrpcStatus(result.status()));
+        });
+    if (!queued) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                   "server busy: too many calls in flight; retry later"));
+    }
+    return reactor;
+  }
+
+ private:
+  WorkerPool& pool_;
+  const bool insecure_;
+};
+
+}  // namespace socle
+
+#endif  // SOCLE_SERVER_GRPC_DISPATCH_H_

@@ -1,0 +1,159 @@
+#include "server/grpc/server.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "server/grpc/dispatch.h"
+#include "server/grpc/registry_service.h"
+#include "server/grpc/worker_pool.h"
+#include "server/registry.h"
+#include "storage/sqlite/sqlite_store.h"
+
+namespace socle {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path,
+                                     absl::string_view flag) {
+  if (path.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, " is required"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("cannot read --", flag, " file ", path,
+                                            ": ", std::strerror(errno)));
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (buffer.str().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, " file ", path, " is empty"));
+  }
+  return buffer.str();
+}
+
+bool IsLoopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" ||
+         host == "[::1]" || absl::StartsWith(host, "127.");
+}
+
+}  // namespace
+
+struct SocleServer::Parts {
+  Parts(storage::Store* store, const Clock* clock, const ServerOptions& options)
+      : pool(options.worker_threads, options.max_queued_calls),
+        dispatcher(&pool, options.insecure_for_testing),
+        registry(store, clock),
+        registry_service(&registry, &dispatcher) {}
+  WorkerPool pool;
+  Dispatcher dispatcher;
+  Registry registry;
+  RegistryService registry_service;
+};
+
+absl::StatusOr<std::unique_ptr<storage::Store>> OpenStore(const std::string& spec) {
+  if (absl::StartsWith(spec, "sqlite:")) {
+    storage::SqliteOptions options;
+    options.path = spec.substr(7);
+    if (options.path.empty()) {
+      return absl::InvalidArgumentError("--store=sqlite:PATH needs a path");
+    }
+    return storage::OpenSqliteStore(options);
+  }
+  if (absl::StartsWith(spec, "postgresql://") || absl::StartsWith(spec, "postgres://")) {
+    return absl::UnimplementedError(
+        "the PostgreSQL store is not available in this build yet; use --store=sqlite:PATH");
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--store must be sqlite:PATH or postgresql://...; got '", spec, "'"));
+}
+
+absl::StatusOr<std::unique_ptr<SocleServer>> SocleServer::Start(
+    const ServerOptions& options, const Clock* clock) {
+  if (options.port < 0 || options.port > 65535) {
+    return absl::InvalidArgumentError("--port must be between 0 and 65535");
+  }
+  if (options.worker_threads < 1 || options.max_queued_calls < 1) {
+    return absl::InvalidArgumentError("--worker_threads and --max_queued_calls must be positive");
+  }
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  if (options.insecure_for_testing) {
+    if (!IsLoopback(options.host)) {
+      return absl::InvalidArgumentError(
+          "--insecure_for_testing listens on loopback only; --host must be 127.0.0.1 or ::1");
+    }
+    credentials = grpc::InsecureServerCredentials();
+  } else {
+    ASSIGN_OR_RETURN(std::string cert, ReadFile(options.tls_cert_file, "tls_cert"));
+    ASSIGN_OR_RETURN(std::string key, ReadFile(options.tls_key_file, "tls_key"));
+    ASSIGN_OR_RETURN(std::string ca, ReadFile(options.client_ca_file, "client_ca"));
+    grpc::SslServerCredentialsOptions ssl(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    ssl.pem_root_certs = ca;
+    ssl.pem_key_cert_pairs.push_back({key, cert});
+    credentials = grpc::SslServerCredentials(ssl);
+  }
+
+  std::unique_ptr<SocleServer> server(new SocleServer);
+  ASSIGN_OR_RETURN(server->store_, OpenStore(options.store));
+  server->parts_ = std::make_unique<Parts>(server->store_.get(), clock, options);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  const std::string host = options.host.find(':') != std::string::npos &&
+                                   options.host.front() != '['
+                               ? absl::StrCat("[", options.host, "]")
+                               : options.host;
+  builder.AddListeningPort(absl::StrCat(host, ":", options.port), credentials,
+                           &server->port_);
+  builder.RegisterService(&server->parts_->registry_service);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.SetMaxSendMessageSize(options.max_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, options.max_metadata_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             options.max_concurrent_streams);
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.max_connection_idle)));
+  // Keepalive enforcement: clients may ping at most every 10 s, and only with
+  // calls in flight; abusive pingers are disconnected.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             10000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", host, ":", options.port,
+        " (address in use or not available)"));
+  }
+  return server;
+}
+
+SocleServer::~SocleServer() {
+  // Shutdown waits for every call's reactor to finish; then the services,
+  // the pool (which drains its queue) and last the store go.
+  Shutdown(absl::Seconds(1));
+  server_.reset();
+  parts_.reset();
+  store_.reset();
+}
+
+void SocleServer::Wait() {
+  if (server_) server_->Wait();
+}
+
+void SocleServer::Shutdown(absl::Duration grace) {
+  if (server_) {
+    server_->Shutdown(std::chrono::system_clock::now() +
+                      absl::ToChronoMilliseconds(grace));
+  }
+}
+
+}  // namespace socle

@@ -1,0 +1,75 @@
+// socle-server assembled: store, logic, gRPC services, TLS, limits.
+#ifndef SOCLE_SERVER_GRPC_SERVER_H_
+#define SOCLE_SERVER_GRPC_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "storage/store.h"
+
+namespace socle {
+
+struct ServerOptions {
+  // Address to listen on; with insecure_for_testing only loopback is allowed.
+  std::string host = "127.0.0.1";
+  // 0 picks a free port (see SocleServer::port()).
+  int port = 50051;
+  // "sqlite:PATH" (the default, one file) or "postgresql://..." (not yet).
+  std::string store = "sqlite:socle.db";
+  // PEM files: the server's certificate chain and key, and the CA that signs
+  // client certificates. Required unless insecure_for_testing.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string client_ca_file;
+  // Plaintext without client certificates, on loopback only. Tests only.
+  bool insecure_for_testing = false;
+  // Threads that run store work; writes wait on group commit here, so more
+  // threads let more requests share one fsync.
+  int worker_threads = 64;
+  // Calls queued beyond the running ones; more get RESOURCE_EXHAUSTED.
+  int max_queued_calls = 4096;
+  int max_message_bytes = 4 << 20;
+  int max_metadata_bytes = 16 << 10;
+  int max_concurrent_streams = 128;
+  // Connections idle this long are closed.
+  absl::Duration max_connection_idle = absl::Minutes(10);
+};
+
+class SocleServer {
+ public:
+  // Opens the store, starts listening. Errors are one line for an operator:
+  // INVALID_ARGUMENT for bad options, NOT_FOUND/UNAVAILABLE for unreadable
+  // files or databases.
+  static absl::StatusOr<std::unique_ptr<SocleServer>> Start(
+      const ServerOptions& options, const Clock* clock = RealClock::Get());
+  ~SocleServer();
+
+  // The port actually bound.
+  int port() const { return port_; }
+  storage::Store& store() { return *store_; }
+  // Blocks until Shutdown() is called from another thread.
+  void Wait();
+  // Stops accepting calls, finishes those in flight (up to `grace`).
+  void Shutdown(absl::Duration grace = absl::Seconds(5));
+
+ private:
+  struct Parts;
+  SocleServer() = default;
+
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<Parts> parts_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+// Opens the store named by a --store value.
+absl::StatusOr<std::unique_ptr<storage::Store>> OpenStore(const std::string& spec);
+
+}  // namespace socle
+
+#endif  // SOCLE_SERVER_GRPC_SERVER_H_

@@ -1,0 +1,148 @@
+#include "server/idempotency.h"
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "common/field_error.h"
+#include "common/status_macros.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+
+namespace socle {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+std::string Join(absl::string_view prefix, absl::string_view name) {
+  return prefix.empty() ? std::string(name) : absl::StrCat(prefix, ".", name);
+}
+
+bool SameScalar(const Message& a, const Message& b, const FieldDescriptor* f,
+                int index) {
+  const Reflection* ra = a.GetReflection();
+  const Reflection* rb = b.GetReflection();
+  const bool repeated = f->is_repeated();
+#define SOCLE_CMP(Getter)                                             \
+  return repeated ? ra->GetRepeated##Getter(a, f, index) ==           \
+                        rb->GetRepeated##Getter(b, f, index)          \
+                  : ra->Get##Getter(a, f) == rb->Get##Getter(b, f)
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32: SOCLE_CMP(Int32);
+    case FieldDescriptor::CPPTYPE_INT64: SOCLE_CMP(Int64);
+    case FieldDescriptor::CPPTYPE_UINT32: SOCLE_CMP(UInt32);
+    case FieldDescriptor::CPPTYPE_UINT64: SOCLE_CMP(UInt64);
+    case FieldDescriptor::CPPTYPE_BOOL: SOCLE_CMP(Bool);
+    case FieldDescriptor::CPPTYPE_ENUM: SOCLE_CMP(EnumValue);
+    case FieldDescriptor::CPPTYPE_STRING: SOCLE_CMP(String);
+    case FieldDescriptor::CPPTYPE_DOUBLE: SOCLE_CMP(Double);
+    case FieldDescriptor::CPPTYPE_FLOAT: SOCLE_CMP(Float);
+    case FieldDescriptor::CPPTYPE_MESSAGE: return true;
+  }
+#undef SOCLE_CMP
+  return true;
+}
+
+std::string Diff(const Message& a, const Message& b, const std::string& prefix) {
+  const auto* descriptor = a.GetDescriptor();
+  const Reflection* ra = a.GetReflection();
+  const Reflection* rb = b.GetReflection();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const FieldDescriptor* f = descriptor->field(i);
+    const std::string path = Join(prefix, f->name());
+    if (f->is_repeated()) {
+      const int na = ra->FieldSize(a, f);
+      const int nb = rb->FieldSize(b, f);
+      for (int k = 0; k < std::min(na, nb); ++k) {
+        const std::string item = absl::StrCat(path, "[", k, "]");
+        if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+          std::string d = Diff(ra->GetRepeatedMessage(a, f, k),
+                               rb->GetRepeatedMessage(b, f, k), item);
+          if (!d.empty()) return d;
+        } else if (!SameScalar(a, b, f, k)) {
+          return item;
+        }
+      }
+      if (na != nb) return path;
+    } else if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (!ra->HasField(a, f) && !rb->HasField(b, f)) continue;
+      std::string d = Diff(ra->GetMessage(a, f), rb->GetMessage(b, f), path);
+      if (!d.empty()) return d;
+    } else if (!SameScalar(a, b, f, 0)) {
+      return path;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string FirstDifference(const Message& a, const Message& b) {
+  return Diff(a, b, "");
+}
+
+std::string CanonicalRequest(const Message& request) {
+  std::unique_ptr<Message> copy(request.New());
+  copy->CopyFrom(request);
+  const FieldDescriptor* id = copy->GetDescriptor()->FindFieldByName("request_id");
+  if (id != nullptr) copy->GetReflection()->ClearField(copy.get(), id);
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    copy->SerializeToCodedStream(&coded);
+  }
+  return out;
+}
+
+absl::Status RunIdempotent(
+    storage::Store& store, absl::string_view method,
+    absl::string_view request_id, const Message& request, absl::Time now,
+    Message& response,
+    absl::FunctionRef<absl::Status(storage::Txn&, Message&)> body) {
+  const std::string canonical = CanonicalRequest(request);
+  return store.Write([&](storage::Txn& txn) -> absl::Status {
+    response.Clear();
+    auto prior = txn.GetRequest(request_id);
+    if (prior.ok()) {
+      if (prior->method != method) {
+        return WithErrorInfo(
+            absl::AlreadyExistsError(absl::StrCat(
+                "request_id was already used for another call (", prior->method,
+                ")")),
+            {"REQUEST_ID_REUSED", {{"field", "method"}}});
+      }
+      if (prior->request != canonical) {
+        std::unique_ptr<Message> first(request.New());
+        first->ParseFromString(prior->request);
+        std::unique_ptr<Message> now_request(request.New());
+        now_request->ParseFromString(canonical);
+        std::string field = FirstDifference(*first, *now_request);
+        if (field.empty()) field = "request";
+        return WithErrorInfo(
+            absl::AlreadyExistsError(absl::StrCat(
+                "request_id was already used with different content: ", field,
+                " differs")),
+            {"REQUEST_ID_REUSED", {{"field", field}}});
+      }
+      if (!response.ParseFromString(prior->response)) {
+        return absl::InternalError("stored answer is unreadable");
+      }
+      return absl::OkStatus();
+    }
+    if (!absl::IsNotFound(prior.status())) return prior.status();
+    RETURN_IF_ERROR(body(txn, response));
+    storage::RequestRecord record;
+    record.request_id = std::string(request_id);
+    record.method = std::string(method);
+    record.request = canonical;
+    record.response = response.SerializeAsString();
+    record.created_at = now;
+    return txn.PutRequest(record);
+  });
+}
+
+}  // namespace socle

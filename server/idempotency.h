@@ -1,0 +1,42 @@
+// Exactly-once mutations keyed by a client-generated request id.
+#ifndef SOCLE_SERVER_IDEMPOTENCY_H_
+#define SOCLE_SERVER_IDEMPOTENCY_H_
+
+#include <string>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "google/protobuf/message.h"
+#include "storage/store.h"
+
+namespace socle {
+
+// The path of the first field (in field-number order) whose value differs
+// between two messages of the same type, e.g. "person.address.district";
+// empty when they are equal.
+std::string FirstDifference(const google::protobuf::Message& a,
+                            const google::protobuf::Message& b);
+
+// The request as stored for comparison: deterministic bytes of `request`
+// with its `request_id` field cleared.
+std::string CanonicalRequest(const google::protobuf::Message& request);
+
+// Runs `body` in one store transaction, exactly once per `request_id`:
+// - the first time, `body` runs and, when it succeeds, its answer is stored
+//   with the request in the same transaction;
+// - a replay of the same request returns the stored answer, running nothing;
+// - the same id with another method or different content returns
+//   ALREADY_EXISTS with ErrorInfo REQUEST_ID_REUSED naming the differing field.
+// A failed `body` stores nothing, so the id may be used again.
+absl::Status RunIdempotent(
+    storage::Store& store, absl::string_view method,
+    absl::string_view request_id, const google::protobuf::Message& request,
+    absl::Time now, google::protobuf::Message& response,
+    absl::FunctionRef<absl::Status(storage::Txn&, google::protobuf::Message&)> body);
+
+}  // namespace socle
+
+#endif  // SOCLE_SERVER_IDEMPOTENCY_H_

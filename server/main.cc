@@ -1,0 +1,103 @@
+// socle-server: flags into ServerOptions, then serve until SIGINT/SIGTERM.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "server/grpc/server.h"
+
+ABSL_FLAG(std::string, host, "127.0.0.1",
+          "Address to listen on (127.0.0.1 for this machine only, 0.0.0.0 for all).");
+ABSL_FLAG(int, port, 50051, "Port to listen on; 0 picks a free one (see --port_file).");
+ABSL_FLAG(std::string, port_file, "",
+          "If set, the bound port is written to this file once the server listens.");
+ABSL_FLAG(std::string, store, "sqlite:socle.db",
+          "Database: sqlite:PATH (one file, created if missing).");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of the server.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of the server.");
+ABSL_FLAG(std::string, client_ca, "",
+          "PEM CA certificate that signs client certificates (terminals, ministry "
+          "systems, administrators). Clients without one are refused.");
+ABSL_FLAG(bool, insecure_for_testing, false,
+          "Plaintext, no client certificates, loopback only. For tests; never in production.");
+ABSL_FLAG(int, worker_threads, 64, "Threads running store work.");
+ABSL_FLAG(int, max_queued_calls, 4096,
+          "Calls waiting for a worker beyond which callers get RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, max_message_bytes, 4 << 20, "Largest request or response message.");
+
+namespace {
+
+socle::SocleServer* g_server = nullptr;
+
+void Fail(const std::string& message) {
+  std::cerr << "socle-server: " << message << "\n";
+  std::exit(2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // SIGINT/SIGTERM are blocked before any thread starts (threads inherit the
+  // mask) and taken by one waiting thread, so that shutdown never runs in a
+  // signal handler.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  absl::SetProgramUsageMessage(
+      "socle-server: the socle registry service over gRPC with TLS.\n"
+      "Usage: socle-server --tls_cert=server.pem --tls_key=server.key "
+      "--client_ca=ca.pem [--store=sqlite:socle.db] [--port=50051]");
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = [](absl::string_view path) {
+    return absl::StrContains(path, "server/main.cc");
+  };
+  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage_config);
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  if (rest.size() > 1) Fail(absl::StrCat("unexpected argument '", rest[1], "'"));
+
+  socle::ServerOptions options;
+  options.host = absl::GetFlag(FLAGS_host);
+  options.port = absl::GetFlag(FLAGS_port);
+  options.store = absl::GetFlag(FLAGS_store);
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  options.client_ca_file = absl::GetFlag(FLAGS_client_ca);
+  options.insecure_for_testing = absl::GetFlag(FLAGS_insecure_for_testing);
+  options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
+  options.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
+  options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+
+  auto server = socle::SocleServer::Start(options);
+  if (!server.ok()) Fail(std::string(server.status().message()));
+  g_server = server->get();
+
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (!port_file.empty()) {
+    FILE* f = std::fopen(port_file.c_str(), "w");
+    if (f == nullptr) Fail(absl::StrCat("cannot write --port_file ", port_file));
+    std::fprintf(f, "%d\n", (*server)->port());
+    std::fclose(f);
+  }
+  std::cout << "socle-server listening on " << options.host << ":" << (*server)->port()
+            << (options.insecure_for_testing ? " (INSECURE, testing only)" : " (TLS, client certificates required)")
+            << ", store " << options.store << std::endl;
+
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    std::cout << "socle-server: shutting down" << std::endl;
+    g_server->Shutdown();
+  });
+  (*server)->Wait();
+  waiter.join();
+  return 0;
+}
