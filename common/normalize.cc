@@ -73,6 +73,18 @@ constexpr const char* kLatinExtA[128] = {
     "s", "s", "t", "t", "t", "t", "t", "t", "u", "u", "u", "u", "u", "u", "u", "u",
     "u", "u", "u", "u", "w", "w", "y", "y", "y", "z", "z", "z", "z", "z", "z", "s"};
 
+// ASCII folding of the Vietnamese letters of Latin Extended Additional
+// (U+1EA0..U+1EF9, upper/lower pairs by vowel), or "" outside that block.
+const char* FoldVietnamese(int32_t cp) {
+  if (cp >= 0x1ea0 && cp <= 0x1eb7) return "a";
+  if (cp >= 0x1eb8 && cp <= 0x1ec7) return "e";
+  if (cp >= 0x1ec8 && cp <= 0x1ecb) return "i";
+  if (cp >= 0x1ecc && cp <= 0x1ee3) return "o";
+  if (cp >= 0x1ee4 && cp <= 0x1ef1) return "u";
+  if (cp >= 0x1ef2 && cp <= 0x1ef9) return "y";
+  return "";
+}
+
 bool IsSeparator(int32_t cp) {
   return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '.' ||
          cp == ',' || cp == '\'' || cp == '-' || cp == '_' || cp == 0xa0 ||
@@ -109,6 +121,12 @@ std::string NormalizeName(absl::string_view name) {
       }
     } else if (cp >= 0x100 && cp <= 0x17f) {
       emit(kLatinExtA[cp - 0x100]);
+    } else if (cp == 0x01a0 || cp == 0x01a1) {  // Ơ ơ
+      emit("o");
+    } else if (cp == 0x01af || cp == 0x01b0) {  // Ư ư
+      emit("u");
+    } else if (*FoldVietnamese(cp) != '\0') {
+      emit(FoldVietnamese(cp));
     } else if (cp >= 0x0300 && cp <= 0x036f) {
       // Combining diacritical marks (decomposed accents): dropped.
     } else {

@@ -11,7 +11,8 @@
 namespace socle {
 
 // Lower-cases ASCII and Latin letters, strips accents from Latin letters
-// (Latin-1 Supplement and Latin Extended-A), turns punctuation (. , ' - _)
+// (Latin-1 Supplement, Latin Extended-A, and the Vietnamese letters
+// of Latin Extended-B and Latin Extended Additional), turns punctuation (. , ' - _)
 // and control characters into spaces, collapses runs of white space and
 // trims. Other scripts (Khmer, Thai, ...) pass through unchanged. Invalid
 // UTF-8 bytes are dropped.
