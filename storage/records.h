@@ -98,6 +98,36 @@ struct AuditRecord {
   std::string hash;         // hex SHA-256 over prev_hash and this entry
 };
 
+// A person in a programme. Stored status values are socle.v1.EnrolmentStatus
+// numbers (1 active, 2 suspended, 3 ended): DO NOT CHANGE them.
+struct EnrolmentRecord {
+  int64_t id = 0;  // assigned by the store on insert
+  int64_t person_id = 0;
+  std::string programme_code;
+  std::string office_code;  // the person's office when enrolled
+  int status = 0;
+  absl::CivilDay start_date;
+  std::optional<absl::CivilDay> end_date;
+  int64_t amount_minor = 0;  // entitlement per period
+  std::string currency;
+  std::string policy_version;
+  int64_t version = 0;
+  absl::Time created_at;
+  absl::Time updated_at;
+  // Serialized socle.v1.Enrolment with the remaining fields (reasons, payee,
+  // frequency, planned end): opaque to the store.
+  std::string details;
+};
+
+// One activation of a policy text; the latest is in force.
+struct PolicyRecord {
+  int64_t seq = 0;  // assigned by the store on insert
+  absl::Time activated_at;
+  std::string activated_by;
+  std::string file_name;
+  std::string text;
+};
+
 // Cursor for ordered listings of life events: (date, id) of the last one seen.
 struct EventCursor {
   absl::CivilDay date;

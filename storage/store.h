@@ -64,6 +64,32 @@ class ReadTxn {
   virtual absl::StatusOr<std::vector<LifeEventRecord>> ListLifeEvents(
       int64_t person_id, std::optional<EventCursor> after, int limit) = 0;
 
+  // Every person, by id: ids > after_id, at most `limit`.
+  virtual absl::StatusOr<std::vector<PersonRecord>> ListPersons(int64_t after_id,
+                                                                int limit) = 0;
+  // Every household membership, by person id: person ids > after_person_id,
+  // at most `limit`.
+  virtual absl::StatusOr<std::vector<MemberRecord>> ListMemberships(
+      int64_t after_person_id, int limit) = 0;
+
+  virtual absl::StatusOr<EnrolmentRecord> GetEnrolment(int64_t id) = 0;
+  // All enrolments of a person, by id.
+  virtual absl::StatusOr<std::vector<EnrolmentRecord>> ListEnrolmentsByPerson(
+      int64_t person_id) = 0;
+  // Enrolments in a programme at an office, with `status` (0: any); ids >
+  // after_id, by id, at most `limit`.
+  virtual absl::StatusOr<std::vector<EnrolmentRecord>> ListEnrolmentsByProgramme(
+      absl::string_view programme_code, absl::string_view office_code,
+      int status, int64_t after_id, int limit) = 0;
+  // Enrolments with `status` (0: any) at `office_code` (empty: every office);
+  // ids > after_id, by id, at most `limit`.
+  virtual absl::StatusOr<std::vector<EnrolmentRecord>> ListEnrolmentsByStatus(
+      int status, absl::string_view office_code, int64_t after_id,
+      int limit) = 0;
+
+  // The latest activation; NOT_FOUND when none.
+  virtual absl::StatusOr<PolicyRecord> GetActivePolicy() = 0;
+
   // NOT_FOUND when the id was never used.
   virtual absl::StatusOr<RequestRecord> GetRequest(
       absl::string_view request_id) = 0;
@@ -97,6 +123,17 @@ class Txn : public ReadTxn {
   // Assigns and returns the id.
   virtual absl::StatusOr<int64_t> InsertLifeEvent(
       const LifeEventRecord& event) = 0;
+
+  // Assigns and returns the id. ALREADY_EXISTS when the person already has an
+  // active or suspended enrolment in the programme.
+  virtual absl::StatusOr<int64_t> InsertEnrolment(
+      const EnrolmentRecord& enrolment) = 0;
+  // Overwrites every column of row `enrolment.id` (NOT_FOUND if absent;
+  // ALREADY_EXISTS as for insert when reactivating).
+  virtual absl::Status UpdateEnrolment(const EnrolmentRecord& enrolment) = 0;
+
+  // Assigns and returns the seq.
+  virtual absl::StatusOr<int64_t> InsertPolicy(const PolicyRecord& policy) = 0;
 
   // ALREADY_EXISTS when the request id is already stored.
   virtual absl::Status PutRequest(const RequestRecord& request) = 0;

@@ -53,6 +53,20 @@ enum class Sql : int {
   kAppendAudit,
   kLastAudit,
   kListAudit,
+  kListPersons,
+  kListMemberships,
+  kInsertEnrolment,
+  kUpdateEnrolment,
+  kGetEnrolment,
+  kListEnrolmentsByPerson,
+  kListEnrolmentsByProgramme,
+  kListEnrolmentsByProgrammeStatus,
+  kListEnrolments,
+  kListEnrolmentsByOffice,
+  kListEnrolmentsByStatus,
+  kListEnrolmentsByStatusOffice,
+  kInsertPolicy,
+  kGetActivePolicy,
   kCount,  // not a statement
 };
 

@@ -104,6 +104,43 @@ CREATE TABLE audit (
   hash TEXT NOT NULL
 ) STRICT;
 )sql",
+    // 2: enrolments in programmes, policy activations.
+    // persisted: DO NOT CHANGE; add new migrations at the end.
+    R"sql(
+CREATE TABLE enrolments (
+  id INTEGER PRIMARY KEY,
+  person_id INTEGER NOT NULL REFERENCES persons (id),
+  programme_code TEXT NOT NULL,
+  office_code TEXT NOT NULL,
+  status INTEGER NOT NULL,  -- 1 active, 2 suspended, 3 ended
+  start_date TEXT NOT NULL,
+  end_date TEXT,  -- NULL when none
+  amount_minor INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  policy_version TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  details BLOB NOT NULL
+) STRICT;
+-- At most one current (active or suspended) enrolment per person and
+-- programme.
+CREATE UNIQUE INDEX enrolments_current_by_person_programme
+  ON enrolments (person_id, programme_code) WHERE status IN (1, 2);
+CREATE INDEX enrolments_by_programme_office
+  ON enrolments (programme_code, office_code, id);
+CREATE INDEX enrolments_by_status_office
+  ON enrolments (status, office_code, id);
+CREATE INDEX enrolments_by_person ON enrolments (person_id);
+
+CREATE TABLE policies (
+  seq INTEGER PRIMARY KEY,
+  activated_at INTEGER NOT NULL,
+  activated_by TEXT NOT NULL,
+  file_name TEXT NOT NULL,
+  text TEXT NOT NULL
+) STRICT;
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

@@ -28,6 +28,11 @@ namespace {
   "request_id, method, request, response, created_at"
 #define SOCLE_AUDIT_COLUMNS \
   "seq, at, actor, office_code, action, subject, details, prev_hash, hash"
+#define SOCLE_ENROLMENT_COLUMNS                                            \
+  "id, person_id, programme_code, office_code, status, start_date, "       \
+  "end_date, amount_minor, currency, policy_version, version, created_at, " \
+  "updated_at, details"
+#define SOCLE_POLICY_COLUMNS "seq, activated_at, activated_by, file_name, text"
 
 constexpr const char* kSqlText[] = {
     // kBeginDeferred
@@ -121,6 +126,60 @@ constexpr const char* kSqlText[] = {
     // kListAudit
     "SELECT " SOCLE_AUDIT_COLUMNS
     " FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    // kListPersons
+    "SELECT " SOCLE_PERSON_COLUMNS
+    " FROM persons p WHERE p.id > ?1 ORDER BY p.id LIMIT ?2",
+    // kListMemberships (the UNIQUE index on person_id gives the order)
+    "SELECT " SOCLE_MEMBER_COLUMNS
+    " FROM household_members WHERE person_id > ?1 ORDER BY person_id LIMIT ?2",
+    // kInsertEnrolment: parameters ?2.. as BindEnrolment binds them.
+    "INSERT INTO enrolments (person_id, programme_code, office_code, status, "
+    "start_date, end_date, amount_minor, currency, policy_version, version, "
+    "created_at, updated_at, details) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+    "?10, ?11, ?12, ?13, ?14)",
+    // kUpdateEnrolment
+    "UPDATE enrolments SET person_id = ?2, programme_code = ?3, "
+    "office_code = ?4, status = ?5, start_date = ?6, end_date = ?7, "
+    "amount_minor = ?8, currency = ?9, policy_version = ?10, version = ?11, "
+    "created_at = ?12, updated_at = ?13, details = ?14 WHERE id = ?1",
+    // kGetEnrolment
+    "SELECT " SOCLE_ENROLMENT_COLUMNS " FROM enrolments WHERE id = ?1",
+    // kListEnrolmentsByPerson (index enrolments_by_person, in id order)
+    "SELECT " SOCLE_ENROLMENT_COLUMNS
+    " FROM enrolments WHERE person_id = ?1 ORDER BY id",
+    // The listings below share their parameters: ?1 programme, ?2 office,
+    // ?3 status, ?4 after id, ?5 limit. One statement per combination of
+    // filters, so that each can use its index (a bound "any" value would hide
+    // the index from the planner). "+status" keeps the planner off the status
+    // index where that index cannot give id order or is the less selective.
+    // kListEnrolmentsByProgramme: any status.
+    "SELECT " SOCLE_ENROLMENT_COLUMNS
+    " FROM enrolments WHERE programme_code = ?1 AND office_code = ?2"
+    " AND id > ?4 ORDER BY id LIMIT ?5",
+    // kListEnrolmentsByProgrammeStatus: the programme index, status filtered.
+    "SELECT " SOCLE_ENROLMENT_COLUMNS
+    " FROM enrolments WHERE programme_code = ?1 AND office_code = ?2"
+    " AND +status = ?3 AND id > ?4 ORDER BY id LIMIT ?5",
+    // kListEnrolments: any status, every office.
+    "SELECT " SOCLE_ENROLMENT_COLUMNS
+    " FROM enrolments WHERE id > ?4 ORDER BY id LIMIT ?5",
+    // kListEnrolmentsByOffice: any status.
+    "SELECT " SOCLE_ENROLMENT_COLUMNS
+    " FROM enrolments WHERE office_code = ?2 AND id > ?4 ORDER BY id LIMIT ?5",
+    // kListEnrolmentsByStatus: every office. A scan in id order from the
+    // cursor: (status, office_code, id) would need a sort of every enrolment
+    // with that status for each page.
+    "SELECT " SOCLE_ENROLMENT_COLUMNS
+    " FROM enrolments WHERE +status = ?3 AND id > ?4 ORDER BY id LIMIT ?5",
+    // kListEnrolmentsByStatusOffice
+    "SELECT " SOCLE_ENROLMENT_COLUMNS
+    " FROM enrolments WHERE status = ?3 AND office_code = ?2 AND id > ?4"
+    " ORDER BY id LIMIT ?5",
+    // kInsertPolicy: seq is the next rowid.
+    "INSERT INTO policies (activated_at, activated_by, file_name, text)"
+    " VALUES (?1, ?2, ?3, ?4)",
+    // kGetActivePolicy
+    "SELECT " SOCLE_POLICY_COLUMNS " FROM policies ORDER BY seq DESC LIMIT 1",
 };
 static_assert(std::size(kSqlText) == static_cast<size_t>(Sql::kCount),
               "one SQL text per Sql value, in order");
@@ -149,6 +208,15 @@ constexpr ErrorContext kReadRequestCtx{"read request"};
 constexpr ErrorContext kAppendAuditCtx{"append audit entry",
                                        "audit sequence number already used"};
 constexpr ErrorContext kReadAuditCtx{"read audit"};
+constexpr ErrorContext kInsertEnrolmentCtx{
+    "insert enrolment", "person already enrolled in this programme",
+    "person does not exist"};
+constexpr ErrorContext kUpdateEnrolmentCtx{
+    "update enrolment", "person already enrolled in this programme",
+    "person does not exist"};
+constexpr ErrorContext kReadEnrolmentCtx{"read enrolments"};
+constexpr ErrorContext kInsertPolicyCtx{"insert policy"};
+constexpr ErrorContext kReadPolicyCtx{"read policy"};
 
 // A civil date as stored: 'YYYY-MM-DD', years 1..9999, without allocating.
 class DateText {
@@ -313,6 +381,51 @@ void ReadAudit(const Stmt& s, AuditRecord* a) {
   Assign(&a->hash, s.ColumnText(8));
 }
 
+absl::Status ReadEnrolment(const Stmt& s, EnrolmentRecord* e) {
+  e->id = s.ColumnInt(0);
+  e->person_id = s.ColumnInt(1);
+  Assign(&e->programme_code, s.ColumnText(2));
+  Assign(&e->office_code, s.ColumnText(3));
+  e->status = static_cast<int>(s.ColumnInt(4));
+  ASSIGN_OR_RETURN(e->start_date, StoredDate(s.ColumnText(5)));
+  if (s.ColumnIsNull(6)) {
+    e->end_date.reset();
+  } else {
+    ASSIGN_OR_RETURN(e->end_date, StoredDate(s.ColumnText(6)));
+  }
+  e->amount_minor = s.ColumnInt(7);
+  Assign(&e->currency, s.ColumnText(8));
+  Assign(&e->policy_version, s.ColumnText(9));
+  e->version = s.ColumnInt(10);
+  e->created_at = FromMicros(s.ColumnInt(11));
+  e->updated_at = FromMicros(s.ColumnInt(12));
+  Assign(&e->details, s.ColumnBlob(13));
+  return absl::OkStatus();
+}
+
+// Binds ?2..?14 of kInsertEnrolment / kUpdateEnrolment. The DateText buffers
+// must outlive the Step.
+void BindEnrolment(Stmt& s, const EnrolmentRecord& e, const DateText& start,
+                   const DateText* end) {
+  s.Int(2, e.person_id);
+  s.Text(3, e.programme_code);
+  s.Text(4, e.office_code);
+  s.Int(5, e.status);
+  s.Text(6, start.view());
+  if (end != nullptr) {
+    s.Text(7, end->view());
+  } else {
+    s.Null(7);
+  }
+  s.Int(8, e.amount_minor);
+  s.Text(9, e.currency);
+  s.Text(10, e.policy_version);
+  s.Int(11, e.version);
+  s.Int(12, Micros(e.created_at));
+  s.Int(13, Micros(e.updated_at));
+  s.Blob(14, e.details);
+}
+
 }  // namespace
 
 const char* SqlText(Sql id) { return kSqlText[static_cast<int>(id)]; }
@@ -340,6 +453,18 @@ absl::StatusOr<std::vector<PersonRecord>> SqliteTxn::ReadPersons(
     if (rc == SQLITE_DONE) break;
     if (rc != SQLITE_ROW) return conn_->Error(rc, context);
     RETURN_IF_ERROR(ReadPerson(stmt, &out.emplace_back()));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<EnrolmentRecord>> SqliteTxn::ReadEnrolments(
+    Stmt& stmt) {
+  std::vector<EnrolmentRecord> out;
+  for (;;) {
+    int rc = stmt.Step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return conn_->Error(rc, kReadEnrolmentCtx);
+    RETURN_IF_ERROR(ReadEnrolment(stmt, &out.emplace_back()));
   }
   return out;
 }
@@ -513,6 +638,103 @@ absl::StatusOr<std::vector<LifeEventRecord>> SqliteTxn::ListLifeEvents(
   return out;
 }
 
+absl::StatusOr<std::vector<PersonRecord>> SqliteTxn::ListPersons(
+    int64_t after_id, int limit) {
+  if (limit <= 0) return std::vector<PersonRecord>();
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kListPersons));
+  Stmt stmt(s);
+  stmt.Int(1, after_id);
+  stmt.Int(2, limit);
+  return ReadPersons(stmt, kReadPersonCtx);
+}
+
+absl::StatusOr<std::vector<MemberRecord>> SqliteTxn::ListMemberships(
+    int64_t after_person_id, int limit) {
+  if (limit <= 0) return std::vector<MemberRecord>();
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kListMemberships));
+  Stmt stmt(s);
+  stmt.Int(1, after_person_id);
+  stmt.Int(2, limit);
+  std::vector<MemberRecord> out;
+  for (;;) {
+    int rc = stmt.Step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return conn_->Error(rc, kReadMemberCtx);
+    out.push_back(ReadMember(stmt));
+  }
+  return out;
+}
+
+absl::StatusOr<EnrolmentRecord> SqliteTxn::GetEnrolment(int64_t id) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kGetEnrolment));
+  Stmt stmt(s);
+  stmt.Int(1, id);
+  int rc = stmt.Step();
+  if (rc == SQLITE_DONE) return absl::NotFoundError("enrolment not found");
+  if (rc != SQLITE_ROW) return conn_->Error(rc, kReadEnrolmentCtx);
+  EnrolmentRecord e;
+  RETURN_IF_ERROR(ReadEnrolment(stmt, &e));
+  return e;
+}
+
+absl::StatusOr<std::vector<EnrolmentRecord>> SqliteTxn::ListEnrolmentsByPerson(
+    int64_t person_id) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kListEnrolmentsByPerson));
+  Stmt stmt(s);
+  stmt.Int(1, person_id);
+  return ReadEnrolments(stmt);
+}
+
+absl::StatusOr<std::vector<EnrolmentRecord>>
+SqliteTxn::ListEnrolmentsByProgramme(absl::string_view programme_code,
+                                     absl::string_view office_code, int status,
+                                     int64_t after_id, int limit) {
+  if (limit <= 0) return std::vector<EnrolmentRecord>();
+  ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                   conn_->Get(status == 0
+                                  ? Sql::kListEnrolmentsByProgramme
+                                  : Sql::kListEnrolmentsByProgrammeStatus));
+  Stmt stmt(s);
+  stmt.Text(1, programme_code);
+  stmt.Text(2, office_code);
+  if (status != 0) stmt.Int(3, status);
+  stmt.Int(4, after_id);
+  stmt.Int(5, limit);
+  return ReadEnrolments(stmt);
+}
+
+absl::StatusOr<std::vector<EnrolmentRecord>> SqliteTxn::ListEnrolmentsByStatus(
+    int status, absl::string_view office_code, int64_t after_id, int limit) {
+  if (limit <= 0) return std::vector<EnrolmentRecord>();
+  const bool any_office = office_code.empty();
+  Sql id = status == 0 ? (any_office ? Sql::kListEnrolments
+                                     : Sql::kListEnrolmentsByOffice)
+                       : (any_office ? Sql::kListEnrolmentsByStatus
+                                     : Sql::kListEnrolmentsByStatusOffice);
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(id));
+  Stmt stmt(s);
+  if (!any_office) stmt.Text(2, office_code);
+  if (status != 0) stmt.Int(3, status);
+  stmt.Int(4, after_id);
+  stmt.Int(5, limit);
+  return ReadEnrolments(stmt);
+}
+
+absl::StatusOr<PolicyRecord> SqliteTxn::GetActivePolicy() {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kGetActivePolicy));
+  Stmt stmt(s);
+  int rc = stmt.Step();
+  if (rc == SQLITE_DONE) return absl::NotFoundError("no policy activated");
+  if (rc != SQLITE_ROW) return conn_->Error(rc, kReadPolicyCtx);
+  PolicyRecord p;
+  p.seq = stmt.ColumnInt(0);
+  p.activated_at = FromMicros(stmt.ColumnInt(1));
+  Assign(&p.activated_by, stmt.ColumnText(2));
+  Assign(&p.file_name, stmt.ColumnText(3));
+  Assign(&p.text, stmt.ColumnText(4));
+  return p;
+}
+
 absl::StatusOr<RequestRecord> SqliteTxn::GetRequest(
     absl::string_view request_id) {
   ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kGetRequest));
@@ -654,6 +876,50 @@ absl::StatusOr<int64_t> SqliteTxn::InsertLifeEvent(
   stmt.Text(9, event.office_code);
   int rc = stmt.Step();
   if (rc != SQLITE_DONE) return conn_->Error(rc, kInsertEventCtx);
+  return sqlite3_last_insert_rowid(conn_->db());
+}
+
+absl::StatusOr<int64_t> SqliteTxn::InsertEnrolment(
+    const EnrolmentRecord& enrolment) {
+  DateText start(enrolment.start_date);
+  if (!start.ok()) return DateOutOfRange("start_date");
+  std::optional<DateText> end;
+  if (enrolment.end_date.has_value()) {
+    end.emplace(*enrolment.end_date);
+    if (!end->ok()) return DateOutOfRange("end_date");
+  }
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kInsertEnrolment));
+  Stmt stmt(s);
+  BindEnrolment(stmt, enrolment, start, end ? &*end : nullptr);
+  int rc = stmt.Step();
+  if (rc != SQLITE_DONE) return conn_->Error(rc, kInsertEnrolmentCtx);
+  return sqlite3_last_insert_rowid(conn_->db());
+}
+
+absl::Status SqliteTxn::UpdateEnrolment(const EnrolmentRecord& enrolment) {
+  DateText start(enrolment.start_date);
+  if (!start.ok()) return DateOutOfRange("start_date");
+  std::optional<DateText> end;
+  if (enrolment.end_date.has_value()) {
+    end.emplace(*enrolment.end_date);
+    if (!end->ok()) return DateOutOfRange("end_date");
+  }
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kUpdateEnrolment));
+  Stmt stmt(s);
+  stmt.Int(1, enrolment.id);
+  BindEnrolment(stmt, enrolment, start, end ? &*end : nullptr);
+  return ChangeOne(stmt, kUpdateEnrolmentCtx, "enrolment not found");
+}
+
+absl::StatusOr<int64_t> SqliteTxn::InsertPolicy(const PolicyRecord& policy) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kInsertPolicy));
+  Stmt stmt(s);
+  stmt.Int(1, Micros(policy.activated_at));
+  stmt.Text(2, policy.activated_by);
+  stmt.Text(3, policy.file_name);
+  stmt.Text(4, policy.text);
+  int rc = stmt.Step();
+  if (rc != SQLITE_DONE) return conn_->Error(rc, kInsertPolicyCtx);
   return sqlite3_last_insert_rowid(conn_->db());
 }
 

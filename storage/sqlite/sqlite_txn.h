@@ -35,6 +35,20 @@ class SqliteTxn final : public Txn {
   absl::StatusOr<MemberRecord> GetMembership(int64_t person_id) override;
   absl::StatusOr<std::vector<LifeEventRecord>> ListLifeEvents(
       int64_t person_id, std::optional<EventCursor> after, int limit) override;
+  absl::StatusOr<std::vector<PersonRecord>> ListPersons(int64_t after_id,
+                                                        int limit) override;
+  absl::StatusOr<std::vector<MemberRecord>> ListMemberships(
+      int64_t after_person_id, int limit) override;
+  absl::StatusOr<EnrolmentRecord> GetEnrolment(int64_t id) override;
+  absl::StatusOr<std::vector<EnrolmentRecord>> ListEnrolmentsByPerson(
+      int64_t person_id) override;
+  absl::StatusOr<std::vector<EnrolmentRecord>> ListEnrolmentsByProgramme(
+      absl::string_view programme_code, absl::string_view office_code,
+      int status, int64_t after_id, int limit) override;
+  absl::StatusOr<std::vector<EnrolmentRecord>> ListEnrolmentsByStatus(
+      int status, absl::string_view office_code, int64_t after_id,
+      int limit) override;
+  absl::StatusOr<PolicyRecord> GetActivePolicy() override;
   absl::StatusOr<RequestRecord> GetRequest(
       absl::string_view request_id) override;
   absl::StatusOr<AuditRecord> LastAudit() override;
@@ -51,6 +65,10 @@ class SqliteTxn final : public Txn {
   absl::Status DeleteMember(int64_t household_id, int64_t person_id) override;
   absl::StatusOr<int64_t> InsertLifeEvent(
       const LifeEventRecord& event) override;
+  absl::StatusOr<int64_t> InsertEnrolment(
+      const EnrolmentRecord& enrolment) override;
+  absl::Status UpdateEnrolment(const EnrolmentRecord& enrolment) override;
+  absl::StatusOr<int64_t> InsertPolicy(const PolicyRecord& policy) override;
   absl::Status PutRequest(const RequestRecord& request) override;
   absl::Status AppendAudit(const AuditRecord& entry) override;
 
@@ -59,6 +77,7 @@ class SqliteTxn final : public Txn {
       Stmt& stmt, const ErrorContext& context);
   // Runs a statement that changes exactly one row (UPDATE/DELETE by key):
   // NOT_FOUND with `not_found` when it changes none.
+  absl::StatusOr<std::vector<EnrolmentRecord>> ReadEnrolments(Stmt& stmt);
   absl::Status ChangeOne(Stmt& stmt, const ErrorContext& context,
                          const char* not_found);
 

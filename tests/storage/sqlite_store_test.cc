@@ -203,6 +203,70 @@ TEST_F(SqliteStoreTest, MigrationsAreAppliedOnce) {
             schema);
 }
 
+TEST_F(SqliteStoreTest, NewDatabaseHasSchemaVersionTwo) {
+  { ASSERT_NE(Open(), nullptr); }
+  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "2");
+  std::string schema = Query(
+      DbPath(), "SELECT group_concat(name, ',') FROM (SELECT name FROM"
+                " sqlite_schema WHERE name LIKE 'enrolments%' OR name ="
+                " 'policies' ORDER BY name)");
+  EXPECT_EQ(schema,
+            "enrolments,enrolments_by_person,enrolments_by_programme_office,"
+            "enrolments_by_status_office,enrolments_current_by_person_"
+            "programme,policies");
+  // Reopening is idempotent.
+  { ASSERT_NE(Open(), nullptr); }
+  { ASSERT_NE(Open(), nullptr); }
+  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "2");
+}
+
+TEST_F(SqliteStoreTest, VersionOneDatabaseIsMigratedKeepingItsData) {
+  {
+    std::unique_ptr<Store> store = Open();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(InsertOne(*store, "N-1").ok());
+  }
+  // Turn the file back into a version-1 database: migration 2 only adds
+  // tables and their indexes.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db,
+                           "BEGIN; DROP TABLE enrolments; DROP TABLE policies;"
+                           " PRAGMA user_version = 1; COMMIT;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  ASSERT_EQ(Query(DbPath(), "PRAGMA user_version"), "1");
+  std::unique_ptr<Store> store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "2");
+  int64_t person_id = 0;
+  absl::Status s = store->Read([&](ReadTxn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(PersonRecord p, txn.GetPersonByNationalId("N-1"));
+    person_id = p.id;
+    EXPECT_EQ(txn.GetActivePolicy().status().code(),
+              absl::StatusCode::kNotFound);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  s = store->Write([&](Txn& txn) -> absl::Status {
+    EnrolmentRecord e;
+    e.person_id = person_id;
+    e.programme_code = "CG";
+    e.office_code = "PP01";
+    e.status = 1;
+    e.start_date = absl::CivilDay(2024, 1, 1);
+    RETURN_IF_ERROR(txn.InsertEnrolment(e).status());
+    PolicyRecord policy;
+    policy.file_name = "p.textproto";
+    return txn.InsertPolicy(policy).status();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+}
+
 TEST_F(SqliteStoreTest, NewerSchemaIsRefused) {
   { ASSERT_NE(Open(), nullptr); }
   Query(DbPath(), "PRAGMA user_version = 1000");
@@ -220,8 +284,9 @@ TEST_F(SqliteStoreTest, FileSettings) {
   std::unique_ptr<Store> store = Open();
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(Query(DbPath(), "PRAGMA journal_mode"), "wal");
-  for (const char* table : {"persons", "households", "household_members",
-                            "life_events", "requests", "audit"}) {
+  for (const char* table :
+       {"persons", "households", "household_members", "life_events",
+        "requests", "audit", "enrolments", "policies"}) {
     EXPECT_EQ(
         Query(DbPath(), absl::StrCat("SELECT strict FROM pragma_table_list"
                                      " WHERE name = '",

@@ -881,6 +881,685 @@ TEST_P(StoreTest, LifeEventOfMissingPersonIsFailedPrecondition) {
 }
 
 // ---------------------------------------------------------------------------
+// Persons and memberships, in full
+
+TEST_P(StoreTest, ListPersonsPaginatesOverEveryOffice) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 7; ++i) {
+    PersonRecord p = MakePerson("L", absl::StrCat("n", i), kBirth);
+    p.office_code = i % 3 == 0 ? "PP01" : i % 3 == 1 ? "KD02" : "";
+    ids.push_back(AddPerson(p).id);
+  }
+  auto page = [&](int64_t after, int limit) {
+    std::vector<PersonRecord> out;
+    absl::Status s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(out, txn.ListPersons(after, limit));
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return out;
+  };
+  std::vector<PersonRecord> all = page(0, 100);
+  EXPECT_THAT(Ids(all), ElementsAreArray(ids));
+  if (all.size() == ids.size()) {
+    PersonRecord want = MakePerson("L", "n4", kBirth);
+    want.office_code = "KD02";
+    want.id = ids[4];
+    ExpectSamePerson(all[4], want);
+  }
+  std::vector<int64_t> seen;
+  int64_t after = 0;
+  for (int n = 0; n < 10; ++n) {
+    std::vector<PersonRecord> got = page(after, 3);
+    EXPECT_LE(got.size(), 3u);
+    if (got.empty()) break;
+    for (const PersonRecord& p : got) seen.push_back(p.id);
+    after = got.back().id;
+  }
+  EXPECT_THAT(seen, ElementsAreArray(ids));
+  EXPECT_THAT(Ids(page(ids[2], 2)), ElementsAre(ids[3], ids[4]));
+  EXPECT_THAT(Ids(page(ids[6], 10)), IsEmpty());
+  EXPECT_THAT(Ids(page(0, 0)), IsEmpty());
+}
+
+TEST_P(StoreTest, ListMembershipsPaginatesByPersonId) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 6; ++i) {
+    ids.push_back(AddPerson(MakePerson("M", absl::StrCat(i), kBirth)).id);
+  }
+  int64_t h1 = AddHousehold(MakeHousehold(ids[4]));
+  int64_t h2 = AddHousehold(MakeHousehold(ids[1]));
+  // Joining order and households differ from person id order; ids[2] belongs
+  // to no household.
+  ASSERT_TRUE(AddMember(h1, ids[4], 1).ok());
+  ASSERT_TRUE(AddMember(h2, ids[1], 1).ok());
+  ASSERT_TRUE(AddMember(h1, ids[0], 2).ok());
+  ASSERT_TRUE(AddMember(h2, ids[5], 3).ok());
+  ASSERT_TRUE(AddMember(h1, ids[3], 4).ok());
+
+  auto page = [&](int64_t after, int limit) {
+    std::vector<MemberRecord> out;
+    absl::Status s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(out, txn.ListMemberships(after, limit));
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return out;
+  };
+  auto person_ids = [](const std::vector<MemberRecord>& members) {
+    std::vector<int64_t> out;
+    for (const MemberRecord& m : members) out.push_back(m.person_id);
+    return out;
+  };
+  std::vector<MemberRecord> all = page(0, 100);
+  EXPECT_THAT(person_ids(all),
+              ElementsAre(ids[0], ids[1], ids[3], ids[4], ids[5]));
+  // Each row is the whole membership, as GetMembership gives it.
+  absl::Status s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+    for (const MemberRecord& m : all) {
+      ASSIGN_OR_RETURN(MemberRecord want, txn.GetMembership(m.person_id));
+      EXPECT_EQ(m.household_id, want.household_id);
+      EXPECT_EQ(m.relationship, want.relationship);
+      EXPECT_EQ(m.seq, want.seq);
+    }
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all[3].household_id, h1);
+  EXPECT_EQ(all[4].household_id, h2);
+  EXPECT_EQ(all[4].relationship, 3);
+
+  EXPECT_THAT(person_ids(page(0, 2)), ElementsAre(ids[0], ids[1]));
+  EXPECT_THAT(person_ids(page(ids[1], 2)), ElementsAre(ids[3], ids[4]));
+  EXPECT_THAT(person_ids(page(ids[4], 2)), ElementsAre(ids[5]));
+  EXPECT_THAT(person_ids(page(ids[5], 2)), IsEmpty());
+  EXPECT_THAT(person_ids(page(0, 0)), IsEmpty());
+}
+
+// ---------------------------------------------------------------------------
+// Enrolments
+
+constexpr int kActive = 1;
+constexpr int kSuspended = 2;
+constexpr int kEnded = 3;
+
+EnrolmentRecord MakeEnrolment(int64_t person_id, std::string programme,
+                              int status = kActive,
+                              std::string office = "PP01") {
+  EnrolmentRecord e;
+  e.person_id = person_id;
+  e.programme_code = std::move(programme);
+  e.office_code = std::move(office);
+  e.status = status;
+  e.start_date = absl::CivilDay(2024, 1, 1);
+  e.amount_minor = 150'000;
+  e.currency = "KHR";
+  e.policy_version = "2024.1";
+  e.version = 1;
+  e.created_at = Micros(1'710'000'000'000'000);
+  e.updated_at = e.created_at;
+  e.details = std::string("\x0a\x02\x00\xff", 4);
+  return e;
+}
+
+void ExpectSameEnrolment(const EnrolmentRecord& got,
+                         const EnrolmentRecord& want) {
+  EXPECT_EQ(got.id, want.id);
+  EXPECT_EQ(got.person_id, want.person_id);
+  EXPECT_EQ(got.programme_code, want.programme_code);
+  EXPECT_EQ(got.office_code, want.office_code);
+  EXPECT_EQ(got.status, want.status);
+  EXPECT_EQ(got.start_date, want.start_date);
+  EXPECT_EQ(got.end_date, want.end_date);
+  EXPECT_EQ(got.amount_minor, want.amount_minor);
+  EXPECT_EQ(got.currency, want.currency);
+  EXPECT_EQ(got.policy_version, want.policy_version);
+  EXPECT_EQ(got.version, want.version);
+  EXPECT_EQ(got.created_at, want.created_at);
+  EXPECT_EQ(got.updated_at, want.updated_at);
+  EXPECT_EQ(got.details, want.details);
+}
+
+std::vector<int64_t> EnrolmentIds(const std::vector<EnrolmentRecord>& list) {
+  std::vector<int64_t> ids;
+  for (const EnrolmentRecord& e : list) ids.push_back(e.id);
+  return ids;
+}
+
+class EnrolmentTest : public StoreTest {
+ protected:
+  absl::StatusOr<int64_t> InsertEnrolment(const EnrolmentRecord& e) {
+    int64_t id = 0;
+    absl::Status s = store_->Write([&](Txn& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(id, txn.InsertEnrolment(e));
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    return id;
+  }
+
+  // Inserts and returns the record as stored (with its id).
+  EnrolmentRecord AddEnrolment(EnrolmentRecord e) {
+    absl::StatusOr<int64_t> id = InsertEnrolment(e);
+    EXPECT_TRUE(id.ok()) << id.status();
+    e.id = id.ok() ? *id : 0;
+    return e;
+  }
+
+  absl::Status UpdateEnrolment(const EnrolmentRecord& e) {
+    return store_->Write([&](Txn& txn) { return txn.UpdateEnrolment(e); });
+  }
+
+  absl::StatusOr<EnrolmentRecord> GetEnrolment(int64_t id) {
+    absl::StatusOr<EnrolmentRecord> out = absl::UnknownError("not run");
+    absl::Status s = store_->Read([&](ReadTxn& txn) {
+      out = txn.GetEnrolment(id);
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  std::vector<int64_t> ByPerson(int64_t person_id) {
+    std::vector<EnrolmentRecord> out;
+    absl::Status s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(out, txn.ListEnrolmentsByPerson(person_id));
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return EnrolmentIds(out);
+  }
+
+  std::vector<int64_t> ByProgramme(absl::string_view programme,
+                                   absl::string_view office, int status,
+                                   int64_t after = 0, int limit = 100) {
+    std::vector<EnrolmentRecord> out;
+    absl::Status s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(out, txn.ListEnrolmentsByProgramme(
+                                programme, office, status, after, limit));
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return EnrolmentIds(out);
+  }
+
+  std::vector<int64_t> ByStatus(int status, absl::string_view office,
+                                int64_t after = 0, int limit = 100) {
+    std::vector<EnrolmentRecord> out;
+    absl::Status s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(out,
+                       txn.ListEnrolmentsByStatus(status, office, after, limit));
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return EnrolmentIds(out);
+  }
+
+  int64_t NewPerson() {
+    return AddPerson(MakePerson("E", absl::StrCat("n", ++persons_), kBirth))
+        .id;
+  }
+
+  int persons_ = 0;
+};
+
+TEST_P(EnrolmentTest, RoundTripsEveryField) {
+  int64_t p = NewPerson();
+  EnrolmentRecord e = MakeEnrolment(p, "CHILD-GRANT", kSuspended, "KD-02");
+  e.start_date = absl::CivilDay(2023, 12, 31);
+  e.end_date = absl::CivilDay(2026, 2, 28);
+  e.amount_minor = -9'007'199'254'740'993;  // beyond double precision
+  e.currency = "USD";
+  e.policy_version = "ឆ្នាំ 2024 rev. 3";
+  e.version = 7;
+  e.created_at = Micros(1'710'000'000'123'456);
+  e.updated_at = Micros(-1);  // before the epoch
+  e.details = std::string("\x00\x01\x02\xff\xfe\x80 binary \x00 tail", 22);
+  ASSERT_EQ(e.details.size(), 22u);
+  EnrolmentRecord stored = AddEnrolment(e);
+  EXPECT_GE(stored.id, 1);
+
+  // Null end date, empty details.
+  EnrolmentRecord open = MakeEnrolment(p, "OLD-AGE");
+  open.details = "";
+  open = AddEnrolment(open);
+  EXPECT_NE(open.id, stored.id);
+
+  absl::StatusOr<EnrolmentRecord> got = GetEnrolment(stored.id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ExpectSameEnrolment(*got, stored);
+  got = GetEnrolment(open.id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ExpectSameEnrolment(*got, open);
+  EXPECT_FALSE(got->end_date.has_value());
+
+  // The same inside a write transaction.
+  absl::Status s = store_->Write([&](Txn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(EnrolmentRecord again, txn.GetEnrolment(stored.id));
+    ExpectSameEnrolment(again, stored);
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+
+  // And after reopening.
+  Reopen();
+  got = GetEnrolment(stored.id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ExpectSameEnrolment(*got, stored);
+  EnrolmentRecord later = AddEnrolment(MakeEnrolment(p, "LATER"));
+  EXPECT_GT(later.id, open.id);
+}
+
+TEST_P(EnrolmentTest, UpdateRewritesEveryColumn) {
+  int64_t p = NewPerson();
+  int64_t q = NewPerson();
+  EnrolmentRecord e = MakeEnrolment(p, "CHILD-GRANT");
+  e.end_date = absl::CivilDay(2025, 6, 30);
+  e = AddEnrolment(e);
+
+  EnrolmentRecord changed = e;
+  changed.person_id = q;
+  changed.programme_code = "OLD-AGE";
+  changed.office_code = "KD02";
+  changed.status = kEnded;
+  changed.start_date = absl::CivilDay(2024, 2, 1);
+  changed.end_date.reset();
+  changed.amount_minor = 0;
+  changed.currency = "USD";
+  changed.policy_version = "2025.1";
+  changed.version = 2;
+  changed.created_at = Micros(1);
+  changed.updated_at = Micros(1'800'000'000'000'000);
+  changed.details = std::string("\xff\x00", 2);
+  absl::Status s = UpdateEnrolment(changed);
+  ASSERT_TRUE(s.ok()) << s;
+  absl::StatusOr<EnrolmentRecord> got = GetEnrolment(e.id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ExpectSameEnrolment(*got, changed);
+  EXPECT_THAT(ByPerson(p), IsEmpty());
+  EXPECT_THAT(ByPerson(q), ElementsAre(e.id));
+
+  // And back to a date.
+  changed.end_date = absl::CivilDay(9999, 12, 31);
+  s = UpdateEnrolment(changed);
+  ASSERT_TRUE(s.ok()) << s;
+  got = GetEnrolment(e.id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ExpectSameEnrolment(*got, changed);
+}
+
+TEST_P(EnrolmentTest, MissingEnrolmentsAreNotFound) {
+  int64_t p = NewPerson();
+  EXPECT_EQ(GetEnrolment(4242).status().code(), absl::StatusCode::kNotFound);
+  EnrolmentRecord ghost = MakeEnrolment(p, "CHILD-GRANT");
+  ghost.id = 4242;
+  absl::Status s = UpdateEnrolment(ghost);
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
+  // Nothing was created by the failed update.
+  EXPECT_THAT(ByPerson(p), IsEmpty());
+  EXPECT_THAT(ByStatus(0, ""), IsEmpty());
+
+  EnrolmentRecord e = AddEnrolment(MakeEnrolment(p, "CHILD-GRANT"));
+  EXPECT_EQ(GetEnrolment(e.id + 1).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_THAT(ByPerson(p + 100), IsEmpty());
+}
+
+TEST_P(EnrolmentTest, EnrolmentOfMissingPersonIsFailedPrecondition) {
+  absl::StatusOr<int64_t> id =
+      InsertEnrolment(MakeEnrolment(31337, "CHILD-GRANT"));
+  EXPECT_EQ(id.status().code(), absl::StatusCode::kFailedPrecondition)
+      << id.status();
+
+  EnrolmentRecord e = AddEnrolment(MakeEnrolment(NewPerson(), "CHILD-GRANT"));
+  EnrolmentRecord moved = e;
+  moved.person_id = 31337;
+  absl::Status s = UpdateEnrolment(moved);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+}
+
+TEST_P(EnrolmentTest, OneCurrentEnrolmentPerPersonAndProgramme) {
+  int64_t p = NewPerson();
+  int64_t q = NewPerson();
+  EnrolmentRecord first = AddEnrolment(MakeEnrolment(p, "CHILD-GRANT"));
+
+  // A second active one in the same programme is refused ...
+  absl::StatusOr<int64_t> dup = InsertEnrolment(MakeEnrolment(p, "CHILD-GRANT"));
+  EXPECT_EQ(dup.status().code(), absl::StatusCode::kAlreadyExists)
+      << dup.status();
+  EXPECT_EQ(dup.status().message(),
+            "person already enrolled in this programme");
+  // ... and so is a suspended one: suspended counts as current.
+  dup = InsertEnrolment(MakeEnrolment(p, "CHILD-GRANT", kSuspended));
+  EXPECT_EQ(dup.status().code(), absl::StatusCode::kAlreadyExists)
+      << dup.status();
+  // Another programme, or another person, is no conflict; programme codes
+  // compare exactly.
+  EnrolmentRecord other_programme = AddEnrolment(MakeEnrolment(p, "OLD-AGE"));
+  EnrolmentRecord other_person = AddEnrolment(MakeEnrolment(q, "CHILD-GRANT"));
+  EnrolmentRecord other_case = AddEnrolment(MakeEnrolment(p, "child-grant"));
+  // An ended one may be added beside the current one.
+  EnrolmentRecord ended_extra =
+      AddEnrolment(MakeEnrolment(p, "CHILD-GRANT", kEnded));
+  EXPECT_THAT(ByPerson(p), ElementsAre(first.id, other_programme.id,
+                                       other_case.id, ended_extra.id));
+
+  // Suspending the first keeps it current.
+  EnrolmentRecord suspended = first;
+  suspended.status = kSuspended;
+  suspended.version = 2;
+  ASSERT_TRUE(UpdateEnrolment(suspended).ok());
+  dup = InsertEnrolment(MakeEnrolment(p, "CHILD-GRANT"));
+  EXPECT_EQ(dup.status().code(), absl::StatusCode::kAlreadyExists)
+      << dup.status();
+
+  // Once it is ended, a new enrolment in the programme is allowed.
+  EnrolmentRecord ended = suspended;
+  ended.status = kEnded;
+  ended.end_date = absl::CivilDay(2024, 6, 30);
+  ended.version = 3;
+  ASSERT_TRUE(UpdateEnrolment(ended).ok());
+  EnrolmentRecord second = AddEnrolment(MakeEnrolment(p, "CHILD-GRANT"));
+  EXPECT_NE(second.id, first.id);
+
+  // Reactivating (or suspending) the ended one while another is current is
+  // refused, and leaves the row as it was.
+  EnrolmentRecord reactivated = ended;
+  reactivated.status = kActive;
+  reactivated.end_date.reset();
+  reactivated.version = 4;
+  absl::Status s = UpdateEnrolment(reactivated);
+  EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists) << s;
+  EXPECT_EQ(s.message(), "person already enrolled in this programme");
+  reactivated.status = kSuspended;
+  s = UpdateEnrolment(reactivated);
+  EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists) << s;
+  absl::StatusOr<EnrolmentRecord> got = GetEnrolment(first.id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ExpectSameEnrolment(*got, ended);
+
+  // Updating the current one in place is no conflict with itself.
+  EnrolmentRecord second_changed = second;
+  second_changed.amount_minor = 200'000;
+  second_changed.version = 2;
+  s = UpdateEnrolment(second_changed);
+  EXPECT_TRUE(s.ok()) << s;
+
+  // Once the second is ended too, the first may be reactivated.
+  EnrolmentRecord second_ended = second_changed;
+  second_ended.status = kEnded;
+  second_ended.version = 3;
+  reactivated.status = kActive;
+  s = store_->Write([&](Txn& txn) -> absl::Status {
+    RETURN_IF_ERROR(txn.UpdateEnrolment(second_ended));
+    return txn.UpdateEnrolment(reactivated);
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  got = GetEnrolment(first.id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ExpectSameEnrolment(*got, reactivated);
+
+  // Within one write, a failed insert can be recovered from; a failed write
+  // keeps nothing.
+  s = store_->Write([&](Txn& txn) -> absl::Status {
+    EXPECT_EQ(txn.InsertEnrolment(MakeEnrolment(p, "CHILD-GRANT"))
+                  .status()
+                  .code(),
+              absl::StatusCode::kAlreadyExists);
+    return txn.InsertEnrolment(MakeEnrolment(q, "OLD-AGE")).status();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  s = store_->Write([&](Txn& txn) -> absl::Status {
+    RETURN_IF_ERROR(txn.InsertEnrolment(MakeEnrolment(q, "DISABILITY")).status());
+    return absl::AbortedError("on purpose");
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(ByPerson(q).size(), 2u);
+}
+
+TEST_P(EnrolmentTest, ListByPersonIsInIdOrder) {
+  int64_t p = NewPerson();
+  int64_t q = NewPerson();
+  std::vector<int64_t> mine;
+  mine.push_back(AddEnrolment(MakeEnrolment(p, "C", kEnded)).id);
+  AddEnrolment(MakeEnrolment(q, "A"));
+  mine.push_back(AddEnrolment(MakeEnrolment(p, "A")).id);
+  mine.push_back(AddEnrolment(MakeEnrolment(p, "B", kSuspended, "KD02")).id);
+  AddEnrolment(MakeEnrolment(q, "B"));
+  mine.push_back(AddEnrolment(MakeEnrolment(p, "C")).id);
+  EXPECT_THAT(ByPerson(p), ElementsAreArray(mine));
+
+  std::vector<EnrolmentRecord> full;
+  absl::Status s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(full, txn.ListEnrolmentsByPerson(p));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  ASSERT_EQ(full.size(), 4u);
+  EnrolmentRecord want = MakeEnrolment(p, "B", kSuspended, "KD02");
+  want.id = mine[2];
+  ExpectSameEnrolment(full[2], want);
+}
+
+TEST_P(EnrolmentTest, ListByProgrammeFiltersAndPaginates) {
+  // Programme "CG" at office "PP01": statuses 1, 3, 2, 1, 3, 1 in id order,
+  // interleaved with enrolments elsewhere.
+  const int statuses[] = {kActive, kEnded, kSuspended, kActive, kEnded, kActive};
+  std::vector<int64_t> cg_pp01;
+  std::vector<int64_t> active, ended;
+  for (int i = 0; i < 6; ++i) {
+    int64_t p = NewPerson();
+    int64_t id = AddEnrolment(MakeEnrolment(p, "CG", statuses[i])).id;
+    cg_pp01.push_back(id);
+    if (statuses[i] == kActive) active.push_back(id);
+    if (statuses[i] == kEnded) ended.push_back(id);
+    AddEnrolment(MakeEnrolment(p, "CG", kEnded, "KD02"));      // other office
+    AddEnrolment(MakeEnrolment(p, "OA", statuses[i]));         // other programme
+    AddEnrolment(MakeEnrolment(p, "CG2", kActive, "PP01"));    // prefix
+  }
+  EXPECT_THAT(ByProgramme("CG", "PP01", 0), ElementsAreArray(cg_pp01));
+  EXPECT_THAT(ByProgramme("CG", "PP01", kActive), ElementsAreArray(active));
+  EXPECT_THAT(ByProgramme("CG", "PP01", kEnded), ElementsAreArray(ended));
+  EXPECT_THAT(ByProgramme("CG", "PP01", kSuspended), ElementsAre(cg_pp01[2]));
+  EXPECT_EQ(ByProgramme("CG", "KD02", 0).size(), 6u);
+  EXPECT_THAT(ByProgramme("CG", "KD02", kActive), IsEmpty());
+  EXPECT_THAT(ByProgramme("CG", "", 0), IsEmpty());  // empty office: none
+  EXPECT_THAT(ByProgramme("cg", "PP01", 0), IsEmpty());
+  EXPECT_THAT(ByProgramme("NONE", "PP01", 0), IsEmpty());
+
+  // Pages of 2, any status.
+  std::vector<int64_t> seen;
+  int64_t after = 0;
+  for (int n = 0; n < 10; ++n) {
+    std::vector<int64_t> got = ByProgramme("CG", "PP01", 0, after, 2);
+    EXPECT_LE(got.size(), 2u);
+    if (got.empty()) break;
+    seen.insert(seen.end(), got.begin(), got.end());
+    after = got.back();
+  }
+  EXPECT_THAT(seen, ElementsAreArray(cg_pp01));
+  // Pages with a status.
+  EXPECT_THAT(ByProgramme("CG", "PP01", kActive, 0, 2),
+              ElementsAre(active[0], active[1]));
+  EXPECT_THAT(ByProgramme("CG", "PP01", kActive, active[1], 2),
+              ElementsAre(active[2]));
+  EXPECT_THAT(ByProgramme("CG", "PP01", kActive, cg_pp01[0], 1),
+              ElementsAre(active[1]));
+  EXPECT_THAT(ByProgramme("CG", "PP01", kActive, active[2], 2), IsEmpty());
+  EXPECT_THAT(ByProgramme("CG", "PP01", 0, 0, 0), IsEmpty());
+  EXPECT_THAT(ByProgramme("CG", "PP01", kActive, 0, 0), IsEmpty());
+
+  // Full records come back.
+  std::vector<EnrolmentRecord> full;
+  absl::Status s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(full,
+                     txn.ListEnrolmentsByProgramme("CG", "PP01", kSuspended,
+                                                   0, 10));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  ASSERT_EQ(full.size(), 1u);
+  absl::StatusOr<EnrolmentRecord> want = GetEnrolment(cg_pp01[2]);
+  ASSERT_TRUE(want.ok()) << want.status();
+  ExpectSameEnrolment(full[0], *want);
+}
+
+TEST_P(EnrolmentTest, ListByStatusFiltersAndPaginates) {
+  struct Row {
+    int status;
+    const char* office;
+    const char* programme;
+  };
+  const Row rows[] = {
+      {kActive, "PP01", "CG"},    {kSuspended, "PP01", "CG"},
+      {kActive, "KD02", "OA"},    {kEnded, "PP01", "OA"},
+      {kActive, "PP01", "OA"},    {kSuspended, "KD02", "CG"},
+      {kActive, "PP010", "CG"},   {kEnded, "KD02", "CG"},
+      {kActive, "KD02", "CG"},
+  };
+  std::vector<int64_t> ids;
+  for (const Row& r : rows) {
+    ids.push_back(
+        AddEnrolment(MakeEnrolment(NewPerson(), r.programme, r.status, r.office))
+            .id);
+  }
+  auto want = [&](int status, std::string office) {
+    std::vector<int64_t> out;
+    for (size_t i = 0; i < std::size(rows); ++i) {
+      if ((status == 0 || rows[i].status == status) &&
+          (office.empty() || rows[i].office == office)) {
+        out.push_back(ids[i]);
+      }
+    }
+    return out;
+  };
+  for (int status : {0, kActive, kSuspended, kEnded}) {
+    for (const char* office : {"", "PP01", "KD02", "PP010", "ZZ"}) {
+      EXPECT_THAT(ByStatus(status, office), ElementsAreArray(want(status, office)))
+          << "status " << status << " office '" << office << "'";
+    }
+  }
+  // Spot checks of the table above.
+  EXPECT_THAT(ByStatus(kActive, ""),
+              ElementsAre(ids[0], ids[2], ids[4], ids[6], ids[8]));
+  EXPECT_THAT(ByStatus(kActive, "PP01"), ElementsAre(ids[0], ids[4]));
+  EXPECT_EQ(ByStatus(0, "").size(), std::size(rows));
+  EXPECT_THAT(ByStatus(4, ""), IsEmpty());
+
+  // Pagination in every mode.
+  for (int status : {0, kActive}) {
+    for (const char* office : {"", "KD02"}) {
+      std::vector<int64_t> seen;
+      int64_t after = 0;
+      for (int n = 0; n < 20; ++n) {
+        std::vector<int64_t> got = ByStatus(status, office, after, 2);
+        EXPECT_LE(got.size(), 2u);
+        if (got.empty()) break;
+        seen.insert(seen.end(), got.begin(), got.end());
+        after = got.back();
+      }
+      EXPECT_THAT(seen, ElementsAreArray(want(status, office)))
+          << "status " << status << " office '" << office << "'";
+      EXPECT_THAT(ByStatus(status, office, 0, 0), IsEmpty());
+    }
+  }
+  EXPECT_THAT(ByStatus(kActive, "", ids[2], 2), ElementsAre(ids[4], ids[6]));
+  EXPECT_THAT(ByStatus(0, "PP01", ids[1], 1), ElementsAre(ids[3]));
+
+  // A status change moves the enrolment between listings.
+  absl::StatusOr<EnrolmentRecord> e = GetEnrolment(ids[0]);
+  ASSERT_TRUE(e.ok()) << e.status();
+  e->status = kEnded;
+  ASSERT_TRUE(UpdateEnrolment(*e).ok());
+  EXPECT_THAT(ByStatus(kActive, "PP01"), ElementsAre(ids[4]));
+  EXPECT_THAT(ByStatus(kEnded, "PP01"), ElementsAre(ids[0], ids[3]));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, EnrolmentTest, testing::ValuesIn(Backends()),
+                         [](const testing::TestParamInfo<Backend>& info) {
+                           return info.param.name;
+                         });
+
+// ---------------------------------------------------------------------------
+// Policy activations
+
+TEST_P(StoreTest, PolicyActivations) {
+  absl::Status s = store_->Read([](ReadTxn& txn) {
+    EXPECT_EQ(txn.GetActivePolicy().status().code(),
+              absl::StatusCode::kNotFound);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+
+  auto make = [](int i) {
+    PolicyRecord p;
+    p.activated_at = Micros(1'720'000'000'000'000 + i);
+    p.activated_by = absl::StrCat("admin-", i, "@moi");
+    p.file_name = absl::StrCat("policy-2024.", i, ".textproto");
+    p.text = absl::StrCat("# ឆ្នាំ ២០២៤\nversion: \"2024.", i,
+                          "\"\nprogramme { code: \"CG\" }\n");
+    return p;
+  };
+  std::vector<int64_t> seqs;
+  for (int i = 1; i <= 3; ++i) {
+    PolicyRecord p = make(i);
+    if (i == 3) p.text = "";  // an empty text is stored as given
+    int64_t seq = 0;
+    s = store_->Write([&](Txn& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(seq, txn.InsertPolicy(p));
+      // The new activation is visible in the same transaction.
+      ASSIGN_OR_RETURN(PolicyRecord active, txn.GetActivePolicy());
+      EXPECT_EQ(active.seq, seq);
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(s.ok()) << s;
+    if (!seqs.empty()) {
+      EXPECT_GT(seq, seqs.back());
+    }
+    EXPECT_GE(seq, 1);
+    seqs.push_back(seq);
+
+    PolicyRecord active;
+    s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(active, txn.GetActivePolicy());
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(s.ok()) << s;
+    EXPECT_EQ(active.seq, seq);
+    EXPECT_EQ(active.activated_at, p.activated_at);
+    EXPECT_EQ(active.activated_by, p.activated_by);
+    EXPECT_EQ(active.file_name, p.file_name);
+    EXPECT_EQ(active.text, p.text);
+  }
+
+  // A failed write activates nothing.
+  s = store_->Write([&](Txn& txn) -> absl::Status {
+    RETURN_IF_ERROR(txn.InsertPolicy(make(9)).status());
+    return absl::AbortedError("on purpose");
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kAborted);
+
+  Reopen();
+  PolicyRecord active;
+  s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(active, txn.GetActivePolicy());
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(active.seq, seqs.back());
+  EXPECT_EQ(active.file_name, make(3).file_name);
+
+  int64_t next = 0;
+  s = store_->Write([&](Txn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(next, txn.InsertPolicy(make(4)));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_GT(next, seqs.back());
+}
+
+// ---------------------------------------------------------------------------
 // Requests and audit
 
 TEST_P(StoreTest, RequestsAreStoredOnce) {
