@@ -52,6 +52,7 @@ run: build certs
 	@echo "(the socle command finds the development certificates in $(CERT_DIR) by itself; Ctrl-C stops the server)"
 	@echo
 	$(BUILD_DIR)/bin/socle-server --port=$(PORT) --store=sqlite:$(DEV_DIR)/socle.db \
+	  --policy=deploy/policy/default.textproto \
 	  --tls_cert=$(CERT_DIR)/server.pem --tls_key=$(CERT_DIR)/server.key --client_ca=$(CERT_DIR)/ca.pem
 
 test: build

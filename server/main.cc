@@ -19,6 +19,10 @@ ABSL_FLAG(std::string, port_file, "",
           "If set, the bound port is written to this file once the server listens.");
 ABSL_FLAG(std::string, store, "sqlite:socle.db",
           "Database: sqlite:PATH (one file, created if missing).");
+ABSL_FLAG(std::vector<std::string>, policy, {},
+          "Policy file(s), text-format PolicySet (e.g. deploy/policy/default.textproto), "
+          "validated and put in force at start; a bad policy stops the server. Without it, "
+          "the policy last activated in the database is used.");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of the server.");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of the server.");
 ABSL_FLAG(std::string, client_ca, "",
@@ -54,7 +58,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "socle-server: the socle registry service over gRPC with TLS.\n"
       "Usage: socle-server --tls_cert=server.pem --tls_key=server.key "
-      "--client_ca=ca.pem [--store=sqlite:socle.db] [--port=50051]");
+      "--client_ca=ca.pem --policy=policy.textproto [--store=sqlite:socle.db] [--port=50051]");
   absl::FlagsUsageConfig usage_config;
   usage_config.contains_help_flags = [](absl::string_view path) {
     return absl::StrContains(path, "server/main.cc");
@@ -68,6 +72,7 @@ int main(int argc, char** argv) {
   options.host = absl::GetFlag(FLAGS_host);
   options.port = absl::GetFlag(FLAGS_port);
   options.store = absl::GetFlag(FLAGS_store);
+  options.policy_files = absl::GetFlag(FLAGS_policy);
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   options.client_ca_file = absl::GetFlag(FLAGS_client_ca);

@@ -9,7 +9,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "server/eligibility.h"
 #include "server/grpc/dispatch.h"
+#include "server/grpc/eligibility_service.h"
 #include "server/grpc/registry_service.h"
 #include "server/grpc/worker_pool.h"
 #include "server/registry.h"
@@ -49,11 +51,20 @@ struct SocleServer::Parts {
       : pool(options.worker_threads, options.max_queued_calls),
         dispatcher(&pool, options.insecure_for_testing),
         registry(store, clock),
-        registry_service(&registry, &dispatcher) {}
+        eligibility(store, clock, &policy),
+        registry_service(&registry, &dispatcher),
+        eligibility_service(&eligibility, &dispatcher),
+        policy_admin_service(&eligibility, &dispatcher) {
+    registry.AddLifeEventHook(eligibility.DeathHook());
+  }
   WorkerPool pool;
   Dispatcher dispatcher;
+  PolicyHolder policy;
   Registry registry;
+  Eligibility eligibility;
   RegistryService registry_service;
+  EligibilityService eligibility_service;
+  PolicyAdminService policy_admin_service;
 };
 
 absl::StatusOr<std::unique_ptr<storage::Store>> OpenStore(const std::string& spec) {
@@ -102,6 +113,7 @@ absl::StatusOr<std::unique_ptr<SocleServer>> SocleServer::Start(
   std::unique_ptr<SocleServer> server(new SocleServer);
   ASSIGN_OR_RETURN(server->store_, OpenStore(options.store));
   server->parts_ = std::make_unique<Parts>(server->store_.get(), clock, options);
+  RETURN_IF_ERROR(server->parts_->eligibility.LoadAtStart(options.policy_files));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -113,6 +125,8 @@ absl::StatusOr<std::unique_ptr<SocleServer>> SocleServer::Start(
   builder.AddListeningPort(absl::StrCat(host, ":", options.port), credentials,
                            &server->port_);
   builder.RegisterService(&server->parts_->registry_service);
+  builder.RegisterService(&server->parts_->eligibility_service);
+  builder.RegisterService(&server->parts_->policy_admin_service);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, options.max_metadata_bytes);

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
@@ -21,6 +22,9 @@ struct ServerOptions {
   int port = 50051;
   // "sqlite:PATH" (the default, one file) or "postgresql://..." (not yet).
   std::string store = "sqlite:socle.db";
+  // Policy files (text-format PolicySet) put in force at start; empty: the
+  // latest activation stored in the database.
+  std::vector<std::string> policy_files;
   // PEM files: the server's certificate chain and key, and the CA that signs
   // client certificates. Required unless insecure_for_testing.
   std::string tls_cert_file;

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <thread>
 
 #include "absl/strings/str_split.h"
@@ -61,7 +62,12 @@ TEST_F(ServerBinaryTest, BadStartsAreOneClearLineAndNonZero) {
       {"--insecure_for_testing --host=0.0.0.0" + store, "loopback"},
       {"--store=sqlite:/nonexistent-dir/socle.db" + TlsFlags(), "/nonexistent-dir/socle.db"},
       {"--store=mysql://x" + TlsFlags(), "--store"},
+      {store + TlsFlags(), "--policy"},
+      {store + TlsFlags() + " --policy=" + dir_.path() + "/bad.textproto", "bad.textproto:2"},
+      {store + TlsFlags() + " --policy=/nonexistent/policy.textproto",
+       "/nonexistent/policy.textproto"},
   };
+  std::ofstream(dir_.path() + "/bad.textproto") << "versions {\n  nonsense: 1\n}\n";
   for (const Case& c : cases) {
     testing::ProcessResult r = Refused(c.flags);
     EXPECT_NE(r.exit_code, 0) << c.flags;
@@ -81,9 +87,11 @@ TEST_F(ServerBinaryTest, ServesOnAPickedPortAndStopsOnSigterm) {
     const std::string cert = absl::StrCat("--tls_cert=", certs_, "/server.pem");
     const std::string key = absl::StrCat("--tls_key=", certs_, "/server.key");
     const std::string ca = absl::StrCat("--client_ca=", certs_, "/ca.pem");
+    const std::string policy =
+        absl::StrCat("--policy=", SOCLE_SOURCE_DIR, "/deploy/policy/default.textproto");
     freopen("/dev/null", "w", stdout);
     execl(SOCLE_SERVER_BIN, SOCLE_SERVER_BIN, "--port=0", pf.c_str(), store.c_str(),
-          cert.c_str(), key.c_str(), ca.c_str(), static_cast<char*>(nullptr));
+          cert.c_str(), key.c_str(), ca.c_str(), policy.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   int port = 0;
