@@ -138,11 +138,10 @@ absl::StatusOr<PersonContext> LoadContext(storage::ReadTxn& txn, int64_t person_
 }
 
 policy::EligibilityInput InputOf(const PersonContext& c, absl::CivilDay as_of) {
-  policy::EligibilityInput input{c.person};
-  input.household = c.household.get();
-  input.active_programmes = c.active_programmes;
-  input.as_of = as_of;
-  return input;
+  return policy::EligibilityInput{.person = c.person,
+                                  .household = c.household.get(),
+                                  .active_programmes = c.active_programmes,
+                                  .as_of = as_of};
 }
 
 // The criteria that made a decision negative, for a clerk.
@@ -861,12 +860,15 @@ absl::StatusOr<v1::SimulatePolicyResponse> Eligibility::SimulatePolicy(
       if (p.date_of_death && *p.date_of_death <= *as_of) continue;
       if (p.date_of_birth > *as_of) continue;
       out.set_persons_evaluated(out.persons_evaluated() + 1);
-      policy::EligibilityInput input{views[i]};
       auto h = s.household_of.find(p.id);
-      if (h != s.household_of.end()) input.household = &households[h->second];
       auto e = s.enrolments.find(p.id);
-      if (e != s.enrolments.end()) input.active_programmes = ActiveOn(e->second, *as_of);
-      input.as_of = *as_of;
+      policy::EligibilityInput input{
+          .person = views[i],
+          .household = h != s.household_of.end() ? &households[h->second] : nullptr,
+          .active_programmes = e != s.enrolments.end()
+                                   ? ActiveOn(e->second, *as_of)
+                                   : absl::flat_hash_set<std::string>(),
+          .as_of = *as_of};
       ASSIGN_OR_RETURN(std::vector<v1::Decision> under_draft,
                        policy::DecideWithVersion(*draft_version, input));
       std::vector<v1::Decision> under_current;
