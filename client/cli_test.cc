@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "client/cli/args.h"
 #include "client/cli/commands.h"
+#include "client/cli/eligibility_format.h"
 #include "client/cli/format.h"
 #include "client/cli/money.h"
 #include "client/mocks/mock_connection.h"
@@ -129,6 +130,45 @@ TEST(MoneyTest, FormatsBackTheSameWay) {
   }
 }
 
+TEST(MoneyTest, GroupedForReading) {
+  v1::Money m;
+  m.set_currency("KHR");
+  m.set_minor_units(4000000);
+  EXPECT_EQ(FormatMoneyGrouped(m), "40,000.00 KHR");
+  m.set_minor_units(5);
+  EXPECT_EQ(FormatMoneyGrouped(m), "0.05 KHR");
+  m.set_minor_units(99999);
+  EXPECT_EQ(FormatMoneyGrouped(m), "999.99 KHR");
+  m.set_minor_units(100000);
+  EXPECT_EQ(FormatMoneyGrouped(m), "1,000.00 KHR");
+  m.set_minor_units(-123456789);
+  EXPECT_EQ(FormatMoneyGrouped(m), "-1,234,567.89 KHR");
+  m.set_currency("VND");
+  m.set_minor_units(1250000);
+  EXPECT_EQ(FormatMoneyGrouped(m), "1,250,000 VND");
+  EXPECT_EQ(FormatMinorUnitsGrouped(std::numeric_limits<int64_t>::max(), 2),
+            "92,233,720,368,547,758.07");
+  EXPECT_EQ(FormatMinorUnitsGrouped(std::numeric_limits<int64_t>::min(), 0),
+            "-9,223,372,036,854,775,808");
+  EXPECT_EQ(FormatCount(0), "0");
+  EXPECT_EQ(FormatCount(999), "999");
+  EXPECT_EQ(FormatCount(12345), "12,345");
+}
+
+TEST(FormatTest, PercentWithIntegersRoundedDown) {
+  EXPECT_EQ(FormatPercent(5, 8), "62.5 %");
+  EXPECT_EQ(FormatPercent(1, 3), "33.3 %");
+  EXPECT_EQ(FormatPercent(2, 3), "66.6 %");
+  EXPECT_EQ(FormatPercent(9999, 10000), "99.9 %");  // never shown as all
+  EXPECT_EQ(FormatPercent(7, 7), "100.0 %");
+  EXPECT_EQ(FormatPercent(0, 7), "0.0 %");
+  EXPECT_EQ(FormatPercent(0, 0), "-");
+  EXPECT_EQ(FormatPercent(std::numeric_limits<int64_t>::max(),
+                          std::numeric_limits<int64_t>::max()),
+            "100.0 %");  // no overflow
+  EXPECT_EQ(FormatPercent(1, std::numeric_limits<int64_t>::max()), "0.0 %");
+}
+
 // --- Argument parsing ----------------------------------------------------------
 
 std::vector<FlagSpec> TestSpecs() {
@@ -180,6 +220,24 @@ TEST(ArgsTest, ErrorsNameTheFlag) {
   a = ParseArgs({"--given", "-5"}, TestSpecs());
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->Get("given"), "-5");
+}
+
+TEST(ArgsTest, RepeatedFlagsCollectEveryValue) {
+  std::vector<FlagSpec> specs = {{"programme", FlagSpec::kRepeated, "CODE", ""},
+                                 {"given", FlagSpec::kValue, "NAME", ""}};
+  auto a = ParseArgs({"--programme", "CHILD", "--programme=OLD_AGE,HEALTH",
+                      "--programme", " , DISABILITY"},
+                     specs);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->GetAll("programme"),
+            (std::vector<std::string>{"CHILD", "OLD_AGE", "HEALTH",
+                                      "DISABILITY"}));
+  EXPECT_TRUE(a->GetAll("given").empty());
+  // Only repeated flags may be given twice.
+  EXPECT_THAT(ParseArgs({"--given", "a", "--given", "b"}, specs)
+                  .status()
+                  .message(),
+              HasSubstr("twice"));
 }
 
 // --- The whole command against a mock connection ------------------------------
@@ -784,6 +842,419 @@ TEST_F(CliTest, Help) {
   EXPECT_EQ(Run({}), 2);
   EXPECT_THAT(err(), HasSubstr("Commands:"));
   EXPECT_EQ(Run({"help", "nothing"}), 2);
+}
+
+// --- Eligibility and enrolment ------------------------------------------------
+
+v1::Date Day(int y, int m, int d) {
+  v1::Date date;
+  date.set_year(y);
+  date.set_month(m);
+  date.set_day(d);
+  return date;
+}
+
+v1::Money Khr(int64_t minor) {
+  v1::Money m;
+  m.set_minor_units(minor);
+  m.set_currency("KHR");
+  return m;
+}
+
+v1::CriterionResult Line(const std::string& criterion, bool held,
+                         const std::string& description,
+                         const std::string& alternative = "") {
+  v1::CriterionResult c;
+  c.set_criterion(criterion);
+  c.set_held(held);
+  c.set_description(description);
+  c.set_alternative(alternative);
+  return c;
+}
+
+v1::CheckEligibilityResponse TwoDecisions() {
+  v1::CheckEligibilityResponse response;
+  response.set_policy_version("2026.1");
+  *response.mutable_as_of() = Day(2026, 11, 25);
+  v1::Decision* old_age = response.add_decisions();
+  old_age->set_programme_code("OLD_AGE");
+  old_age->set_programme_name("Social pension");
+  old_age->set_guarantee(v1::GUARANTEE_OLD_AGE);
+  old_age->set_eligible(true);
+  *old_age->mutable_amount() = Khr(4000000);
+  old_age->set_frequency(v1::PAYMENT_FREQUENCY_MONTHLY);
+  *old_age->mutable_period_start() = Day(2026, 11, 25);
+  *old_age->add_criteria() = Line("alive", true, "alive on 2026-11-25");
+  *old_age->add_criteria() =
+      Line("age_at_least", true, "age 61 on 2026-11-25, needs at least 60");
+  *old_age->add_criteria() = Line("no_contributory_pension", true,
+                                  "receives no contributory pension");
+  old_age->add_calculation("fixed amount 40,000.00 KHR");
+  old_age->set_policy_version("2026.1");
+  old_age->set_beneficiary_number(Number(17));
+
+  v1::Decision* child = response.add_decisions();
+  child->set_programme_code("CHILD");
+  child->set_programme_name("Child allowance");
+  child->set_guarantee(v1::GUARANTEE_CHILDREN);
+  child->set_eligible(false);
+  child->set_frequency(v1::PAYMENT_FREQUENCY_MONTHLY);
+  *child->add_criteria() = Line("alive", true, "alive on 2026-11-25");
+  *child->add_criteria() =
+      Line("any_of", false, "none of the 2 alternatives holds");
+  *child->add_criteria() = Line("age_under", false,
+                                "age 61 on 2026-11-25, needs under 18",
+                                "a child under 18");
+  *child->add_criteria() = Line(
+      "pregnant_from_week", false,
+      "no pregnancy recorded on 2026-11-25, needs pregnant from week 12 "
+      "of a pregnancy recorded in the registry with its first day",
+      "pregnant from week 12");
+  child->set_policy_version("2026.1");
+  return response;
+}
+
+TEST_F(CliTest, CheckBuildsTheRequestAndExplainsEachCriterion) {
+  v1::CheckEligibilityRequest seen;
+  EXPECT_CALL(mock_, CheckEligibility)
+      .WillOnce(Invoke([&](const v1::CheckEligibilityRequest& r) {
+        seen = r;
+        return TwoDecisions();
+      }));
+  std::vector<std::string> grouped =
+      absl::StrSplit(GroupNumber(Number(17)), ' ');
+  ASSERT_EQ(Run({"check", grouped[0], grouped[1], "--programme", "old-age",
+                 "--programme", "child,OLD_AGE", "--as-of", "2026-11-25"}),
+            0)
+      << err();
+  EXPECT_EQ(seen.beneficiary_number(), Number(17));
+  EXPECT_THAT(seen.programme_codes(), ::testing::ElementsAre("OLD_AGE", "CHILD"));
+  EXPECT_EQ(seen.as_of().year(), 2026);
+  EXPECT_EQ(seen.as_of().month(), 11);
+  EXPECT_EQ(seen.as_of().day(), 25);
+
+  std::string o = out();
+  EXPECT_THAT(o, HasSubstr("Eligibility of " + GroupNumber(Number(17)) +
+                           " on 2026-11-25 (policy 2026.1)\n"));
+  EXPECT_THAT(o, HasSubstr("\nOLD_AGE  Social pension  (old age)\n"
+                           "  ELIGIBLE  40,000.00 KHR/month from 2026-11-25\n"));
+  EXPECT_THAT(o, HasSubstr("\n  + alive                    alive on 2026-11-25\n"));
+  EXPECT_THAT(o, HasSubstr("\n  + age_at_least             age 61 on "
+                           "2026-11-25, needs at least 60\n"));
+  EXPECT_THAT(o, HasSubstr("\n  calculation:\n    fixed amount 40,000.00 KHR\n"
+                           "  policy 2026.1\n"));
+  EXPECT_THAT(o, HasSubstr("\nCHILD  Child allowance  (children)\n"
+                           "  not eligible\n"));
+  EXPECT_THAT(o, HasSubstr("\n  - any_of  "));
+  // Alternatives indented under their group; long lines wrapped under the
+  // description column.
+  EXPECT_THAT(o, HasSubstr("\n    - age_under           [a child under 18] age "
+                           "61 on 2026-11-25, needs under\n"
+                           "                          18\n"));
+  for (absl::string_view line : absl::StrSplit(o, '\n')) {
+    EXPECT_LE(line.size(), 80u) << line;
+    for (char c : line) {
+      EXPECT_TRUE(static_cast<unsigned char>(c) < 0x80) << line;  // ASCII
+    }
+  }
+}
+
+TEST_F(CliTest, CheckAlignsCriteriaOfOneDecision) {
+  v1::CheckEligibilityResponse response;
+  v1::Decision* d = response.add_decisions();
+  d->set_programme_code("OLD_AGE");
+  d->set_eligible(true);
+  *d->mutable_amount() = Khr(4000000);
+  d->set_frequency(v1::PAYMENT_FREQUENCY_MONTHLY);
+  *d->add_criteria() = Line("alive", true, "alive on 2026-11-25");
+  *d->add_criteria() =
+      Line("age_at_least", false, "age 59 on 2026-11-25, needs at least 60");
+  EXPECT_EQ(DecisionBlock(*d),
+            "OLD_AGE\n"
+            "  ELIGIBLE  40,000.00 KHR/month\n"
+            "  + alive         alive on 2026-11-25\n"
+            "  - age_at_least  age 59 on 2026-11-25, needs at least 60\n");
+}
+
+TEST_F(CliTest, CheckShowsPeriodPayeeAndMembership) {
+  v1::CheckEligibilityResponse response;
+  v1::Decision* maternity = response.add_decisions();
+  maternity->set_programme_code("MATERNITY");
+  maternity->set_eligible(true);
+  maternity->set_beneficiary_number(Number(17));
+  maternity->set_payee_beneficiary_number(Number(25));
+  *maternity->mutable_amount() = Khr(60000000);
+  maternity->set_frequency(v1::PAYMENT_FREQUENCY_MONTHLY);
+  *maternity->mutable_period_start() = Day(2026, 11, 1);
+  *maternity->mutable_period_end() = Day(2027, 1, 9);
+  maternity->set_duration_weeks(10);
+  v1::Decision* health = response.add_decisions();
+  health->set_programme_code("HEALTH");
+  health->set_eligible(true);
+  health->set_frequency(v1::PAYMENT_FREQUENCY_NONE);
+  health->set_subsidised(true);
+  EXPECT_CALL(mock_, CheckEligibility).WillOnce(Return(response));
+  ASSERT_EQ(Run({"check", Number(17)}), 0) << err();
+  EXPECT_THAT(out(), HasSubstr("  ELIGIBLE  600,000.00 KHR/month from "
+                               "2026-11-01 to 2027-01-09 (10 weeks)\n"
+                               "  paid to " +
+                               GroupNumber(Number(25)) + "\n"));
+  EXPECT_THAT(out(), HasSubstr("  ELIGIBLE  membership, premium subsidised\n"));
+}
+
+TEST_F(CliTest, CheckJsonParsesBack) {
+  EXPECT_CALL(mock_, CheckEligibility).WillOnce(Return(TwoDecisions()));
+  ASSERT_EQ(Run({"check", Number(17), "--json"}), 0) << err();
+  std::string json = out();
+  ASSERT_EQ(json.back(), '\n');
+  json.pop_back();
+  v1::CheckEligibilityResponse back;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &back).ok());
+  EXPECT_EQ(back.SerializeAsString(), TwoDecisions().SerializeAsString());
+}
+
+v1::Enrolment ChildEnrolment() {
+  v1::Enrolment e;
+  e.set_enrolment_id("E12");
+  e.set_beneficiary_number(Number(17));
+  e.set_programme_code("CHILD");
+  e.set_programme_name("Child allowance");
+  e.set_office_code("KH-SR-03");
+  e.set_status(v1::ENROLMENT_STATUS_ACTIVE);
+  *e.mutable_start_date() = Day(2026, 12, 1);
+  *e.mutable_amount() = Khr(4000000);
+  e.set_frequency(v1::PAYMENT_FREQUENCY_MONTHLY);
+  e.set_policy_version("2026.1");
+  return e;
+}
+
+TEST_F(CliTest, EnrolBuildsTheRequest) {
+  v1::EnrolRequest seen;
+  EXPECT_CALL(mock_, Enrol).WillOnce(Invoke([&](const v1::EnrolRequest& r) {
+    seen = r;
+    v1::Enrolment e = ChildEnrolment();
+    e.set_override_reason(r.override_reason());
+    return e;
+  }));
+  ASSERT_EQ(Run({"enrol", Number(17), "child", "--start", "2026-12-01",
+                 "--override-reason", "decree 12 on flood victims"}),
+            0)
+      << err();
+  EXPECT_TRUE(IsHex32(seen.request_id())) << seen.request_id();
+  EXPECT_EQ(seen.beneficiary_number(), Number(17));
+  EXPECT_EQ(seen.programme_code(), "CHILD");
+  EXPECT_EQ(seen.start_date().year(), 2026);
+  EXPECT_EQ(seen.start_date().month(), 12);
+  EXPECT_EQ(seen.start_date().day(), 1);
+  EXPECT_EQ(seen.override_reason(), "decree 12 on flood victims");
+  EXPECT_THAT(out(), HasSubstr("Enrolled " + GroupNumber(Number(17)) +
+                               " in CHILD Child allowance: enrolment E12\n"));
+  EXPECT_THAT(out(), HasSubstr("\n  40,000.00 KHR/month from 2026-12-01 "
+                               "(policy 2026.1)\n"));
+  EXPECT_THAT(out(), HasSubstr("\n  override: decree 12 on flood victims\n"));
+
+  EXPECT_CALL(mock_, Enrol).WillOnce(Invoke([&](const v1::EnrolRequest& r) {
+    EXPECT_EQ(r.request_id(), "enrol-7");
+    EXPECT_FALSE(r.has_start_date());
+    EXPECT_EQ(r.override_reason(), "");
+    return ChildEnrolment();
+  }));
+  ASSERT_EQ(Run({"--request-id", "enrol-7", "enrol", Number(17), "CHILD"}), 0)
+      << err();
+}
+
+TEST_F(CliTest, EnrolNotEligibleListsTheFailedCriteriaAndTheOverride) {
+  absl::Status refused = WithErrorInfo(
+      absl::FailedPreconditionError("not eligible for CHILD"),
+      {"NOT_ELIGIBLE",
+       {{"failed_criteria",
+         "age 19 on 2026-12-01, needs under 18; household income per head "
+         "500,000.00 KHR, needs below 400,000.00 KHR"}}});
+  EXPECT_CALL(mock_, Enrol).WillOnce(Return(refused));
+  EXPECT_EQ(Run({"enrol", Number(17), "CHILD", "--start", "2026-12-01"}), 4);
+  EXPECT_EQ(out(), "");
+  std::vector<std::string> lines = absl::StrSplit(err(), '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 4u) << err();
+  EXPECT_EQ(lines[0], "socle: not enrolled: " + GroupNumber(Number(17)) +
+                          " is not eligible for CHILD on 2026-12-01:");
+  EXPECT_EQ(lines[1], "  - age 19 on 2026-12-01, needs under 18");
+  EXPECT_EQ(lines[2],
+            "  - household income per head 500,000.00 KHR, needs below "
+            "400,000.00 KHR");
+  EXPECT_THAT(err(), HasSubstr("A supervisor can enrol anyway"));
+  EXPECT_THAT(err(), HasSubstr("--override-reason"));
+  EXPECT_THAT(err(), HasSubstr("socle check " + GroupNumber(Number(17)) +
+                               " --programme CHILD --as-of 2026-12-01"));
+
+  // Refused although overridden (e.g. the caller is no supervisor): no hint.
+  EXPECT_CALL(mock_, Enrol).WillOnce(Return(refused));
+  EXPECT_EQ(Run({"enrol", Number(17), "CHILD", "--override-reason", "x"}), 4);
+  EXPECT_THAT(err(), Not(HasSubstr("A supervisor can enrol anyway")));
+}
+
+TEST_F(CliTest, EnrolTwiceIsRefusedWithAPointerToTheEnrolments) {
+  EXPECT_CALL(mock_, Enrol)
+      .WillOnce(Return(absl::AlreadyExistsError(
+          "already enrolled in CHILD: E12 (active)")));
+  EXPECT_EQ(Run({"enrol", Number(17), "CHILD"}), 4);
+  EXPECT_THAT(err(), HasSubstr("already enrolled in CHILD: E12"));
+  EXPECT_THAT(err(), HasSubstr("socle enrolments " + GroupNumber(Number(17))));
+}
+
+TEST_F(CliTest, EnrolmentsOfAPersonAndOfAProgramme) {
+  v1::ListEnrolmentsResponse page1, page2;
+  *page1.add_enrolments() = ChildEnrolment();
+  page1.set_next_page_token("p2");
+  v1::Enrolment ended = ChildEnrolment();
+  ended.set_enrolment_id("E13");
+  ended.set_status(v1::ENROLMENT_STATUS_ENDED);
+  *ended.mutable_end_date() = Day(2027, 1, 31);
+  ended.set_end_reason("recertification: age 18 on 2027-01-31");
+  *page2.add_enrolments() = ended;
+  std::vector<v1::ListEnrolmentsRequest> seen;
+  EXPECT_CALL(mock_, ListEnrolments)
+      .WillRepeatedly(Invoke([&](const v1::ListEnrolmentsRequest& r) {
+        seen.push_back(r);
+        return r.page_token().empty() ? page1 : page2;
+      }));
+  ASSERT_EQ(Run({"enrolments", Number(17)}), 0) << err();
+  EXPECT_THAT(out(), HasSubstr("E12  " + GroupNumber(Number(17)) +
+                               "  CHILD  active  from 2026-12-01  "
+                               "40,000.00 KHR/month  KH-SR-03\n"));
+  EXPECT_THAT(out(), HasSubstr("--page-token p2"));
+  ASSERT_EQ(Run({"enrolments", "--programme", "CHILD", "--office", "KH-SR-03",
+                 "--status", "ended", "--page-size", "100", "--all"}),
+            0)
+      << err();
+  EXPECT_THAT(out(), HasSubstr("E13  " + GroupNumber(Number(17)) +
+                               "  CHILD  ended  from 2026-12-01 to 2027-01-31"));
+  EXPECT_THAT(out(), HasSubstr("    ended: recertification: age 18 on "
+                               "2027-01-31\n"));
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].beneficiary_number(), Number(17));
+  EXPECT_FALSE(seen[0].has_programme_office());
+  EXPECT_EQ(seen[1].programme_office().programme_code(), "CHILD");
+  EXPECT_EQ(seen[1].programme_office().office_code(), "KH-SR-03");
+  EXPECT_EQ(seen[1].programme_office().status(), v1::ENROLMENT_STATUS_ENDED);
+  EXPECT_EQ(seen[1].page_size(), 100);
+  EXPECT_EQ(seen[2].page_token(), "p2");
+}
+
+TEST_F(CliTest, EnrolmentSuspendResumeEnd) {
+  std::vector<std::pair<std::string, v1::ChangeEnrolmentRequest>> seen;
+  auto answer = [&](const std::string& what) {
+    return [&seen, what](const v1::ChangeEnrolmentRequest& r) {
+      seen.emplace_back(what, r);
+      v1::Enrolment e = ChildEnrolment();
+      if (what == "end") {
+        e.set_status(v1::ENROLMENT_STATUS_ENDED);
+        *e.mutable_end_date() = Day(2027, 1, 31);
+      }
+      return e;
+    };
+  };
+  EXPECT_CALL(mock_, SuspendEnrolment).WillOnce(Invoke(answer("suspend")));
+  EXPECT_CALL(mock_, ResumeEnrolment).WillOnce(Invoke(answer("resume")));
+  EXPECT_CALL(mock_, EndEnrolment).WillOnce(Invoke(answer("end")));
+  ASSERT_EQ(Run({"enrolment", "suspend", "e12", "--reason",
+                 "not seen at the office for a year"}),
+            0)
+      << err();
+  EXPECT_THAT(out(), HasSubstr("Suspended enrolment E12 (CHILD, " +
+                               GroupNumber(Number(17)) + ")"));
+  ASSERT_EQ(Run({"enrolment", "resume", "E12", "--request-id", "res-1"}), 0)
+      << err();
+  EXPECT_THAT(out(), HasSubstr("Resumed enrolment E12"));
+  ASSERT_EQ(Run({"enrolment", "end", "E12", "--reason", "moved abroad",
+                 "--date", "2027-01-31"}),
+            0)
+      << err();
+  EXPECT_THAT(out(), HasSubstr("Ended enrolment E12 (CHILD, " +
+                               GroupNumber(Number(17)) +
+                               "); last day 2027-01-31"));
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].second.enrolment_id(), "E12");
+  EXPECT_EQ(seen[0].second.reason(), "not seen at the office for a year");
+  EXPECT_TRUE(IsHex32(seen[0].second.request_id()));
+  EXPECT_FALSE(seen[0].second.has_date());
+  EXPECT_EQ(seen[1].second.request_id(), "res-1");
+  EXPECT_EQ(seen[1].second.reason(), "");
+  EXPECT_EQ(seen[2].second.reason(), "moved abroad");
+  EXPECT_EQ(seen[2].second.date().year(), 2027);
+  EXPECT_EQ(seen[2].second.date().month(), 1);
+  EXPECT_EQ(seen[2].second.date().day(), 31);
+}
+
+TEST_F(CliTest, EligibilityBadFlagsExit2NamingTheFlag) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string named;
+  };
+  const std::string n = Number(17);
+  std::vector<Case> cases = {
+      {{"check"}, "missing"},
+      {{"check", "1000000010"}, "NUMBER"},
+      {{"check", n, n}, "unexpected"},
+      {{"check", n, "--programme", "9LIVES"}, "--programme"},
+      {{"check", n, "--programme", "CHILD", "--programme", "old age"},
+       "--programme"},
+      {{"check", n, "--programme", ","}, "--programme"},
+      {{"check", n, "--as-of", "2026-02-30"}, "--as-of"},
+      {{"check", n, "--start", "2026-01-01"}, "--start"},
+      {{"enrol", n}, "missing"},
+      {{"enrol", n, "CHILD", "--start", "tomorrow"}, "--start"},
+      {{"enrol", n, "CH ILD"}, "PROGRAMME"},
+      {{"enrol", n, "CHILD", "--override-reason", " "}, "--override-reason"},
+      {{"enrol", n, "CHILD", "--programme", "X"}, "--programme"},
+      {{"enrolments"}, "--programme"},
+      {{"enrolments", "--programme", "CHILD"}, "--office"},
+      {{"enrolments", "--office", "KH-SR-03"}, "--programme"},
+      {{"enrolments", n, "--programme", "CHILD"}, "--programme"},
+      {{"enrolments", "--programme", "CHILD", "--office", "KH-SR-03",
+        "--status", "paused"},
+       "--status"},
+      {{"enrolments", n, "--page-size", "0"}, "--page-size"},
+      {{"enrolments", n, n}, "unexpected"},
+      {{"enrolment", "suspend", "E12"}, "--reason"},
+      {{"enrolment", "suspend", "12", "--reason", "x"}, "ID"},
+      {{"enrolment", "suspend", "E0", "--reason", "x"}, "ID"},
+      {{"enrolment", "suspend", "E12", "--reason", "x", "--date",
+        "2026-01-01"},
+       "--date"},
+      {{"enrolment", "resume", "E12", "--date", "2026-01-01"}, "--date"},
+      {{"enrolment", "end", "E12", "--date", "2026-01-01"}, "--reason"},
+      {{"enrolment", "end", "E12", "--reason", "x", "--date", "2026-13-01"},
+       "--date"},
+      {{"enrolment", "end"}, "missing"},
+      {{"enrolment", "fly", "E12"}, "enrolment fly"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(Run(c.args), 2) << absl::StrJoin(c.args, " ");
+    EXPECT_THAT(err(), HasSubstr(c.named)) << absl::StrJoin(c.args, " ");
+    EXPECT_EQ(out(), "") << absl::StrJoin(c.args, " ");
+  }
+}
+
+TEST_F(CliTest, EligibilityHelp) {
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"help", "check"},
+           {"help", "enrol"},
+           {"enrolments", "--help"},
+           {"help", "enrolment"},
+           {"enrolment", "end", "-h"},
+           {"--help"}}) {
+    EXPECT_EQ(Run(args), 0) << absl::StrJoin(args, " ");
+    for (absl::string_view line : absl::StrSplit(out(), '\n')) {
+      EXPECT_LE(line.size(), 80u) << line;
+    }
+  }
+  EXPECT_EQ(Run({"help", "check"}), 0);
+  EXPECT_THAT(out(), HasSubstr("Usage: socle check NUMBER"));
+  EXPECT_THAT(out(), HasSubstr("--programme CODE"));
+  EXPECT_EQ(Run({"--help"}), 0);
+  EXPECT_THAT(out(), HasSubstr("enrolment suspend ID"));
+  EXPECT_EQ(Run({"enrolment"}), 2);
+  EXPECT_THAT(err(), HasSubstr("socle enrolment commands"));
 }
 
 // --- Global options -----------------------------------------------------------

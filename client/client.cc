@@ -42,6 +42,14 @@ std::string GenerateRequestId() {
   return absl::BytesToHexString(bytes);
 }
 
+v1::Date ToProtoDate(absl::CivilDay day) {
+  v1::Date date;
+  date.set_year(static_cast<int32_t>(day.year()));
+  date.set_month(day.month());
+  date.set_day(day.day());
+  return date;
+}
+
 Client::Client(std::shared_ptr<Connection> connection)
     : connection_(std::move(connection)) {}
 
@@ -89,10 +97,7 @@ absl::StatusOr<v1::FindPersonsResponse> Client::FindByNameAndBirth(
   v1::FindPersonsRequest request = PagedFind(page);
   v1::NameAndBirth* query = request.mutable_name_and_birth();
   query->set_name(std::string(name));
-  query->mutable_date_of_birth()->set_year(
-      static_cast<int32_t>(date_of_birth.year()));
-  query->mutable_date_of_birth()->set_month(date_of_birth.month());
-  query->mutable_date_of_birth()->set_day(date_of_birth.day());
+  *query->mutable_date_of_birth() = ToProtoDate(date_of_birth);
   return connection_->FindPersons(request);
 }
 
@@ -178,6 +183,146 @@ absl::StatusOr<v1::ListLifeEventsResponse> Client::ListLifeEvents(
   request.set_page_size(page_size);
   request.set_page_token(std::string(page_token));
   return connection_->ListLifeEvents(request);
+}
+
+absl::StatusOr<v1::CheckEligibilityResponse> Client::CheckEligibility(
+    absl::string_view beneficiary_number,
+    std::vector<std::string> programme_codes,
+    std::optional<absl::CivilDay> as_of) {
+  v1::CheckEligibilityRequest request;
+  request.set_beneficiary_number(std::string(beneficiary_number));
+  for (std::string& code : programme_codes) {
+    request.add_programme_codes(std::move(code));
+  }
+  if (as_of) *request.mutable_as_of() = ToProtoDate(*as_of);
+  return connection_->CheckEligibility(request);
+}
+
+absl::StatusOr<v1::Enrolment> Client::Enrol(
+    absl::string_view beneficiary_number, absl::string_view programme_code,
+    std::optional<absl::CivilDay> start, std::string override_reason,
+    std::string request_id) {
+  v1::EnrolRequest request;
+  request.set_request_id(IdOrNew(std::move(request_id)));
+  request.set_beneficiary_number(std::string(beneficiary_number));
+  request.set_programme_code(std::string(programme_code));
+  if (start) *request.mutable_start_date() = ToProtoDate(*start);
+  request.set_override_reason(std::move(override_reason));
+  return connection_->Enrol(request);
+}
+
+namespace {
+
+v1::ChangeEnrolmentRequest Change(absl::string_view enrolment_id,
+                                  absl::string_view reason,
+                                  std::string request_id) {
+  v1::ChangeEnrolmentRequest request;
+  request.set_request_id(IdOrNew(std::move(request_id)));
+  request.set_enrolment_id(std::string(enrolment_id));
+  request.set_reason(std::string(reason));
+  return request;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Enrolment> Client::SuspendEnrolment(
+    absl::string_view enrolment_id, absl::string_view reason,
+    std::string request_id) {
+  return connection_->SuspendEnrolment(
+      Change(enrolment_id, reason, std::move(request_id)));
+}
+
+absl::StatusOr<v1::Enrolment> Client::ResumeEnrolment(
+    absl::string_view enrolment_id, absl::string_view reason,
+    std::string request_id) {
+  return connection_->ResumeEnrolment(
+      Change(enrolment_id, reason, std::move(request_id)));
+}
+
+absl::StatusOr<v1::Enrolment> Client::EndEnrolment(
+    absl::string_view enrolment_id, absl::string_view reason,
+    std::optional<absl::CivilDay> last_day, std::string request_id) {
+  v1::ChangeEnrolmentRequest request =
+      Change(enrolment_id, reason, std::move(request_id));
+  if (last_day) *request.mutable_date() = ToProtoDate(*last_day);
+  return connection_->EndEnrolment(request);
+}
+
+absl::StatusOr<v1::ListEnrolmentsResponse> Client::ListEnrolmentsOfPerson(
+    absl::string_view beneficiary_number, PageOptions page) {
+  v1::ListEnrolmentsRequest request;
+  request.set_beneficiary_number(std::string(beneficiary_number));
+  request.set_page_size(page.page_size);
+  request.set_page_token(page.page_token);
+  return connection_->ListEnrolments(request);
+}
+
+absl::StatusOr<v1::ListEnrolmentsResponse> Client::ListEnrolmentsOfProgramme(
+    absl::string_view programme_code, absl::string_view office_code,
+    v1::EnrolmentStatus status, PageOptions page) {
+  v1::ListEnrolmentsRequest request;
+  v1::ProgrammeOffice* query = request.mutable_programme_office();
+  query->set_programme_code(std::string(programme_code));
+  query->set_office_code(std::string(office_code));
+  query->set_status(status);
+  request.set_page_size(page.page_size);
+  request.set_page_token(page.page_token);
+  return connection_->ListEnrolments(request);
+}
+
+absl::StatusOr<v1::ListEnrolmentsResponse> Client::ListEnrolments(
+    const v1::ListEnrolmentsRequest& request) {
+  return connection_->ListEnrolments(request);
+}
+
+absl::StatusOr<v1::RecertifyResponse> Client::Recertify(
+    std::optional<absl::CivilDay> as_of, absl::string_view office_code,
+    std::string request_id) {
+  v1::RecertifyRequest request;
+  request.set_request_id(IdOrNew(std::move(request_id)));
+  if (as_of) *request.mutable_as_of() = ToProtoDate(*as_of);
+  request.set_office_code(std::string(office_code));
+  return connection_->Recertify(request);
+}
+
+absl::StatusOr<v1::PolicyInfo> Client::GetPolicy() {
+  return connection_->GetPolicy(v1::GetPolicyRequest());
+}
+
+absl::StatusOr<v1::PolicyInfo> Client::ValidatePolicy(
+    absl::string_view text, absl::string_view file_name) {
+  v1::ValidatePolicyRequest request;
+  request.set_text(std::string(text));
+  request.set_file_name(std::string(file_name));
+  return connection_->ValidatePolicy(request);
+}
+
+absl::StatusOr<v1::SimulatePolicyResponse> Client::SimulatePolicy(
+    absl::string_view text, absl::string_view file_name,
+    std::optional<absl::CivilDay> as_of, absl::string_view office_code) {
+  v1::SimulatePolicyRequest request;
+  request.set_text(std::string(text));
+  request.set_file_name(std::string(file_name));
+  if (as_of) *request.mutable_as_of() = ToProtoDate(*as_of);
+  request.set_office_code(std::string(office_code));
+  return connection_->SimulatePolicy(request);
+}
+
+absl::StatusOr<v1::PolicyInfo> Client::ActivatePolicy(
+    absl::string_view text, absl::string_view file_name,
+    std::string request_id) {
+  v1::ActivatePolicyRequest request;
+  request.set_request_id(IdOrNew(std::move(request_id)));
+  request.set_text(std::string(text));
+  request.set_file_name(std::string(file_name));
+  return connection_->ActivatePolicy(request);
+}
+
+absl::StatusOr<v1::CoverageReport> Client::GetCoverage(
+    absl::string_view office_code) {
+  v1::GetCoverageRequest request;
+  request.set_office_code(std::string(office_code));
+  return connection_->GetCoverage(request);
 }
 
 absl::StatusOr<ServingStatus> Client::Check() { return connection_->Check(); }

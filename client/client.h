@@ -7,7 +7,9 @@
 //   socle::GetErrorInfo(status)        for ALREADY_EXISTS / ABORTED, with
 //     reason POSSIBLE_DUPLICATE (metadata "candidates": comma-separated
 //     beneficiary numbers), NATIONAL_ID_TAKEN, REQUEST_ID_REUSED (metadata
-//     "field"), STALE_VERSION (metadata "current_version").
+//     "field"), STALE_VERSION (metadata "current_version");
+//   for FAILED_PRECONDITION from Enrol, reason NOT_ELIGIBLE (metadata
+//     "failed_criteria": the failed criteria's descriptions joined by "; ").
 //
 // Writes: every write carries a request_id (idempotency key). When the caller
 // leaves it empty the Client generates one (GenerateRequestId) and sends that
@@ -19,12 +21,15 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "client/connection.h"
+#include "socle/v1/eligibility.pb.h"
 #include "socle/v1/registry.pb.h"
 
 namespace socle::client {
@@ -32,6 +37,9 @@ namespace socle::client {
 // 128 random bits from a cryptographically seeded generator, as 32 lower-case
 // hex characters: a valid request_id that no other terminal will produce.
 std::string GenerateRequestId();
+
+// A calendar day as a socle.v1.Date.
+v1::Date ToProtoDate(absl::CivilDay day);
 
 struct RegisterOptions {
   // Confirms registration despite possible duplicates (stored with the person).
@@ -100,6 +108,66 @@ class Client {
   absl::StatusOr<v1::ListLifeEventsResponse> ListLifeEvents(
       absl::string_view beneficiary_number, int32_t page_size = 0,
       absl::string_view page_token = "");
+
+  // Eligibility. Dates left unset mean today (UTC) on the server. Programme
+  // codes as in the policy ("CHILD"); empty `programme_codes`: every
+  // programme of the policy in force.
+  absl::StatusOr<v1::CheckEligibilityResponse> CheckEligibility(
+      absl::string_view beneficiary_number,
+      std::vector<std::string> programme_codes = {},
+      std::optional<absl::CivilDay> as_of = {});
+
+  // Enrolment. Enrol is refused with FAILED_PRECONDITION (ErrorInfo reason
+  // NOT_ELIGIBLE) unless `override_reason` (a supervisor's) is given, and
+  // with ALREADY_EXISTS when the person is already enrolled.
+  absl::StatusOr<v1::Enrolment> Enrol(absl::string_view beneficiary_number,
+                                      absl::string_view programme_code,
+                                      std::optional<absl::CivilDay> start = {},
+                                      std::string override_reason = "",
+                                      std::string request_id = "");
+  absl::StatusOr<v1::Enrolment> SuspendEnrolment(
+      absl::string_view enrolment_id, absl::string_view reason,
+      std::string request_id = "");
+  // `reason` is optional for a resumption.
+  absl::StatusOr<v1::Enrolment> ResumeEnrolment(
+      absl::string_view enrolment_id, absl::string_view reason = "",
+      std::string request_id = "");
+  // `last_day`: the last day of entitlement; unset: today.
+  absl::StatusOr<v1::Enrolment> EndEnrolment(
+      absl::string_view enrolment_id, absl::string_view reason,
+      std::optional<absl::CivilDay> last_day = {},
+      std::string request_id = "");
+  absl::StatusOr<v1::ListEnrolmentsResponse> ListEnrolmentsOfPerson(
+      absl::string_view beneficiary_number, PageOptions page = {});
+  // `status` UNSPECIFIED: every status.
+  absl::StatusOr<v1::ListEnrolmentsResponse> ListEnrolmentsOfProgramme(
+      absl::string_view programme_code, absl::string_view office_code,
+      v1::EnrolmentStatus status = v1::ENROLMENT_STATUS_UNSPECIFIED,
+      PageOptions page = {});
+  absl::StatusOr<v1::ListEnrolmentsResponse> ListEnrolments(
+      const v1::ListEnrolmentsRequest& request);
+  // Re-checks the active enrolments (of `office_code`, or every office).
+  absl::StatusOr<v1::RecertifyResponse> Recertify(
+      std::optional<absl::CivilDay> as_of = {},
+      absl::string_view office_code = "", std::string request_id = "");
+
+  // Policy administration. `text` is a text-format socle.v1.PolicySet;
+  // `file_name` names it in the server's messages. A bad policy is
+  // INVALID_ARGUMENT with one field violation per problem (field: the path
+  // in the policy; description: "<file>:<line>: <what is wrong>").
+  absl::StatusOr<v1::PolicyInfo> GetPolicy();
+  absl::StatusOr<v1::PolicyInfo> ValidatePolicy(absl::string_view text,
+                                                absl::string_view file_name = "");
+  absl::StatusOr<v1::SimulatePolicyResponse> SimulatePolicy(
+      absl::string_view text, absl::string_view file_name = "",
+      std::optional<absl::CivilDay> as_of = {},
+      absl::string_view office_code = "");
+  absl::StatusOr<v1::PolicyInfo> ActivatePolicy(absl::string_view text,
+                                                absl::string_view file_name = "",
+                                                std::string request_id = "");
+  // `office_code` empty: every office.
+  absl::StatusOr<v1::CoverageReport> GetCoverage(
+      absl::string_view office_code = "");
 
   // The server's health (grpc.health.v1, service ""): SERVING when it takes
   // calls.

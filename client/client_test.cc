@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -27,6 +28,7 @@
 #include "common/field_error.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "socle/v1/eligibility.grpc.pb.h"
 #include "socle/v1/registry.grpc.pb.h"
 
 namespace socle::client {
@@ -76,6 +78,39 @@ class MockRegistryStub : public RegistryStub {
               (override));
   MOCK_METHOD(absl::StatusOr<v1::ListLifeEventsResponse>, ListLifeEvents,
               (grpc::ClientContext&, const v1::ListLifeEventsRequest&),
+              (override));
+  MOCK_METHOD(absl::StatusOr<v1::CheckEligibilityResponse>, CheckEligibility,
+              (grpc::ClientContext&, const v1::CheckEligibilityRequest&),
+              (override));
+  MOCK_METHOD(absl::StatusOr<v1::Enrolment>, Enrol,
+              (grpc::ClientContext&, const v1::EnrolRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::Enrolment>, SuspendEnrolment,
+              (grpc::ClientContext&, const v1::ChangeEnrolmentRequest&),
+              (override));
+  MOCK_METHOD(absl::StatusOr<v1::Enrolment>, ResumeEnrolment,
+              (grpc::ClientContext&, const v1::ChangeEnrolmentRequest&),
+              (override));
+  MOCK_METHOD(absl::StatusOr<v1::Enrolment>, EndEnrolment,
+              (grpc::ClientContext&, const v1::ChangeEnrolmentRequest&),
+              (override));
+  MOCK_METHOD(absl::StatusOr<v1::ListEnrolmentsResponse>, ListEnrolments,
+              (grpc::ClientContext&, const v1::ListEnrolmentsRequest&),
+              (override));
+  MOCK_METHOD(absl::StatusOr<v1::RecertifyResponse>, Recertify,
+              (grpc::ClientContext&, const v1::RecertifyRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::PolicyInfo>, GetPolicy,
+              (grpc::ClientContext&, const v1::GetPolicyRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::PolicyInfo>, ValidatePolicy,
+              (grpc::ClientContext&, const v1::ValidatePolicyRequest&),
+              (override));
+  MOCK_METHOD(absl::StatusOr<v1::SimulatePolicyResponse>, SimulatePolicy,
+              (grpc::ClientContext&, const v1::SimulatePolicyRequest&),
+              (override));
+  MOCK_METHOD(absl::StatusOr<v1::PolicyInfo>, ActivatePolicy,
+              (grpc::ClientContext&, const v1::ActivatePolicyRequest&),
+              (override));
+  MOCK_METHOD(absl::StatusOr<v1::CoverageReport>, GetCoverage,
+              (grpc::ClientContext&, const v1::GetCoverageRequest&),
               (override));
   MOCK_METHOD(absl::StatusOr<HealthCheckResponse>, Check,
               (grpc::ClientContext&, const HealthCheckRequest&), (override));
@@ -300,6 +335,111 @@ TEST_F(ConnectionTest, CheckAsksForTheWholeServerAndReturnsItsStatus) {
   auto status = client.Check();
   ASSERT_TRUE(status.ok()) << status.status();
   EXPECT_EQ(*status, HealthCheckResponse::NOT_SERVING);
+}
+
+// --- Eligibility and PolicyAdmin through the retry loop --------------------
+
+TEST_F(ConnectionTest, EligibilityAndPolicyReadsRetryLikeReads) {
+  auto flaky = [](auto response) {
+    // gMock copies actions: the count lives outside the lambda.
+    auto calls = std::make_shared<int>(0);
+    return [response, calls](auto&, const auto&)
+               -> absl::StatusOr<decltype(response)> {
+      ++*calls;
+      if (*calls == 1) return Unavailable();
+      if (*calls == 2) return absl::DeadlineExceededError("slow");
+      return response;
+    };
+  };
+  EXPECT_CALL(*stub_, CheckEligibility)
+      .Times(3)
+      .WillRepeatedly(Invoke(flaky(v1::CheckEligibilityResponse())));
+  EXPECT_CALL(*stub_, ListEnrolments)
+      .Times(3)
+      .WillRepeatedly(Invoke(flaky(v1::ListEnrolmentsResponse())));
+  EXPECT_CALL(*stub_, GetPolicy)
+      .Times(3)
+      .WillRepeatedly(Invoke(flaky(v1::PolicyInfo())));
+  EXPECT_CALL(*stub_, ValidatePolicy)
+      .Times(3)
+      .WillRepeatedly(Invoke(flaky(v1::PolicyInfo())));
+  EXPECT_CALL(*stub_, SimulatePolicy)
+      .Times(3)
+      .WillRepeatedly(Invoke(flaky(v1::SimulatePolicyResponse())));
+  EXPECT_CALL(*stub_, GetCoverage)
+      .Times(3)
+      .WillRepeatedly(Invoke(flaky(v1::CoverageReport())));
+  Client client(connection_);
+  EXPECT_TRUE(client.CheckEligibility("1000000017").ok());
+  EXPECT_TRUE(client.ListEnrolmentsOfPerson("1000000017").ok());
+  EXPECT_TRUE(client.GetPolicy().ok());
+  EXPECT_TRUE(client.ValidatePolicy("versions {}", "p.textproto").ok());
+  EXPECT_TRUE(client.SimulatePolicy("versions {}").ok());
+  EXPECT_TRUE(client.GetCoverage().ok());
+  EXPECT_THAT(sleeps_, SizeIs(12));
+}
+
+TEST_F(ConnectionTest, EligibilityWritesKeepOneRequestIdAcrossRetries) {
+  std::map<std::string, std::vector<std::string>> ids;
+  auto twice = [&](const std::string& name, auto response) {
+    return [&ids, name, response](auto&, const auto& r)
+               -> absl::StatusOr<decltype(response)> {
+      ids[name].push_back(r.request_id());
+      if (ids[name].size() == 1) return Unavailable();
+      return response;
+    };
+  };
+  EXPECT_CALL(*stub_, Enrol)
+      .Times(2)
+      .WillRepeatedly(Invoke(twice("enrol", v1::Enrolment())));
+  EXPECT_CALL(*stub_, SuspendEnrolment)
+      .Times(2)
+      .WillRepeatedly(Invoke(twice("suspend", v1::Enrolment())));
+  EXPECT_CALL(*stub_, ResumeEnrolment)
+      .Times(2)
+      .WillRepeatedly(Invoke(twice("resume", v1::Enrolment())));
+  EXPECT_CALL(*stub_, EndEnrolment)
+      .Times(2)
+      .WillRepeatedly(Invoke(twice("end", v1::Enrolment())));
+  EXPECT_CALL(*stub_, Recertify)
+      .Times(2)
+      .WillRepeatedly(Invoke(twice("recertify", v1::RecertifyResponse())));
+  EXPECT_CALL(*stub_, ActivatePolicy)
+      .Times(2)
+      .WillRepeatedly(Invoke(twice("activate", v1::PolicyInfo())));
+  Client client(connection_);
+  ASSERT_TRUE(client.Enrol("1000000017", "CHILD").ok());
+  ASSERT_TRUE(client.SuspendEnrolment("E12", "not seen").ok());
+  ASSERT_TRUE(client.ResumeEnrolment("E12").ok());
+  ASSERT_TRUE(client.EndEnrolment("E12", "moved abroad").ok());
+  ASSERT_TRUE(client.Recertify().ok());
+  ASSERT_TRUE(client.ActivatePolicy("versions {}", "p.textproto").ok());
+  ASSERT_THAT(ids, SizeIs(6));
+  std::set<std::string> distinct;
+  for (const auto& [name, sent] : ids) {
+    ASSERT_THAT(sent, SizeIs(2)) << name;
+    EXPECT_TRUE(IsHex32(sent[0])) << name << ": " << sent[0];
+    EXPECT_EQ(sent[1], sent[0]) << name;
+    distinct.insert(sent[0]);
+  }
+  EXPECT_THAT(distinct, SizeIs(6));
+}
+
+TEST_F(ConnectionTest, EligibilityWritesAreNotRetriedAfterADeadline) {
+  EXPECT_CALL(*stub_, Enrol)
+      .WillOnce(Return(absl::DeadlineExceededError("slow")));
+  EXPECT_CALL(*stub_, ActivatePolicy)
+      .WillOnce(Return(absl::DeadlineExceededError("slow")));
+  EXPECT_CALL(*stub_, Recertify).WillOnce(Return(Unavailable()));
+  Client client(connection_);
+  EXPECT_EQ(client.Enrol("1000000017", "CHILD").status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(client.ActivatePolicy("x").status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  // Without a request_id (straight through the Connection): never retried.
+  EXPECT_EQ(connection_->Recertify(v1::RecertifyRequest()).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(sleeps_.empty());
 }
 
 TEST(RetryLoopTest, RetriesOnlyWhatTheKindAllows) {
@@ -565,6 +705,101 @@ TEST_F(GrpcStubTest, RetriesAnIdempotentWriteOverTheWire) {
   EXPECT_THAT(sleeps, SizeIs(2));
 }
 
+// Eligibility and PolicyAdmin reach their own services, details intact.
+class FakeEligibility final : public v1::Eligibility::Service {
+ public:
+  grpc::Status Enrol(grpc::ServerContext*, const v1::EnrolRequest* r,
+                     v1::Enrolment*) override {
+    return ToGrpcStatus(WithErrorInfo(
+        absl::FailedPreconditionError("not eligible"),
+        {"NOT_ELIGIBLE",
+         {{"failed_criteria", "age 19 on " + r->start_date().ShortDebugString() +
+                                  ", needs under 18; no child"}}}));
+  }
+  grpc::Status CheckEligibility(grpc::ServerContext*,
+                                const v1::CheckEligibilityRequest* r,
+                                v1::CheckEligibilityResponse* out) override {
+    for (const std::string& code : r->programme_codes()) {
+      out->add_decisions()->set_programme_code(code);
+    }
+    out->set_policy_version("2026.1");
+    return grpc::Status::OK;
+  }
+};
+
+class FakePolicyAdmin final : public v1::PolicyAdmin::Service {
+ public:
+  grpc::Status ValidatePolicy(grpc::ServerContext*,
+                              const v1::ValidatePolicyRequest* r,
+                              v1::PolicyInfo*) override {
+    absl::Status bad = absl::InvalidArgumentError("bad policy");
+    SetFieldViolations(bad, {{"versions[0].currency",
+                              r->file_name() + ":3: must be 3 capitals"}});
+    return ToGrpcStatus(bad);
+  }
+  grpc::Status GetCoverage(grpc::ServerContext*,
+                           const v1::GetCoverageRequest* r,
+                           v1::CoverageReport* out) override {
+    v1::CoverageRow* row = out->add_rows();
+    row->set_office_code(r->office_code());
+    row->set_registered(8);
+    row->set_covered(5);
+    return grpc::Status::OK;
+  }
+};
+
+TEST(GrpcStubEligibilityTest, EachServiceOverTheWire) {
+  FakeEligibility eligibility;
+  FakePolicyAdmin policy_admin;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(&eligibility);
+  builder.RegisterService(&policy_admin);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  ConnectionOptions options;
+  options.endpoint = "127.0.0.1:" + std::to_string(port);
+  options.insecure_for_testing = true;
+  options.timeout = absl::Seconds(5);
+  auto connection = MakeConnection(options);
+  ASSERT_TRUE(connection.ok()) << connection.status();
+  Client client(*connection);
+
+  auto check = client.CheckEligibility("1000000017", {"CHILD", "OLD_AGE"});
+  ASSERT_TRUE(check.ok()) << check.status();
+  ASSERT_EQ(check->decisions_size(), 2);
+  EXPECT_EQ(check->decisions(1).programme_code(), "OLD_AGE");
+  EXPECT_EQ(check->policy_version(), "2026.1");
+
+  auto enrol = client.Enrol("1000000017", "CHILD", absl::CivilDay(2026, 11, 25));
+  EXPECT_EQ(enrol.status().code(), absl::StatusCode::kFailedPrecondition);
+  auto info = GetErrorInfo(enrol.status());
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->reason, "NOT_ELIGIBLE");
+  EXPECT_TRUE(absl::StrContains(info->metadata.at("failed_criteria"),
+                                "year: 2026 month: 11 day: 25"))
+      << info->metadata.at("failed_criteria");
+
+  auto validate = client.ValidatePolicy("versions {}", "draft.textproto");
+  EXPECT_EQ(validate.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(GetFieldViolations(validate.status()),
+              ElementsAre(FieldViolation{"versions[0].currency",
+                                         "draft.textproto:3: must be 3 "
+                                         "capitals"}));
+
+  auto coverage = client.GetCoverage("KH-SR-03");
+  ASSERT_TRUE(coverage.ok()) << coverage.status();
+  EXPECT_EQ(coverage->rows(0).office_code(), "KH-SR-03");
+  EXPECT_EQ(coverage->rows(0).covered(), 5);
+
+  // Services the server does not offer: UNIMPLEMENTED, not retried.
+  EXPECT_EQ(client.GetPerson("1000000017").status().code(),
+            absl::StatusCode::kUnimplemented);
+  server->Shutdown();
+}
+
 TEST(MakeConnectionTest, UnreachableServerIsUnavailable) {
   ConnectionOptions options;
   options.endpoint = "127.0.0.1:1";  // nothing listens there
@@ -685,6 +920,139 @@ TEST(ClientTest, FindConveniencesBuildTheQuery) {
   EXPECT_EQ(seen[2].household_number(), "H1000000017");
   EXPECT_EQ(seen[3].office_code(), "KH-SR-03");
   EXPECT_EQ(seen[3].page_size(), 500);
+}
+
+TEST(ClientTest, EligibilityCallsBuildTheirRequests) {
+  auto mock = std::make_shared<MockConnection>();
+  v1::CheckEligibilityRequest check;
+  v1::EnrolRequest enrol;
+  std::vector<v1::ChangeEnrolmentRequest> changes;
+  std::vector<v1::ListEnrolmentsRequest> lists;
+  v1::RecertifyRequest recertify;
+  EXPECT_CALL(*mock, CheckEligibility)
+      .WillOnce(Invoke([&](const v1::CheckEligibilityRequest& r) {
+        check = r;
+        return v1::CheckEligibilityResponse();
+      }));
+  EXPECT_CALL(*mock, Enrol).WillOnce(Invoke([&](const v1::EnrolRequest& r) {
+    enrol = r;
+    return v1::Enrolment();
+  }));
+  auto change = [&](const v1::ChangeEnrolmentRequest& r) {
+    changes.push_back(r);
+    return v1::Enrolment();
+  };
+  EXPECT_CALL(*mock, SuspendEnrolment).WillOnce(Invoke(change));
+  EXPECT_CALL(*mock, ResumeEnrolment).WillOnce(Invoke(change));
+  EXPECT_CALL(*mock, EndEnrolment).WillOnce(Invoke(change));
+  EXPECT_CALL(*mock, ListEnrolments)
+      .Times(2)
+      .WillRepeatedly(Invoke([&](const v1::ListEnrolmentsRequest& r) {
+        lists.push_back(r);
+        return v1::ListEnrolmentsResponse();
+      }));
+  EXPECT_CALL(*mock, Recertify)
+      .WillOnce(Invoke([&](const v1::RecertifyRequest& r) {
+        recertify = r;
+        return v1::RecertifyResponse();
+      }));
+  Client client(mock);
+  ASSERT_TRUE(client
+                  .CheckEligibility("1000000017", {"CHILD", "OLD_AGE"},
+                                    absl::CivilDay(2026, 11, 25))
+                  .ok());
+  ASSERT_TRUE(client
+                  .Enrol("1000000017", "CHILD", absl::CivilDay(2026, 12, 1),
+                         "flood victims decree", "enrol-1")
+                  .ok());
+  ASSERT_TRUE(client.SuspendEnrolment("E12", "not seen", "s-1").ok());
+  ASSERT_TRUE(client.ResumeEnrolment("E12").ok());
+  ASSERT_TRUE(
+      client.EndEnrolment("E12", "moved abroad", absl::CivilDay(2027, 1, 31))
+          .ok());
+  ASSERT_TRUE(client.ListEnrolmentsOfPerson("1000000017", {20, "p2"}).ok());
+  ASSERT_TRUE(client
+                  .ListEnrolmentsOfProgramme("CHILD", "KH-SR-03",
+                                             v1::ENROLMENT_STATUS_SUSPENDED)
+                  .ok());
+  ASSERT_TRUE(
+      client.Recertify(absl::CivilDay(2026, 12, 31), "KH-SR-03", "rc-1").ok());
+
+  EXPECT_EQ(check.beneficiary_number(), "1000000017");
+  EXPECT_THAT(check.programme_codes(), ElementsAre("CHILD", "OLD_AGE"));
+  EXPECT_EQ(check.as_of().year(), 2026);
+  EXPECT_EQ(check.as_of().month(), 11);
+  EXPECT_EQ(check.as_of().day(), 25);
+
+  EXPECT_EQ(enrol.request_id(), "enrol-1");
+  EXPECT_EQ(enrol.beneficiary_number(), "1000000017");
+  EXPECT_EQ(enrol.programme_code(), "CHILD");
+  EXPECT_EQ(enrol.start_date().month(), 12);
+  EXPECT_EQ(enrol.override_reason(), "flood victims decree");
+
+  ASSERT_THAT(changes, SizeIs(3));
+  EXPECT_EQ(changes[0].request_id(), "s-1");
+  EXPECT_EQ(changes[0].enrolment_id(), "E12");
+  EXPECT_EQ(changes[0].reason(), "not seen");
+  EXPECT_TRUE(IsHex32(changes[1].request_id()));
+  EXPECT_EQ(changes[1].reason(), "");
+  EXPECT_FALSE(changes[1].has_date());
+  EXPECT_EQ(changes[2].reason(), "moved abroad");
+  EXPECT_EQ(changes[2].date().year(), 2027);
+  EXPECT_EQ(changes[2].date().day(), 31);
+
+  ASSERT_THAT(lists, SizeIs(2));
+  EXPECT_EQ(lists[0].beneficiary_number(), "1000000017");
+  EXPECT_EQ(lists[0].page_size(), 20);
+  EXPECT_EQ(lists[0].page_token(), "p2");
+  EXPECT_EQ(lists[1].programme_office().programme_code(), "CHILD");
+  EXPECT_EQ(lists[1].programme_office().office_code(), "KH-SR-03");
+  EXPECT_EQ(lists[1].programme_office().status(),
+            v1::ENROLMENT_STATUS_SUSPENDED);
+
+  EXPECT_EQ(recertify.request_id(), "rc-1");
+  EXPECT_EQ(recertify.as_of().month(), 12);
+  EXPECT_EQ(recertify.office_code(), "KH-SR-03");
+}
+
+TEST(ClientTest, PolicyCallsBuildTheirRequests) {
+  auto mock = std::make_shared<MockConnection>();
+  EXPECT_CALL(*mock, GetPolicy).WillOnce(Return(v1::PolicyInfo()));
+  EXPECT_CALL(*mock, ValidatePolicy)
+      .WillOnce(Invoke([](const v1::ValidatePolicyRequest& r) {
+        EXPECT_EQ(r.text(), "versions {}");
+        EXPECT_EQ(r.file_name(), "draft.textproto");
+        return v1::PolicyInfo();
+      }));
+  EXPECT_CALL(*mock, SimulatePolicy)
+      .WillOnce(Invoke([](const v1::SimulatePolicyRequest& r) {
+        EXPECT_EQ(r.text(), "versions {}");
+        EXPECT_EQ(r.file_name(), "draft.textproto");
+        EXPECT_EQ(r.as_of().year(), 2027);
+        EXPECT_EQ(r.office_code(), "KH-BB-01");
+        return v1::SimulatePolicyResponse();
+      }));
+  EXPECT_CALL(*mock, ActivatePolicy)
+      .WillOnce(Invoke([](const v1::ActivatePolicyRequest& r) {
+        EXPECT_EQ(r.text(), "versions {}");
+        EXPECT_EQ(r.file_name(), "p.textproto");
+        EXPECT_TRUE(IsHex32(r.request_id())) << r.request_id();
+        return v1::PolicyInfo();
+      }));
+  EXPECT_CALL(*mock, GetCoverage)
+      .WillOnce(Invoke([](const v1::GetCoverageRequest& r) {
+        EXPECT_EQ(r.office_code(), "");
+        return v1::CoverageReport();
+      }));
+  Client client(mock);
+  EXPECT_TRUE(client.GetPolicy().ok());
+  EXPECT_TRUE(client.ValidatePolicy("versions {}", "draft.textproto").ok());
+  EXPECT_TRUE(client
+                  .SimulatePolicy("versions {}", "draft.textproto",
+                                  absl::CivilDay(2027, 1, 1), "KH-BB-01")
+                  .ok());
+  EXPECT_TRUE(client.ActivatePolicy("versions {}", "p.textproto").ok());
+  EXPECT_TRUE(client.GetCoverage().ok());
 }
 
 TEST(ClientTest, ErrorsComeBackUnchanged) {

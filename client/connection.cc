@@ -131,6 +131,57 @@ class ConnectionImpl final : public Connection {
       const v1::ListLifeEventsRequest& request) override {
     return Call(Idempotency::kRead, request, &RegistryStub::ListLifeEvents);
   }
+
+  absl::StatusOr<v1::CheckEligibilityResponse> CheckEligibility(
+      const v1::CheckEligibilityRequest& request) override {
+    return Call(Idempotency::kRead, request, &RegistryStub::CheckEligibility);
+  }
+  absl::StatusOr<v1::Enrolment> Enrol(
+      const v1::EnrolRequest& request) override {
+    return Call(WriteKind(request), request, &RegistryStub::Enrol);
+  }
+  absl::StatusOr<v1::Enrolment> SuspendEnrolment(
+      const v1::ChangeEnrolmentRequest& request) override {
+    return Call(WriteKind(request), request, &RegistryStub::SuspendEnrolment);
+  }
+  absl::StatusOr<v1::Enrolment> ResumeEnrolment(
+      const v1::ChangeEnrolmentRequest& request) override {
+    return Call(WriteKind(request), request, &RegistryStub::ResumeEnrolment);
+  }
+  absl::StatusOr<v1::Enrolment> EndEnrolment(
+      const v1::ChangeEnrolmentRequest& request) override {
+    return Call(WriteKind(request), request, &RegistryStub::EndEnrolment);
+  }
+  absl::StatusOr<v1::ListEnrolmentsResponse> ListEnrolments(
+      const v1::ListEnrolmentsRequest& request) override {
+    return Call(Idempotency::kRead, request, &RegistryStub::ListEnrolments);
+  }
+  absl::StatusOr<v1::RecertifyResponse> Recertify(
+      const v1::RecertifyRequest& request) override {
+    return Call(WriteKind(request), request, &RegistryStub::Recertify);
+  }
+
+  absl::StatusOr<v1::PolicyInfo> GetPolicy(
+      const v1::GetPolicyRequest& request) override {
+    return Call(Idempotency::kRead, request, &RegistryStub::GetPolicy);
+  }
+  absl::StatusOr<v1::PolicyInfo> ValidatePolicy(
+      const v1::ValidatePolicyRequest& request) override {
+    return Call(Idempotency::kRead, request, &RegistryStub::ValidatePolicy);
+  }
+  absl::StatusOr<v1::SimulatePolicyResponse> SimulatePolicy(
+      const v1::SimulatePolicyRequest& request) override {
+    return Call(Idempotency::kRead, request, &RegistryStub::SimulatePolicy);
+  }
+  absl::StatusOr<v1::PolicyInfo> ActivatePolicy(
+      const v1::ActivatePolicyRequest& request) override {
+    return Call(WriteKind(request), request, &RegistryStub::ActivatePolicy);
+  }
+  absl::StatusOr<v1::CoverageReport> GetCoverage(
+      const v1::GetCoverageRequest& request) override {
+    return Call(Idempotency::kRead, request, &RegistryStub::GetCoverage);
+  }
+
   absl::StatusOr<ServingStatus> Check() override {
     HealthCheckRequest request;  // service "": the server as a whole
     ASSIGN_OR_RETURN(HealthCheckResponse response,

@@ -1,5 +1,6 @@
 // The mockable layer of the client library: one virtual method per RPC of
-// socle.v1.Registry, plus the standard health check. The implementation made
+// socle.v1.Registry, socle.v1.Eligibility and socle.v1.PolicyAdmin, plus the
+// standard health check. The implementation made
 // by MakeConnection owns the per-attempt deadline and the retry loop (see
 // client/retry.h for what is retried). Never throws. The implementations
 // made here are thread-safe: one Connection may serve many threads.
@@ -14,6 +15,7 @@
 #include "client/retry.h"
 #include "client/stub.h"
 #include "grpc/health/v1/health.pb.h"
+#include "socle/v1/eligibility.pb.h"
 #include "socle/v1/registry.pb.h"
 
 namespace socle::client {
@@ -68,6 +70,37 @@ class Connection {
       const v1::RecordLifeEventRequest& request) = 0;
   virtual absl::StatusOr<v1::ListLifeEventsResponse> ListLifeEvents(
       const v1::ListLifeEventsRequest& request) = 0;
+
+  // socle.v1.Eligibility. CheckEligibility and ListEnrolments are reads;
+  // the others are writes (retried only with a request_id).
+  virtual absl::StatusOr<v1::CheckEligibilityResponse> CheckEligibility(
+      const v1::CheckEligibilityRequest& request) = 0;
+  virtual absl::StatusOr<v1::Enrolment> Enrol(
+      const v1::EnrolRequest& request) = 0;
+  virtual absl::StatusOr<v1::Enrolment> SuspendEnrolment(
+      const v1::ChangeEnrolmentRequest& request) = 0;
+  virtual absl::StatusOr<v1::Enrolment> ResumeEnrolment(
+      const v1::ChangeEnrolmentRequest& request) = 0;
+  virtual absl::StatusOr<v1::Enrolment> EndEnrolment(
+      const v1::ChangeEnrolmentRequest& request) = 0;
+  virtual absl::StatusOr<v1::ListEnrolmentsResponse> ListEnrolments(
+      const v1::ListEnrolmentsRequest& request) = 0;
+  virtual absl::StatusOr<v1::RecertifyResponse> Recertify(
+      const v1::RecertifyRequest& request) = 0;
+
+  // socle.v1.PolicyAdmin. ActivatePolicy is a write; the others are reads
+  // (validating and simulating a draft change nothing).
+  virtual absl::StatusOr<v1::PolicyInfo> GetPolicy(
+      const v1::GetPolicyRequest& request) = 0;
+  virtual absl::StatusOr<v1::PolicyInfo> ValidatePolicy(
+      const v1::ValidatePolicyRequest& request) = 0;
+  virtual absl::StatusOr<v1::SimulatePolicyResponse> SimulatePolicy(
+      const v1::SimulatePolicyRequest& request) = 0;
+  virtual absl::StatusOr<v1::PolicyInfo> ActivatePolicy(
+      const v1::ActivatePolicyRequest& request) = 0;
+  virtual absl::StatusOr<v1::CoverageReport> GetCoverage(
+      const v1::GetCoverageRequest& request) = 0;
+
   // grpc.health.v1.Health/Check for the whole server (service "").
   virtual absl::StatusOr<ServingStatus> Check() = 0;
 };

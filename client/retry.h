@@ -2,7 +2,8 @@
 // it is tested with no network and no waiting.
 //
 // What is retried (decided per request, never per call site):
-//   - reads (Get*, Find*, List*, Check): UNAVAILABLE and DEADLINE_EXCEEDED;
+//   - reads (Get*, Find*, List*, Check, CheckEligibility, ValidatePolicy,
+//     SimulatePolicy, GetCoverage): UNAVAILABLE and DEADLINE_EXCEEDED;
 //   - writes that carry a non-empty request_id (the server deduplicates them,
 //     so a replay gets the first answer): UNAVAILABLE only; a deadline may
 //     expire after the server applied the write, and the caller should then

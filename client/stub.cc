@@ -2,6 +2,7 @@
 
 #include "client/status_conversion.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "socle/v1/eligibility.grpc.pb.h"
 #include "socle/v1/registry.grpc.pb.h"
 
 namespace socle::client {
@@ -23,15 +24,23 @@ class GrpcRegistryStub final : public RegistryStub {
  public:
   explicit GrpcRegistryStub(std::shared_ptr<grpc::Channel> channel)
       : registry_(v1::Registry::NewStub(channel)),
+        eligibility_(v1::Eligibility::NewStub(channel)),
+        policy_admin_(v1::PolicyAdmin::NewStub(channel)),
         health_(Health::NewStub(channel)) {}
 
-#define SOCLE_STUB_METHOD_(Method, Request, Response)                    \
+#define SOCLE_SERVICE_METHOD_(service, Method, Request, Response)        \
   absl::StatusOr<Response> Method(grpc::ClientContext& context,         \
                                   const Request& request) override {    \
     return Invoke<Response>([&](Response* response) {                   \
-      return registry_->Method(&context, request, response);            \
+      return service->Method(&context, request, response);              \
     });                                                                 \
   }
+#define SOCLE_STUB_METHOD_(Method, Request, Response) \
+  SOCLE_SERVICE_METHOD_(registry_, Method, Request, Response)
+#define SOCLE_ELIGIBILITY_METHOD_(Method, Request, Response) \
+  SOCLE_SERVICE_METHOD_(eligibility_, Method, Request, Response)
+#define SOCLE_POLICY_METHOD_(Method, Request, Response) \
+  SOCLE_SERVICE_METHOD_(policy_admin_, Method, Request, Response)
 
   SOCLE_STUB_METHOD_(RegisterPerson, v1::RegisterPersonRequest, v1::Person)
   SOCLE_STUB_METHOD_(GetPerson, v1::GetPersonRequest, v1::Person)
@@ -51,7 +60,34 @@ class GrpcRegistryStub final : public RegistryStub {
                      v1::RecordLifeEventResponse)
   SOCLE_STUB_METHOD_(ListLifeEvents, v1::ListLifeEventsRequest,
                      v1::ListLifeEventsResponse)
+
+  SOCLE_ELIGIBILITY_METHOD_(CheckEligibility, v1::CheckEligibilityRequest,
+                            v1::CheckEligibilityResponse)
+  SOCLE_ELIGIBILITY_METHOD_(Enrol, v1::EnrolRequest, v1::Enrolment)
+  SOCLE_ELIGIBILITY_METHOD_(SuspendEnrolment, v1::ChangeEnrolmentRequest,
+                            v1::Enrolment)
+  SOCLE_ELIGIBILITY_METHOD_(ResumeEnrolment, v1::ChangeEnrolmentRequest,
+                            v1::Enrolment)
+  SOCLE_ELIGIBILITY_METHOD_(EndEnrolment, v1::ChangeEnrolmentRequest,
+                            v1::Enrolment)
+  SOCLE_ELIGIBILITY_METHOD_(ListEnrolments, v1::ListEnrolmentsRequest,
+                            v1::ListEnrolmentsResponse)
+  SOCLE_ELIGIBILITY_METHOD_(Recertify, v1::RecertifyRequest,
+                            v1::RecertifyResponse)
+
+  SOCLE_POLICY_METHOD_(GetPolicy, v1::GetPolicyRequest, v1::PolicyInfo)
+  SOCLE_POLICY_METHOD_(ValidatePolicy, v1::ValidatePolicyRequest,
+                       v1::PolicyInfo)
+  SOCLE_POLICY_METHOD_(SimulatePolicy, v1::SimulatePolicyRequest,
+                       v1::SimulatePolicyResponse)
+  SOCLE_POLICY_METHOD_(ActivatePolicy, v1::ActivatePolicyRequest,
+                       v1::PolicyInfo)
+  SOCLE_POLICY_METHOD_(GetCoverage, v1::GetCoverageRequest,
+                       v1::CoverageReport)
+#undef SOCLE_POLICY_METHOD_
+#undef SOCLE_ELIGIBILITY_METHOD_
 #undef SOCLE_STUB_METHOD_
+#undef SOCLE_SERVICE_METHOD_
 
   absl::StatusOr<HealthCheckResponse> Check(
       grpc::ClientContext& context,
@@ -63,6 +99,8 @@ class GrpcRegistryStub final : public RegistryStub {
 
  private:
   std::unique_ptr<v1::Registry::Stub> registry_;
+  std::unique_ptr<v1::Eligibility::Stub> eligibility_;
+  std::unique_ptr<v1::PolicyAdmin::Stub> policy_admin_;
   std::unique_ptr<Health::Stub> health_;
 };
 

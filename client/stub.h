@@ -1,6 +1,8 @@
 // The layer under Connection: one call per RPC, one attempt, no retry.
-// `RegistryStub` is the interface (faked in tests of the retry loop);
-// MakeGrpcRegistryStub wraps the generated gRPC stubs.
+// `RegistryStub` is the interface (faked in tests of the retry loop) for
+// every service the client calls: socle.v1.Registry, socle.v1.Eligibility,
+// socle.v1.PolicyAdmin and grpc.health.v1.Health. MakeGrpcRegistryStub wraps
+// the generated gRPC stubs.
 #ifndef SOCLE_CLIENT_STUB_H_
 #define SOCLE_CLIENT_STUB_H_
 
@@ -11,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "grpc/health/v1/health.pb.h"
+#include "socle/v1/eligibility.pb.h"
 #include "socle/v1/registry.pb.h"
 
 namespace socle::client {
@@ -48,12 +51,51 @@ class RegistryStub {
   virtual absl::StatusOr<v1::ListLifeEventsResponse> ListLifeEvents(
       grpc::ClientContext& context,
       const v1::ListLifeEventsRequest& request) = 0;
+
+  // socle.v1.Eligibility.
+  virtual absl::StatusOr<v1::CheckEligibilityResponse> CheckEligibility(
+      grpc::ClientContext& context,
+      const v1::CheckEligibilityRequest& request) = 0;
+  virtual absl::StatusOr<v1::Enrolment> Enrol(
+      grpc::ClientContext& context, const v1::EnrolRequest& request) = 0;
+  virtual absl::StatusOr<v1::Enrolment> SuspendEnrolment(
+      grpc::ClientContext& context,
+      const v1::ChangeEnrolmentRequest& request) = 0;
+  virtual absl::StatusOr<v1::Enrolment> ResumeEnrolment(
+      grpc::ClientContext& context,
+      const v1::ChangeEnrolmentRequest& request) = 0;
+  virtual absl::StatusOr<v1::Enrolment> EndEnrolment(
+      grpc::ClientContext& context,
+      const v1::ChangeEnrolmentRequest& request) = 0;
+  virtual absl::StatusOr<v1::ListEnrolmentsResponse> ListEnrolments(
+      grpc::ClientContext& context,
+      const v1::ListEnrolmentsRequest& request) = 0;
+  virtual absl::StatusOr<v1::RecertifyResponse> Recertify(
+      grpc::ClientContext& context, const v1::RecertifyRequest& request) = 0;
+
+  // socle.v1.PolicyAdmin.
+  virtual absl::StatusOr<v1::PolicyInfo> GetPolicy(
+      grpc::ClientContext& context, const v1::GetPolicyRequest& request) = 0;
+  virtual absl::StatusOr<v1::PolicyInfo> ValidatePolicy(
+      grpc::ClientContext& context,
+      const v1::ValidatePolicyRequest& request) = 0;
+  virtual absl::StatusOr<v1::SimulatePolicyResponse> SimulatePolicy(
+      grpc::ClientContext& context,
+      const v1::SimulatePolicyRequest& request) = 0;
+  virtual absl::StatusOr<v1::PolicyInfo> ActivatePolicy(
+      grpc::ClientContext& context,
+      const v1::ActivatePolicyRequest& request) = 0;
+  virtual absl::StatusOr<v1::CoverageReport> GetCoverage(
+      grpc::ClientContext& context, const v1::GetCoverageRequest& request) = 0;
+
+  // grpc.health.v1.Health.
   virtual absl::StatusOr<grpc::health::v1::HealthCheckResponse> Check(
       grpc::ClientContext& context,
       const grpc::health::v1::HealthCheckRequest& request) = 0;
 };
 
-// socle.v1.Registry and grpc.health.v1.Health over `channel`.
+// socle.v1.Registry, socle.v1.Eligibility, socle.v1.PolicyAdmin and
+// grpc.health.v1.Health over `channel`.
 std::shared_ptr<RegistryStub> MakeGrpcRegistryStub(
     std::shared_ptr<grpc::Channel> channel);
 

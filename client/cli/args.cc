@@ -4,6 +4,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace socle::client::cli {
 namespace {
@@ -30,6 +32,12 @@ std::optional<std::string> ParsedArgs::Get(absl::string_view name) const {
 bool ParsedArgs::Switch(absl::string_view name) const {
   auto v = Get(name);
   return v.has_value() && *v == "true";
+}
+
+std::vector<std::string> ParsedArgs::GetAll(absl::string_view name) const {
+  auto it = lists.find(std::string(name));
+  if (it == lists.end()) return {};
+  return it->second;
 }
 
 std::string FlagName(absl::string_view token) {
@@ -96,7 +104,7 @@ absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
     if (spec == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
     }
-    if (parsed.Has(name)) {
+    if (parsed.Has(name) && spec->kind != FlagSpec::kRepeated) {
       return absl::InvalidArgumentError(
           absl::StrCat("--", name, " given twice"));
     }
@@ -131,6 +139,13 @@ absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
     if (spec->kind == FlagSpec::kNumber && IsFirstNumberGroup(value) &&
         i + 1 < args.size() && IsSecondNumberGroup(args[i + 1])) {
       absl::StrAppend(&value, " ", args[++i]);
+    }
+    if (spec->kind == FlagSpec::kRepeated) {
+      std::vector<std::string>& list = parsed.lists[name];
+      for (absl::string_view item : absl::StrSplit(value, ',')) {
+        item = absl::StripAsciiWhitespace(item);
+        if (!item.empty()) list.emplace_back(item);
+      }
     }
     parsed.values[name] = value;
   }

@@ -21,6 +21,9 @@ struct FlagSpec {
     kNumber,  // takes a beneficiary or household number, which may be typed
               // in two groups: "--head 10000 00017"
     kSwitch,  // no value; "--flag=no" turns it off
+    kRepeated,  // takes a value and may be given again ("--programme A
+                // --programme B"); a value may also list several, separated
+                // by commas ("--programme A,B")
   };
   std::string name;        // without dashes, e.g. "national-id"
   Kind kind = kValue;
@@ -30,14 +33,20 @@ struct FlagSpec {
 
 struct ParsedArgs {
   std::vector<std::string> positional;
-  // Flag name -> value ("true"/"false" for switches). Only flags given.
+  // Flag name -> value ("true"/"false" for switches; the last one for a
+  // repeated flag). Only flags given.
   std::map<std::string, std::string> values;
+  // Repeated flags: every value, in order, comma-separated lists split,
+  // empty items dropped.
+  std::map<std::string, std::vector<std::string>> lists;
 
   bool Has(absl::string_view name) const;
   // The value, or nullopt when the flag was not given.
   std::optional<std::string> Get(absl::string_view name) const;
   // A switch: false when not given.
   bool Switch(absl::string_view name) const;
+  // A repeated flag's values; empty when not given.
+  std::vector<std::string> GetAll(absl::string_view name) const;
 };
 
 // "Flag_Name" -> "flag-name": the key of ParsedArgs::values. A spec's name

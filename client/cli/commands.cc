@@ -16,17 +16,15 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "client/cli/eligibility_format.h"
 #include "client/cli/format.h"
 #include "client/cli/money.h"
+#include "client/cli/tool.h"
 #include "client/client.h"
 #include "common/dates.h"
 #include "common/field_error.h"
 #include "common/ids.h"
 #include "common/status_macros.h"
-
-#ifndef SOCLE_DEV_CERT_DIR
-#define SOCLE_DEV_CERT_DIR ".dev/certs"
-#endif
 
 namespace socle::client::cli {
 namespace {
@@ -35,30 +33,6 @@ using Kind = FlagSpec::Kind;
 
 // ---------------------------------------------------------------------------
 // Flag tables.
-
-const std::vector<FlagSpec>& GlobalFlags() {
-  static const auto* flags = new std::vector<FlagSpec>{
-      {"endpoint", Kind::kValue, "HOST:PORT",
-       "server address [$SOCLE_ENDPOINT, localhost:50051]"},
-      {"ca", Kind::kValue, "FILE",
-       "CA certificate, PEM [$SOCLE_CA, <dev>/ca.pem]"},
-      {"cert", Kind::kValue, "FILE",
-       "terminal certificate, PEM [$SOCLE_CERT, <dev>/terminal.pem]"},
-      {"key", Kind::kValue, "FILE",
-       "terminal key, PEM [$SOCLE_KEY, <dev>/terminal.key]"},
-      {"insecure_for_testing", Kind::kSwitch, "",
-       "plaintext, no certificates: tests only [$SOCLE_INSECURE_FOR_TESTING]"},
-      {"timeout", Kind::kValue, "DURATION",
-       "deadline of each attempt, e.g. 10s, 1m [$SOCLE_TIMEOUT, 10s]"},
-      {"json", Kind::kSwitch, "",
-       "machine output: one JSON object per line [$SOCLE_JSON]"},
-      {"request-id", Kind::kValue, "ID",
-       "idempotency key of the write, to retry it safely (default: random)"},
-      {"help", Kind::kSwitch, "", "help on the command"},
-      {"h", Kind::kSwitch, "", ""},
-  };
-  return *flags;
-}
 
 const std::vector<FlagSpec> kAddressFlags = {
     {"province", Kind::kValue, "TEXT", "province"},
@@ -105,12 +79,6 @@ const std::vector<FlagSpec> kPageFlags = {
     {"page-token", Kind::kValue, "T", "the page after a previous one"},
     {"all", Kind::kSwitch, "", "every page"},
 };
-
-std::vector<FlagSpec> Concat(std::initializer_list<std::vector<FlagSpec>> parts) {
-  std::vector<FlagSpec> out;
-  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
-  return out;
-}
 
 // Event types and the flags each accepts beside --date/--correction/--reason.
 struct EventType {
@@ -164,62 +132,19 @@ const std::vector<FlagSpec> kEventFlags = Concat({
       "move: the head moves the whole household"}},
 });
 
-// ---------------------------------------------------------------------------
-// Commands.
-
-class Runner;
-using Handler = int (*)(Runner&, const ParsedArgs&);
-
-struct CommandSpec {
-  std::string name;   // "register", "household add"
-  std::string usage;  // after "socle "
-  std::string args;   // positionals, for the command list
-  std::string summary;
-  std::string description;
-  std::vector<FlagSpec> flags;
-  size_t min_positional = 0;
-  size_t max_positional = 0;
-  Handler run = nullptr;
-};
-
-const std::vector<CommandSpec>& Commands();
-
-const CommandSpec* FindCommand(absl::string_view name) {
-  for (const CommandSpec& c : Commands()) {
-    if (c.name == name) return &c;
+// "  birth          gave birth ..." one line (or more) per event type, for
+// the help of `event`; no trailing newline.
+std::string EventTypesHelp() {
+  std::vector<std::string> lines;
+  for (const EventType& t : EventTypes()) {
+    lines.push_back(absl::StrCat(absl::StrFormat("  %-14s ", t.name),
+                                 Wrap(t.help, 17, 19)));
   }
-  return nullptr;
+  return absl::StrJoin(lines, "\n");
 }
 
 // ---------------------------------------------------------------------------
 // Value helpers. Errors name the flag: "--born: must be a date ...".
-
-absl::Status Bad(absl::string_view what, absl::string_view description) {
-  return absl::InvalidArgumentError(absl::StrCat(what, ": ", description));
-}
-
-absl::StatusOr<v1::Date> ToDate(absl::string_view text,
-                                absl::string_view field) {
-  auto day = socle::ParseDate(text, field);
-  if (!day.ok()) return absl::InvalidArgumentError(day.status().message());
-  v1::Date date;
-  date.set_year(static_cast<int32_t>(day->year()));
-  date.set_month(day->month());
-  date.set_day(day->day());
-  return date;
-}
-
-absl::StatusOr<int64_t> ToInt(absl::string_view text, absl::string_view flag,
-                              int64_t low, int64_t high) {
-  int64_t value = 0;
-  if (!absl::SimpleAtoi(text, &value)) {
-    return Bad(flag, absl::StrCat("'", text, "' is not a whole number"));
-  }
-  if (value < low || value > high) {
-    return Bad(flag, absl::StrCat("must be from ", low, " to ", high));
-  }
-  return value;
-}
 
 absl::StatusOr<v1::Sex> ToSex(absl::string_view text) {
   std::string t = absl::AsciiStrToLower(text);
@@ -266,11 +191,6 @@ absl::StatusOr<v1::Relationship> ToRelationship(absl::string_view text,
     return Bad(flag, absl::StrCat("'", text, "': give ", kRelationships));
   }
   return it->second;
-}
-
-std::optional<std::string> Env(const EnvLookup& env, const std::string& name) {
-  if (!env) return std::nullopt;
-  return env(name);
 }
 
 // --currency, else $SOCLE_CURRENCY; `for_flag` is the amount's flag.
@@ -331,120 +251,6 @@ absl::Status ApplyEditable(const ParsedArgs& args, v1::Person& person,
   }
   return absl::OkStatus();
 }
-
-absl::Status CheckPositional(const ParsedArgs& args, size_t index,
-                             absl::string_view name) {
-  if (args.positional.size() <= index) {
-    return absl::InvalidArgumentError(absl::StrCat(name, " is missing"));
-  }
-  return absl::OkStatus();
-}
-
-// ---------------------------------------------------------------------------
-// Running a command.
-
-class Runner {
- public:
-  Runner(const CommandSpec& command, const GlobalOptions& options,
-         const CliContext& context)
-      : command_(command), options_(options), context_(context) {}
-
-  std::ostream& out() { return *context_.out; }
-  std::ostream& err() { return *context_.err; }
-  bool json() const { return options_.json; }
-  const std::string& request_id() const { return options_.request_id; }
-  const EnvLookup& env() const { return context_.getenv; }
-
-  // The client, connecting on first use. On failure prints why and returns
-  // null; the command then returns exit_code().
-  Client* client() {
-    if (client_) return &*client_;
-    if (!context_.make_connection) {
-      connect_error_ = absl::InternalError("no connection factory");
-    } else {
-      auto connection = context_.make_connection(options_.connection);
-      if (connection.ok()) {
-        client_.emplace(*std::move(connection));
-        return &*client_;
-      }
-      connect_error_ = connection.status();
-    }
-    err() << "socle: cannot set up the connection: "
-          << connect_error_.message() << "\n";
-    return nullptr;
-  }
-  // After client() returned null: certificates or options are bad input.
-  int connect_exit_code() const { return kExitBadInput; }
-
-  // A problem with what the clerk typed, found before any call.
-  int UsageError(const absl::Status& status) {
-    err() << "socle " << command_.name << ": " << status.message() << "\n"
-          << "Run 'socle help " << command_.name << "' for its flags.\n";
-    return kExitBadInput;
-  }
-
-  // The server's (or the link's) answer, as one line, then one line per bad
-  // field.
-  int CallError(const absl::Status& status) {
-    std::vector<FieldViolation> violations = GetFieldViolations(status);
-    std::string message(status.message());
-    if (!violations.empty()) {
-      err() << "socle: " << CodeWords(status.code()) << ":\n";
-      for (const FieldViolation& v : violations) {
-        err() << "  " << v.field << ": " << v.description << "\n";
-      }
-    } else {
-      err() << "socle: " << CodeWords(status.code())
-            << (message.empty() ? "" : ": ") << message << "\n";
-    }
-    if (auto info = GetErrorInfo(status)) {
-      if (info->reason == "REQUEST_ID_REUSED") {
-        auto it = info->metadata.find("field");
-        err() << "  the request id was already used for a different request"
-              << (it != info->metadata.end() ? " (" + it->second + " differs)"
-                                             : "")
-              << "; leave --request-id out to send a new one\n";
-      }
-    }
-    return ExitCodeFor(status.code());
-  }
-
-  template <typename M>
-  void PrintJson(const M& message) {
-    out() << ToJson(message) << "\n";
-  }
-
- private:
-  static std::string CodeWords(absl::StatusCode code) {
-    switch (code) {
-      case absl::StatusCode::kInvalidArgument: return "invalid input";
-      case absl::StatusCode::kNotFound: return "not found";
-      case absl::StatusCode::kAlreadyExists: return "refused, already exists";
-      case absl::StatusCode::kFailedPrecondition: return "refused";
-      case absl::StatusCode::kAborted: return "conflict";
-      case absl::StatusCode::kOutOfRange: return "refused, out of range";
-      case absl::StatusCode::kUnauthenticated: return "not authenticated";
-      case absl::StatusCode::kPermissionDenied: return "not allowed";
-      case absl::StatusCode::kUnavailable:
-        return "server unavailable (try again later)";
-      case absl::StatusCode::kDeadlineExceeded: return "no answer in time";
-      case absl::StatusCode::kResourceExhausted: return "server busy";
-      default:
-        return absl::StrCat("server error (",
-                            absl::StatusCodeToString(code), ")");
-    }
-  }
-
-  const CommandSpec& command_;
-  GlobalOptions options_;
-  const CliContext& context_;
-  std::optional<Client> client_;
-  absl::Status connect_error_;
-};
-
-#define SOCLE_CLIENT_OR_EXIT_(runner, var)           \
-  Client* var = (runner).client();                   \
-  if (var == nullptr) return (runner).connect_exit_code()
 
 std::string NameOfMember(const v1::Household& h, absl::string_view number) {
   for (const v1::HouseholdMember& m : h.members()) {
@@ -529,34 +335,6 @@ int RunShow(Runner& r, const ParsedArgs& args) {
   } else {
     r.out() << PersonDetails(*person);
   }
-  return kExitOk;
-}
-
-// Pages through `fetch(token)` (one page with --all off), printing each.
-template <typename Response, typename Fetch, typename PrintItems>
-int Paged(Runner& r, const ParsedArgs& args, std::string token, Fetch fetch,
-          PrintItems print_items, absl::string_view none) {
-  bool all = args.Switch("all");
-  size_t shown = 0;
-  std::set<std::string> seen;
-  for (;;) {
-    absl::StatusOr<Response> page = fetch(token);
-    if (!page.ok()) return r.CallError(page.status());
-    if (r.json()) {
-      r.PrintJson(*page);
-    }
-    shown += print_items(*page);
-    token = page->next_page_token();
-    if (token.empty()) break;
-    if (!all) {
-      if (!r.json()) {
-        r.out() << "more: add --page-token " << token << " (or --all)\n";
-      }
-      return kExitOk;
-    }
-    if (!seen.insert(token).second) break;  // a server that loops
-  }
-  if (shown == 0 && !r.json()) r.out() << none << "\n";
   return kExitOk;
 }
 
@@ -794,45 +572,212 @@ int RunHealth(Runner& r, const ParsedArgs&) {
     r.out() << name << "\n";
   }
   if (*status != grpc::health::v1::HealthCheckResponse::SERVING) {
-    r.err() << "socle: the server is up but " << name << "\n";
+    r.err() << r.program() << ": the server is up but " << name << "\n";
     return kExitServerError;
   }
   return kExitOk;
 }
 
-// `text` wrapped to 80 columns, continuation lines indented by `indent`;
-// the first line starts at column `first`.
-std::string Wrap(absl::string_view text, size_t first, size_t indent) {
-  constexpr size_t kWidth = 79;
-  std::string out;
-  size_t column = first;
-  bool line_start = true;
-  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
-    if (!line_start && column + 1 + word.size() > kWidth) {
-      absl::StrAppend(&out, "\n", std::string(indent, ' '));
-      column = indent;
-      line_start = true;
-    }
-    if (!line_start) {
-      out.push_back(' ');
-      ++column;
-    }
-    absl::StrAppend(&out, word);
-    column += word.size();
-    line_start = false;
+// ---------------------------------------------------------------------------
+// Eligibility and enrolment.
+
+std::optional<absl::CivilDay> DayOf(const v1::Date& date) {
+  if (date.year() == 0 && date.month() == 0 && date.day() == 0) {
+    return std::nullopt;
   }
-  return out;
+  return absl::CivilDay(date.year(), date.month(), date.day());
 }
 
-// Two columns: "  --flag VALUE" (26 wide) and the wrapped help.
-std::string Columns(absl::string_view left, absl::string_view help) {
-  constexpr size_t kLeft = 26;
-  if (left.size() + 2 > kLeft) {
-    return absl::StrCat("  ", left, "\n", std::string(kLeft + 1, ' '),
-                        Wrap(help, kLeft + 1, kLeft + 1), "\n");
+int RunCheck(Runner& r, const ParsedArgs& args) {
+  auto request = BuildCheck(args);
+  if (!request.ok()) return r.UsageError(request.status());
+  SOCLE_CLIENT_OR_EXIT_(r, client);
+  auto response = client->CheckEligibility(
+      request->beneficiary_number(),
+      {request->programme_codes().begin(), request->programme_codes().end()},
+      DayOf(request->as_of()));
+  if (!response.ok()) return r.CallError(response.status());
+  if (r.json()) {
+    r.PrintJson(*response);
+    return kExitOk;
   }
-  return absl::StrCat(absl::StrFormat("  %-*s ", kLeft - 2, left),
-                      Wrap(help, kLeft + 1, kLeft + 1), "\n");
+  std::string as_of = FormatDate(response->as_of());
+  if (as_of.empty()) as_of = FormatDate(request->as_of());
+  r.out() << "Eligibility of " << GroupNumber(request->beneficiary_number())
+          << (as_of.empty() ? "" : " on ") << as_of;
+  if (!response->policy_version().empty()) {
+    r.out() << " (policy " << response->policy_version() << ")";
+  }
+  r.out() << "\n";
+  if (response->decisions().empty()) {
+    r.out() << "No programme to decide on.\n";
+  }
+  for (const v1::Decision& d : response->decisions()) {
+    r.out() << "\n" << DecisionBlock(d);
+  }
+  return kExitOk;
+}
+
+// NOT_ELIGIBLE: the failed criteria, and how a supervisor overrides.
+void PrintNotEligible(Runner& r, const v1::EnrolRequest& request,
+                      const ErrorInfo& info, const absl::Status& status) {
+  std::string number = GroupNumber(request.beneficiary_number());
+  std::string on = FormatDate(request.start_date());
+  r.err() << r.program() << ": not enrolled: " << number
+          << " is not eligible for " << request.programme_code()
+          << (on.empty() ? "" : " on ") << on << ":\n";
+  std::vector<std::string> failed;
+  auto it = info.metadata.find("failed_criteria");
+  if (it != info.metadata.end()) {
+    for (absl::string_view c : absl::StrSplit(it->second, "; ")) {
+      c = absl::StripAsciiWhitespace(c);
+      if (!c.empty()) failed.emplace_back(c);
+    }
+  }
+  if (failed.empty()) failed.emplace_back(status.message());
+  for (const std::string& c : failed) {
+    r.err() << "  - " << WrapKeepingSpaces(c, 4, 4) << "\n";
+  }
+  if (request.override_reason().empty()) {
+    r.err() << "A supervisor can enrol anyway: re-run the same command with\n"
+               "--override-reason \"why\" (the reason is kept with the "
+               "enrolment).\n";
+  }
+  r.err() << "The whole decision: " << r.program() << " check " << number
+          << " --programme " << request.programme_code()
+          << (on.empty() ? "" : " --as-of ") << on << "\n";
+}
+
+int RunEnrol(Runner& r, const ParsedArgs& args) {
+  auto request = BuildEnrol(args);
+  if (!request.ok()) return r.UsageError(request.status());
+  SOCLE_CLIENT_OR_EXIT_(r, client);
+  auto e = client->Enrol(request->beneficiary_number(),
+                         request->programme_code(),
+                         DayOf(request->start_date()),
+                         request->override_reason(), r.request_id());
+  if (!e.ok()) {
+    auto info = GetErrorInfo(e.status());
+    if (info && info->reason == "NOT_ELIGIBLE") {
+      PrintNotEligible(r, *request, *info, e.status());
+      return ExitCodeFor(e.status().code());
+    }
+    int code = r.CallError(e.status());
+    if (e.status().code() == absl::StatusCode::kAlreadyExists &&
+        !(info && info->reason == "REQUEST_ID_REUSED")) {
+      r.err() << "  see the person's enrolments: " << r.program()
+              << " enrolments " << GroupNumber(request->beneficiary_number())
+              << "\n";
+    }
+    return code;
+  }
+  if (r.json()) {
+    r.PrintJson(*e);
+    return kExitOk;
+  }
+  std::string programme = e->programme_code();
+  if (!e->programme_name().empty()) {
+    absl::StrAppend(&programme, " ", e->programme_name());
+  }
+  r.out() << Wrap(absl::StrCat("Enrolled ",
+                               GroupNumber(e->beneficiary_number()), " in ",
+                               programme, ": enrolment ", e->enrolment_id()),
+                  0, 2)
+          << "\n";
+  std::string what =
+      e->frequency() == v1::PAYMENT_FREQUENCY_NONE
+          ? std::string(e->subsidised() ? "membership, premium subsidised"
+                                        : "membership")
+          : AmountPerPeriod(e->amount(), e->frequency());
+  if (!FormatDate(e->start_date()).empty()) {
+    absl::StrAppend(&what, " from ", FormatDate(e->start_date()));
+  }
+  if (!FormatDate(e->planned_end_date()).empty()) {
+    absl::StrAppend(&what, " to ", FormatDate(e->planned_end_date()));
+  }
+  if (!e->policy_version().empty()) {
+    absl::StrAppend(&what, " (policy ", e->policy_version(), ")");
+  }
+  r.out() << "  " << WrapKeepingSpaces(what, 2, 4) << "\n";
+  if (!e->payee_beneficiary_number().empty() &&
+      e->payee_beneficiary_number() != e->beneficiary_number()) {
+    r.out() << "  paid to " << GroupNumber(e->payee_beneficiary_number())
+            << "\n";
+  }
+  if (!e->override_reason().empty()) {
+    r.out() << "  override: " << WrapKeepingSpaces(e->override_reason(), 12, 12)
+            << "\n";
+  }
+  return kExitOk;
+}
+
+int RunEnrolments(Runner& r, const ParsedArgs& args) {
+  auto request = BuildListEnrolments(args);
+  if (!request.ok()) return r.UsageError(request.status());
+  SOCLE_CLIENT_OR_EXIT_(r, client);
+  return Paged<v1::ListEnrolmentsResponse>(
+      r, args, request->page_token(),
+      [&](const std::string& token) {
+        v1::ListEnrolmentsRequest page = *request;
+        page.set_page_token(token);
+        return client->ListEnrolments(page);
+      },
+      [&](const v1::ListEnrolmentsResponse& page) {
+        if (!r.json()) {
+          for (const v1::Enrolment& e : page.enrolments()) {
+            r.out() << EnrolmentLine(e);
+          }
+        }
+        return static_cast<size_t>(page.enrolments_size());
+      },
+      "No enrolment found.");
+}
+
+int RunChange(Runner& r, const ParsedArgs& args, absl::string_view action) {
+  auto request = BuildChangeEnrolment(action, args);
+  if (!request.ok()) return r.UsageError(request.status());
+  SOCLE_CLIENT_OR_EXIT_(r, client);
+  absl::StatusOr<v1::Enrolment> e;
+  std::string done;
+  if (action == "suspend") {
+    e = client->SuspendEnrolment(request->enrolment_id(), request->reason(),
+                                 r.request_id());
+    done = "Suspended";
+  } else if (action == "resume") {
+    e = client->ResumeEnrolment(request->enrolment_id(), request->reason(),
+                                r.request_id());
+    done = "Resumed";
+  } else {
+    e = client->EndEnrolment(request->enrolment_id(), request->reason(),
+                             DayOf(request->date()), r.request_id());
+    done = "Ended";
+  }
+  if (!e.ok()) return r.CallError(e.status());
+  if (r.json()) {
+    r.PrintJson(*e);
+    return kExitOk;
+  }
+  std::string line = absl::StrCat(done, " enrolment ", e->enrolment_id());
+  if (!e->programme_code().empty() || !e->beneficiary_number().empty()) {
+    absl::StrAppend(&line, " (", e->programme_code(),
+                    e->programme_code().empty() ? "" : ", ",
+                    GroupNumber(e->beneficiary_number()), ")");
+  }
+  if (action == "end" && !FormatDate(e->end_date()).empty()) {
+    absl::StrAppend(&line, "; last day ", FormatDate(e->end_date()));
+  }
+  r.out() << Wrap(line, 0, 2) << "\n";
+  return kExitOk;
+}
+
+int RunSuspend(Runner& r, const ParsedArgs& args) {
+  return RunChange(r, args, "suspend");
+}
+int RunResume(Runner& r, const ParsedArgs& args) {
+  return RunChange(r, args, "resume");
+}
+int RunEnd(Runner& r, const ParsedArgs& args) {
+  return RunChange(r, args, "end");
 }
 
 const std::vector<CommandSpec>& Commands() {
@@ -845,7 +790,7 @@ const std::vector<CommandSpec>& Commands() {
        "A possible duplicate (same name, birth date and district) is refused\n"
        "with the candidates listed; re-run with --override-reason to confirm.",
        Concat({kIdentityFlags, kAddressFlags, kIncomeFlags, kRegisterOnlyFlags}),
-       0, 0, &RunRegister},
+       0, kHandlerChecksPositionals, &RunRegister},
       {"show", "show NUMBER", "NUMBER", "a person's record, household, facts",
        "Shows a person: identity, address, office, household and the facts\n"
        "the eligibility rules read.",
@@ -865,7 +810,7 @@ const std::vector<CommandSpec>& Commands() {
                 {"household", Kind::kNumber, "H", "household number"},
                 {"office", Kind::kValue, "CODE", "registering office"}},
                kPageFlags}),
-       0, 0, &RunFind},
+       0, kHandlerChecksPositionals, &RunFind},
       {"update", "update NUMBER [--expected-version V] [field flags]", "NUMBER",
        "change a person's record",
        "Reads the record, applies the given flags, and saves it if nobody\n"
@@ -885,7 +830,7 @@ const std::vector<CommandSpec>& Commands() {
                 {"office", Kind::kValue, "CODE",
                  "office (default: the head's)"}},
                kAddressFlags}),
-       0, 0, &RunHouseholdCreate},
+       0, kHandlerChecksPositionals, &RunHouseholdCreate},
       {"household show", "household show H", "H",
        "a household and its members", "Shows a household and its members.",
        {}, 1, 1, &RunHouseholdShow},
@@ -913,14 +858,69 @@ const std::vector<CommandSpec>& Commands() {
        "event NUMBER TYPE --date DATE [type options]\n"
        "                   [--correction --reason TEXT]",
        "NUMBER TYPE", "record a life event",
-       "Records a dated life event and applies it to the person's facts.\n"
-       "After a death only corrections are accepted. TYPE is one of:",
+       absl::StrCat(
+           "Records a dated life event and applies it to the person's facts.\n"
+           "After a death only corrections are accepted. TYPE is one of:\n",
+           EventTypesHelp()),
        kEventFlags, 2, 2, &RunEvent},
       {"events", "events NUMBER [--page-size N] [--page-token T] [--all]",
        "NUMBER", "a person's life events",
        "Lists life events in date order. With --json, one\n"
        "ListLifeEventsResponse object per page.",
        kPageFlags, 1, 1, &RunEvents},
+      {"check", "check NUMBER [--programme CODE ...] [--as-of DATE]",
+       "NUMBER", "eligibility for each programme, and why",
+       "Decides, for every programme of the policy in force (or the ones\n"
+       "given), whether the person qualifies on a date (default today), how\n"
+       "much and for how long, and why: one line per criterion, + held,\n"
+       "- failed; then how the amount was worked out and the policy version.\n"
+       "With --json, one CheckEligibilityResponse object.",
+       {{"programme", Kind::kRepeated, "CODE",
+         "only this programme, e.g. CHILD; repeat it, or list A,B"},
+        {"as-of", Kind::kValue, "DATE", "the decision date (default today)"}},
+       1, 1, &RunCheck},
+      {"enrol",
+       "enrol NUMBER PROGRAMME [--start DATE] [--override-reason TEXT]",
+       "NUMBER PROGRAMME", "enrol a person in a programme",
+       "Enrols the person in PROGRAMME from --start (default today) when the\n"
+       "rules find them eligible on that day; the amount and the policy\n"
+       "version are kept with the enrolment. When they are not eligible the\n"
+       "failed criteria are listed (exit code 4), and a supervisor may enrol\n"
+       "them anyway with --override-reason, which is stored.",
+       {{"start", Kind::kValue, "DATE", "first day of entitlement (default today)"},
+        {"override-reason", Kind::kValue, "TEXT",
+         "supervisors: enrol although not eligible, saying why"}},
+       2, 2, &RunEnrol},
+      {"enrolments",
+       "enrolments NUMBER [--all]\n"
+       "       socle enrolments --programme CODE --office CODE [--status S]\n"
+       "                        [--page-size N] [--page-token T] [--all]",
+       "[NUMBER]", "a person's or a programme's enrolments",
+       "Lists the enrolments of a person, or those of a programme in an\n"
+       "office (S: active, suspended or ended; default every status). With\n"
+       "--json, one ListEnrolmentsResponse object per page.",
+       Concat({{{"programme", Kind::kValue, "CODE", "the programme, e.g. CHILD"},
+                {"office", Kind::kValue, "CODE", "the office, e.g. KH-SR-03"},
+                {"status", Kind::kValue, "S",
+                 "active, suspended or ended (default: all)"}},
+               kPageFlags}),
+       0, kHandlerChecksPositionals, &RunEnrolments},
+      {"enrolment suspend", "enrolment suspend ID --reason TEXT", "ID",
+       "stop payments for a while",
+       "Suspends an active enrolment (e.g. E12): nothing is paid until it is\n"
+       "resumed.",
+       {{"reason", Kind::kValue, "TEXT", "why (required)"}}, 1, 1, &RunSuspend},
+      {"enrolment resume", "enrolment resume ID [--reason TEXT]", "ID",
+       "resume a suspended enrolment",
+       "Resumes a suspended enrolment.",
+       {{"reason", Kind::kValue, "TEXT", "why (optional)"}}, 1, 1, &RunResume},
+      {"enrolment end", "enrolment end ID --reason TEXT [--date DATE]", "ID",
+       "end an enrolment",
+       "Ends an active or suspended enrolment; --date is the last day of\n"
+       "entitlement (default today).",
+       {{"reason", Kind::kValue, "TEXT", "why (required)"},
+        {"date", Kind::kValue, "DATE", "last day of entitlement (default today)"}},
+       1, 1, &RunEnd},
       {"health", "health", "", "is the server up?",
        "Asks the server's health service; exit code 0 when it is SERVING.",
        {}, 0, 0, &RunHealth},
@@ -928,208 +928,34 @@ const std::vector<CommandSpec>& Commands() {
   return *commands;
 }
 
-// ---------------------------------------------------------------------------
-// Help.
-
-std::string FlagsHelp(const std::vector<FlagSpec>& flags) {
-  std::string out;
-  for (const FlagSpec& f : flags) {
-    if (f.help.empty()) continue;
-    std::string left = absl::StrCat("--", f.name);
-    if (!f.value_name.empty() && f.kind != Kind::kSwitch) {
-      absl::StrAppend(&left, " ", f.value_name);
-    }
-    absl::StrAppend(&out, Columns(left, f.help));
-  }
-  return out;
-}
-
 constexpr absl::string_view kConventions =
     "Numbers print grouped (10000 00017) and may be typed that way, with\n"
-    "dashes, or as ten digits; households start with H. Dates: YYYY-MM-DD.\n"
+    "dashes, or as ten digits; households start with H, enrolments with E.\n"
+    "Dates: YYYY-MM-DD. Programme codes as in the policy (CHILD, OLD_AGE).\n"
     "Money: an amount in the currency's units with its ISO 4217 code, e.g.\n"
     "--income 1250.50 --currency KHR (VND, JPY, XOF, KRW: no decimals).\n"
     "Flags: --name VALUE or --name=VALUE; _ and - are the same in names;\n"
     "a switch takes =no to turn it off.\n";
 
-constexpr absl::string_view kExitCodes =
-    "Exit codes:\n"
-    "  0  success\n"
-    "  1  server or connection error (unavailable, timeout, internal):\n"
-    "     try again later; a write is safe to repeat with the same\n"
-    "     --request-id\n"
-    "  2  bad input: a usage error, a certificate file that cannot be read,\n"
-    "     or fields the server refused\n"
-    "  3  not found\n"
-    "  4  refused by the rules: possible duplicate, already exists, wrong\n"
-    "     state, record changed meanwhile\n"
-    "  5  not allowed: no valid certificate or login, or your role lacks the\n"
-    "     right\n";
-
-std::string MainHelp() {
-  std::string out =
-      "socle: register residents and households at a one-stop shop.\n\n"
-      "Usage: socle [global options] COMMAND [arguments] [options]\n\n"
-      "Commands:\n";
-  for (const CommandSpec& c : Commands()) {
-    std::string left = c.args.empty() ? c.name : absl::StrCat(c.name, " ", c.args);
-    absl::StrAppend(&out, absl::StrFormat("  %-27s %s\n", left, c.summary));
-  }
-  absl::StrAppend(&out, absl::StrFormat("  %-27s %s\n", "help [COMMAND]",
-                                        "help on a command"));
-  absl::StrAppend(
-      &out, "\nGlobal options [environment variable, default]:\n",
-      FlagsHelp(GlobalFlags()),
-      "  (<dev> is " SOCLE_DEV_CERT_DIR ")\n\n", kConventions, "\n",
-      kExitCodes);
-  return out;
-}
-
-constexpr absl::string_view kCommandFooter =
-    "\nGlobal options (socle --help): --endpoint --ca --cert --key --timeout\n"
-    "--insecure_for_testing --json --request-id. Exit codes: 0 done,\n"
-    "1 server/connection error, 2 bad input, 3 not found, 4 refused by the\n"
-    "rules, 5 not allowed.\n";
-
-std::string CommandHelp(const CommandSpec& c, bool footer = true) {
-  std::string out = absl::StrCat("Usage: socle ", c.usage, "\n\n",
-                                 c.description, "\n");
-  if (c.name == "event") {
-    for (const EventType& t : EventTypes()) {
-      absl::StrAppend(&out, absl::StrFormat("  %-14s ", t.name),
-                      Wrap(t.help, 17, 19), "\n");
-    }
-  }
-  if (!c.flags.empty()) {
-    absl::StrAppend(&out, "\nOptions:\n", FlagsHelp(c.flags));
-  }
-  if (footer) absl::StrAppend(&out, kCommandFooter);
-  return out;
-}
-
-std::string GroupHelp(absl::string_view group) {
-  std::string out = absl::StrCat("socle ", group, " commands:\n\n");
-  for (const CommandSpec& c : Commands()) {
-    if (absl::StartsWith(c.name, absl::StrCat(group, " "))) {
-      absl::StrAppend(&out, CommandHelp(c, false), "\n");
-    }
-  }
-  absl::StrAppend(&out, kCommandFooter.substr(1));
-  return out;
-}
-
-bool IsGroup(absl::string_view word) { return word == "household"; }
-
-// ---------------------------------------------------------------------------
-
-bool ValidRequestId(absl::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' &&
-        c != '_' && c != ':' && c != '-') {
-      return false;
-    }
-  }
-  return true;
-}
-
-absl::StatusOr<bool> EnvBool(const EnvLookup& env, const std::string& name) {
-  std::optional<std::string> v = Env(env, name);
-  if (!v || v->empty()) return false;
-  std::optional<bool> b = ParseBool(*v);
-  if (!b) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("$", name, ": '", *v, "' is not yes or no"));
-  }
-  return *b;
+const Tool& SocleTool() {
+  static const auto* tool = new Tool{
+      "socle",
+      "the one-stop shop's registry, eligibility checks and enrolments.",
+      &Commands(),
+      {"household", "enrolment"},
+      TerminalCertificates(),
+      std::string(kConventions)};
+  return *tool;
 }
 
 }  // namespace
 
-int ExitCodeFor(absl::StatusCode code) {
-  switch (code) {
-    case absl::StatusCode::kOk:
-      return kExitOk;
-    case absl::StatusCode::kInvalidArgument:
-      return kExitBadInput;
-    case absl::StatusCode::kNotFound:
-      return kExitNotFound;
-    case absl::StatusCode::kAlreadyExists:
-    case absl::StatusCode::kFailedPrecondition:
-    case absl::StatusCode::kAborted:
-    case absl::StatusCode::kOutOfRange:
-      return kExitRefused;
-    case absl::StatusCode::kUnauthenticated:
-    case absl::StatusCode::kPermissionDenied:
-      return kExitNotAllowed;
-    default:
-      return kExitServerError;
-  }
-}
-
-EnvLookup ProcessEnvironment() {
-  return [](const std::string& name) -> std::optional<std::string> {
-    const char* v = std::getenv(name.c_str());
-    if (v == nullptr) return std::nullopt;
-    return std::string(v);
-  };
-}
-
-absl::StatusOr<GlobalOptions> ResolveGlobalOptions(const ParsedArgs& args,
-                                                   const EnvLookup& env) {
-  GlobalOptions g;
-  auto pick = [&](const char* flag, const char* var,
-                  std::string fallback) -> std::string {
-    if (auto v = args.Get(flag)) return *v;
-    if (auto v = Env(env, var)) return *v;
-    return fallback;
-  };
-  ConnectionOptions& c = g.connection;
-  c.endpoint = pick("endpoint", "SOCLE_ENDPOINT", "localhost:50051");
-  if (c.endpoint.empty()) return Bad("--endpoint", "must not be empty");
-  c.ca_file = pick("ca", "SOCLE_CA", SOCLE_DEV_CERT_DIR "/ca.pem");
-  c.cert_file = pick("cert", "SOCLE_CERT", SOCLE_DEV_CERT_DIR "/terminal.pem");
-  c.key_file = pick("key", "SOCLE_KEY", SOCLE_DEV_CERT_DIR "/terminal.key");
-  if (args.Has("insecure-for-testing")) {
-    c.insecure_for_testing = args.Switch("insecure-for-testing");
-  } else {
-    ASSIGN_OR_RETURN(c.insecure_for_testing,
-                     EnvBool(env, "SOCLE_INSECURE_FOR_TESTING"));
-  }
-  if (args.Has("json")) {
-    g.json = args.Switch("json");
-  } else {
-    ASSIGN_OR_RETURN(g.json, EnvBool(env, "SOCLE_JSON"));
-  }
-  std::string timeout = pick("timeout", "SOCLE_TIMEOUT", "");
-  if (!timeout.empty()) {
-    absl::Duration d;
-    int64_t seconds = 0;
-    if (absl::SimpleAtoi(timeout, &seconds)) {
-      d = absl::Seconds(seconds);
-    } else if (!absl::ParseDuration(timeout, &d)) {
-      return Bad("--timeout",
-                 absl::StrCat("'", timeout, "' is not a duration: e.g. 30s"));
-    }
-    if (d <= absl::ZeroDuration()) return Bad("--timeout", "must be positive");
-    c.timeout = d;
-  }
-  if (auto id = args.Get("request-id")) {
-    if (!ValidRequestId(*id)) {
-      return Bad("--request-id",
-                 "1 to 64 characters of A-Z a-z 0-9 . _ : -");
-    }
-    g.request_id = *id;
-  }
-  return g;
-}
-
 absl::StatusOr<std::vector<FlagSpec>> CommandFlags(absl::string_view command) {
-  const CommandSpec* spec = FindCommand(command);
+  const CommandSpec* spec = FindCommand(SocleTool(), command);
   if (spec == nullptr) {
     return absl::NotFoundError(absl::StrCat("unknown command '", command, "'"));
   }
-  return Concat({spec->flags, GlobalFlags()});
+  return Concat({spec->flags, GlobalFlags(TerminalCertificates())});
 }
 
 absl::StatusOr<ParsedArgs> ParseCommandArgs(
@@ -1355,7 +1181,7 @@ absl::StatusOr<v1::RecordLifeEventRequest> BuildLifeEvent(
   }
   // Flags of another type are a mistake, not something to ignore.
   std::set<std::string> common = {"date", "correction", "reason"};
-  for (const FlagSpec& f : GlobalFlags()) {
+  for (const FlagSpec& f : GlobalFlags(TerminalCertificates())) {
     common.insert(NormalizeFlagName(f.name));
   }
   for (const auto& [flag, value] : args.values) {
@@ -1430,120 +1256,164 @@ absl::StatusOr<v1::RecordLifeEventRequest> BuildLifeEvent(
   return request;
 }
 
+absl::StatusOr<std::string> CanonicalEnrolmentId(absl::string_view text,
+                                                 absl::string_view field) {
+  absl::string_view t = absl::StripAsciiWhitespace(text);
+  int64_t id = 0;
+  if (t.size() < 2 || (t[0] != 'E' && t[0] != 'e') ||
+      !absl::ascii_isdigit(static_cast<unsigned char>(t[1])) ||
+      !absl::SimpleAtoi(t.substr(1), &id) || id <= 0) {
+    return Bad(field, absl::StrCat("'", text,
+                                   "' is not an enrolment id such as E12"));
+  }
+  return absl::StrCat("E", id);
+}
+
+absl::StatusOr<std::string> CanonicalProgrammeCode(absl::string_view text,
+                                                   absl::string_view field) {
+  std::string code = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(text));
+  for (char& c : code) {
+    if (c == '-') c = '_';
+  }
+  bool ok = !code.empty() && code.size() <= 32 &&
+            absl::ascii_isupper(static_cast<unsigned char>(code[0]));
+  for (char c : code) {
+    ok = ok && (absl::ascii_isupper(static_cast<unsigned char>(c)) ||
+                absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '_');
+  }
+  if (!ok) {
+    return Bad(field, absl::StrCat("'", text,
+                                   "' is not a programme code, e.g. CHILD"));
+  }
+  return code;
+}
+
+absl::StatusOr<v1::CheckEligibilityRequest> BuildCheck(const ParsedArgs& args) {
+  RETURN_IF_ERROR(CheckPositional(args, 0, "NUMBER"));
+  RETURN_IF_ERROR(NoMorePositionals(args, 1));
+  v1::CheckEligibilityRequest request;
+  ASSIGN_OR_RETURN(std::string number,
+                   CanonicalPersonNumber(args.positional[0], "NUMBER"));
+  request.set_beneficiary_number(number);
+  if (args.Has("programme") && args.GetAll("programme").empty()) {
+    return Bad("--programme", "give a programme code, e.g. CHILD");
+  }
+  std::set<std::string> seen;
+  for (const std::string& typed : args.GetAll("programme")) {
+    ASSIGN_OR_RETURN(std::string code,
+                     CanonicalProgrammeCode(typed, "--programme"));
+    if (seen.insert(code).second) request.add_programme_codes(code);
+  }
+  if (auto v = args.Get("as-of")) {
+    ASSIGN_OR_RETURN(*request.mutable_as_of(), ToDate(*v, "--as-of"));
+  }
+  return request;
+}
+
+absl::StatusOr<v1::EnrolRequest> BuildEnrol(const ParsedArgs& args) {
+  RETURN_IF_ERROR(CheckPositional(args, 0, "NUMBER"));
+  RETURN_IF_ERROR(CheckPositional(args, 1, "PROGRAMME"));
+  RETURN_IF_ERROR(NoMorePositionals(args, 2));
+  v1::EnrolRequest request;
+  ASSIGN_OR_RETURN(std::string number,
+                   CanonicalPersonNumber(args.positional[0], "NUMBER"));
+  request.set_beneficiary_number(number);
+  ASSIGN_OR_RETURN(std::string code,
+                   CanonicalProgrammeCode(args.positional[1], "PROGRAMME"));
+  request.set_programme_code(code);
+  if (auto v = args.Get("start")) {
+    ASSIGN_OR_RETURN(*request.mutable_start_date(), ToDate(*v, "--start"));
+  }
+  if (auto v = args.Get("override-reason")) {
+    if (absl::StripAsciiWhitespace(*v).empty()) {
+      return Bad("--override-reason",
+                 "say why the person is enrolled despite the rules");
+    }
+    request.set_override_reason(*v);
+  }
+  return request;
+}
+
+absl::StatusOr<v1::ListEnrolmentsRequest> BuildListEnrolments(
+    const ParsedArgs& args) {
+  v1::ListEnrolmentsRequest request;
+  if (!args.positional.empty()) {
+    RETURN_IF_ERROR(NoMorePositionals(args, 1));
+    for (const char* flag : {"programme", "office", "status"}) {
+      if (args.Has(flag)) {
+        return Bad(absl::StrCat("--", flag),
+                   "not with NUMBER: list a person's enrolments, or a "
+                   "programme's in an office");
+      }
+    }
+    ASSIGN_OR_RETURN(std::string number,
+                     CanonicalPersonNumber(args.positional[0], "NUMBER"));
+    request.set_beneficiary_number(number);
+  } else {
+    if (!args.Has("programme")) {
+      return Bad("--programme",
+                 "give NUMBER, or --programme CODE with --office CODE");
+    }
+    if (!args.Has("office")) {
+      return Bad("--office", "give the office with --programme");
+    }
+    v1::ProgrammeOffice* query = request.mutable_programme_office();
+    ASSIGN_OR_RETURN(std::string code, CanonicalProgrammeCode(
+                                           *args.Get("programme"),
+                                           "--programme"));
+    query->set_programme_code(code);
+    std::string office(absl::StripAsciiWhitespace(*args.Get("office")));
+    if (office.empty()) return Bad("--office", "must not be empty");
+    query->set_office_code(office);
+    if (auto v = args.Get("status")) {
+      std::string t = absl::AsciiStrToLower(*v);
+      if (t == "active") {
+        query->set_status(v1::ENROLMENT_STATUS_ACTIVE);
+      } else if (t == "suspended") {
+        query->set_status(v1::ENROLMENT_STATUS_SUSPENDED);
+      } else if (t == "ended") {
+        query->set_status(v1::ENROLMENT_STATUS_ENDED);
+      } else if (t != "all") {
+        return Bad("--status",
+                   absl::StrCat("'", *v, "': give active, suspended or ended"));
+      }
+    }
+  }
+  ASSIGN_OR_RETURN(PageOptions page, PageFlags(args));
+  request.set_page_size(page.page_size);
+  request.set_page_token(page.page_token);
+  return request;
+}
+
+absl::StatusOr<v1::ChangeEnrolmentRequest> BuildChangeEnrolment(
+    absl::string_view action, const ParsedArgs& args) {
+  if (action != "suspend" && action != "resume" && action != "end") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", action, "': give suspend, resume or end"));
+  }
+  RETURN_IF_ERROR(CheckPositional(args, 0, "ID"));
+  RETURN_IF_ERROR(NoMorePositionals(args, 1));
+  v1::ChangeEnrolmentRequest request;
+  ASSIGN_OR_RETURN(std::string id, CanonicalEnrolmentId(args.positional[0], "ID"));
+  request.set_enrolment_id(id);
+  std::optional<std::string> reason = args.Get("reason");
+  if (action != "resume" &&
+      (!reason || absl::StripAsciiWhitespace(*reason).empty())) {
+    return Bad("--reason", absl::StrCat("say why (required to ", action,
+                                        " an enrolment)"));
+  }
+  if (reason) request.set_reason(*reason);
+  if (auto v = args.Get("date")) {
+    if (action != "end") {
+      return Bad("--date", "only for end: the last day of entitlement");
+    }
+    ASSIGN_OR_RETURN(*request.mutable_date(), ToDate(*v, "--date"));
+  }
+  return request;
+}
+
 int RunCli(const std::vector<std::string>& args, const CliContext& context) {
-  std::ostream& out = *context.out;
-  std::ostream& err = *context.err;
-  const std::vector<FlagSpec>& globals = GlobalFlags();
-
-  // Global flags may come before the command words.
-  std::vector<std::string> flag_tokens;
-  size_t i = 0;
-  for (; i < args.size(); ++i) {
-    std::string name = FlagName(args[i]);
-    if (name.empty()) break;
-    const FlagSpec* spec = nullptr;
-    for (const FlagSpec& f : globals) {
-      if (NormalizeFlagName(f.name) == name) spec = &f;
-    }
-    if (spec == nullptr) {
-      err << "socle: unknown flag --" << name
-          << " before the command (command flags go after it).\n"
-          << "Run 'socle --help' for the commands.\n";
-      return kExitBadInput;
-    }
-    flag_tokens.push_back(args[i]);
-    if (spec->kind != Kind::kSwitch &&
-        args[i].find('=') == std::string::npos && i + 1 < args.size()) {
-      flag_tokens.push_back(args[++i]);
-    }
-  }
-  auto wants_help = [&](const std::vector<std::string>& tokens) {
-    for (const std::string& t : tokens) {
-      std::string n = FlagName(t);
-      if (n == "help" || n == "h") return true;
-    }
-    return false;
-  };
-
-  if (i >= args.size()) {
-    if (wants_help(flag_tokens)) {
-      out << MainHelp();
-      return kExitOk;
-    }
-    err << MainHelp();
-    return kExitBadInput;
-  }
-
-  std::string command = args[i++];
-  if (command == "help") {
-    std::vector<std::string> topic(args.begin() + i, args.end());
-    std::string name = absl::StrJoin(topic, " ");
-    if (name.empty()) {
-      out << MainHelp();
-      return kExitOk;
-    }
-    if (const CommandSpec* spec = FindCommand(name)) {
-      out << CommandHelp(*spec);
-      return kExitOk;
-    }
-    if (IsGroup(name)) {
-      out << GroupHelp(name);
-      return kExitOk;
-    }
-    err << "socle: no help on '" << name << "': not a command.\n"
-        << "Run 'socle help' for the list.\n";
-    return kExitBadInput;
-  }
-  if (IsGroup(command)) {
-    if (i >= args.size() || !FlagName(args[i]).empty()) {
-      bool help = wants_help(flag_tokens) ||
-                  wants_help({args.begin() + i, args.end()});
-      (help ? out : err) << GroupHelp(command);
-      return help ? kExitOk : kExitBadInput;
-    }
-    command = absl::StrCat(command, " ", args[i++]);
-  }
-  const CommandSpec* spec = FindCommand(command);
-  if (spec == nullptr) {
-    err << "socle: unknown command '" << command << "'.\n"
-        << "Run 'socle help' for the list.\n";
-    return kExitBadInput;
-  }
-
-  std::vector<std::string> tokens = flag_tokens;
-  tokens.insert(tokens.end(), args.begin() + i, args.end());
-  if (wants_help(tokens)) {
-    out << CommandHelp(*spec);
-    return kExitOk;
-  }
-  auto usage = [&](absl::string_view message) {
-    err << "socle " << spec->name << ": " << message << "\n"
-        << "Run 'socle help " << spec->name << "' for its flags.\n";
-    return kExitBadInput;
-  };
-  absl::StatusOr<ParsedArgs> parsed =
-      ParseArgs(tokens, Concat({spec->flags, globals}));
-  if (!parsed.ok()) return usage(parsed.status().message());
-  if (parsed->positional.size() < spec->min_positional) {
-    return usage(absl::StrCat("missing arguments: socle ", spec->usage));
-  }
-  // register/find/update/create report extra arguments themselves.
-  if (spec->max_positional > 0 &&
-      parsed->positional.size() > spec->max_positional) {
-    return usage(absl::StrCat("unexpected argument '",
-                              parsed->positional[spec->max_positional], "'"));
-  }
-  if (spec->max_positional == 0 && spec->name == "health" &&
-      !parsed->positional.empty()) {
-    return usage(absl::StrCat("unexpected argument '", parsed->positional[0],
-                              "'"));
-  }
-  absl::StatusOr<GlobalOptions> options =
-      ResolveGlobalOptions(*parsed, context.getenv);
-  if (!options.ok()) return usage(options.status().message());
-
-  Runner runner(*spec, *options, context);
-  return spec->run(runner, *parsed);
+  return RunTool(SocleTool(), args, context);
 }
 
 int RunCli(int argc, const char* const* argv, Connection& connection,

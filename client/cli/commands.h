@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "client/cli/args.h"
 #include "client/connection.h"
+#include "socle/v1/eligibility.pb.h"
 #include "socle/v1/registry.pb.h"
 
 namespace socle::client::cli {
@@ -42,6 +43,19 @@ using ConnectionFactory =
     std::function<absl::StatusOr<std::shared_ptr<Connection>>(
         const ConnectionOptions&)>;
 
+// Where a command's client certificate and key come from when --cert and
+// --key are not given: the first environment variable set, else a file of
+// the development certificate directory (made by deploy/certs.sh).
+struct CertificateDefaults {
+  std::vector<std::string> cert_env = {"SOCLE_CERT"};
+  std::vector<std::string> key_env = {"SOCLE_KEY"};
+  std::string cert_file = "terminal.pem";
+  std::string key_file = "terminal.key";
+  std::string who = "terminal";  // in the help: "terminal certificate"
+};
+// socle's: $SOCLE_CERT/$SOCLE_KEY, else <dev>/terminal.pem and terminal.key.
+const CertificateDefaults& TerminalCertificates();
+
 // Options valid for every command, from a flag, else an environment
 // variable, else the development default.
 struct GlobalOptions {
@@ -49,8 +63,12 @@ struct GlobalOptions {
   bool json = false;
   std::string request_id;  // empty: the client generates one per write
 };
+// With the terminal's certificate defaults.
 absl::StatusOr<GlobalOptions> ResolveGlobalOptions(const ParsedArgs& args,
                                                    const EnvLookup& env);
+absl::StatusOr<GlobalOptions> ResolveGlobalOptions(
+    const ParsedArgs& args, const EnvLookup& env,
+    const CertificateDefaults& certificates);
 
 // The flags a command accepts (its own, plus the global ones). `command` is
 // "register", "household add", ... NOT_FOUND for an unknown command.
@@ -81,6 +99,25 @@ absl::StatusOr<v1::SetHouseholdHeadRequest> BuildSetHead(
 // Positionals: NUMBER TYPE.
 absl::StatusOr<v1::RecordLifeEventRequest> BuildLifeEvent(
     const ParsedArgs& args, const EnvLookup& env = nullptr);
+
+// Eligibility and enrolment. Positional NUMBER (and PROGRAMME for enrol);
+// programme codes are upper-cased and checked ([A-Z][A-Z0-9_]{0,31}).
+absl::StatusOr<v1::CheckEligibilityRequest> BuildCheck(const ParsedArgs& args);
+absl::StatusOr<v1::EnrolRequest> BuildEnrol(const ParsedArgs& args);
+// Either NUMBER, or --programme and --office [--status].
+absl::StatusOr<v1::ListEnrolmentsRequest> BuildListEnrolments(
+    const ParsedArgs& args);
+// `action`: "suspend", "resume" or "end"; positional ENROLMENT_ID.
+absl::StatusOr<v1::ChangeEnrolmentRequest> BuildChangeEnrolment(
+    absl::string_view action, const ParsedArgs& args);
+
+// "e12" -> "E12"; INVALID_ARGUMENT naming `field` unless "E" and a positive
+// number.
+absl::StatusOr<std::string> CanonicalEnrolmentId(absl::string_view text,
+                                                 absl::string_view field);
+// "child" -> "CHILD"; INVALID_ARGUMENT naming `field` unless a programme code.
+absl::StatusOr<std::string> CanonicalProgrammeCode(absl::string_view text,
+                                                   absl::string_view field);
 
 // Beneficiary and household numbers as typed ("10000 00017", "1000-000017")
 // to the canonical form, checking the check digit; INVALID_ARGUMENT naming

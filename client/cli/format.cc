@@ -5,7 +5,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/numeric/int128.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "client/cli/money.h"
 #include "google/protobuf/util/json_util.h"
@@ -253,6 +255,75 @@ std::string EventLine(const v1::LifeEvent& e) {
     absl::StrAppend(&line, "\n            correction: ", e.correction_reason());
   }
   return line;
+}
+
+std::string Wrap(absl::string_view text, size_t first, size_t indent) {
+  constexpr size_t kWidth = 79;
+  std::string out;
+  size_t column = first;
+  bool line_start = true;
+  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+    if (!line_start && column + 1 + word.size() > kWidth) {
+      absl::StrAppend(&out, "\n", std::string(indent, ' '));
+      column = indent;
+      line_start = true;
+    }
+    if (!line_start) {
+      out.push_back(' ');
+      ++column;
+    }
+    absl::StrAppend(&out, word);
+    column += word.size();
+    line_start = false;
+  }
+  return out;
+}
+
+std::string WrapKeepingSpaces(absl::string_view text, size_t first,
+                              size_t indent) {
+  constexpr size_t kWidth = 79;
+  std::string out;
+  size_t column = first;
+  bool line_start = true;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t word_start = text.find_first_not_of(' ', i);
+    if (word_start == absl::string_view::npos) break;
+    absl::string_view spaces = text.substr(i, word_start - i);
+    size_t word_end = text.find(' ', word_start);
+    if (word_end == absl::string_view::npos) word_end = text.size();
+    absl::string_view word = text.substr(word_start, word_end - word_start);
+    if (!line_start && column + spaces.size() + word.size() > kWidth) {
+      absl::StrAppend(&out, "\n", std::string(indent, ' '), word);
+      column = indent + word.size();
+    } else {
+      absl::StrAppend(&out, spaces, word);
+      column += spaces.size() + word.size();
+    }
+    line_start = false;
+    i = word_end;
+  }
+  return out;
+}
+
+std::string FormatCount(int64_t n) {
+  return FormatMinorUnitsGrouped(n, 0);
+}
+
+std::string FormatPercent(int64_t part, int64_t whole) {
+  if (whole <= 0) return "-";
+  // Tenths of a percent, rounded toward minus infinity; 128 bits so that
+  // part * 1000 cannot overflow.
+  absl::int128 tenths = absl::int128(part) * 1000;
+  absl::int128 w = whole;
+  absl::int128 q = tenths / w;
+  if (tenths % w != 0 && tenths < 0) q -= 1;
+  bool negative = q < 0;
+  absl::uint128 magnitude =
+      negative ? absl::uint128(-q) : absl::uint128(q);
+  uint64_t whole_part = absl::Uint128Low64(magnitude / 10);
+  uint64_t decimal = absl::Uint128Low64(magnitude % 10);
+  return absl::StrCat(negative ? "-" : "", whole_part, ".", decimal, " %");
 }
 
 std::string ToJson(const google::protobuf::Message& message) {

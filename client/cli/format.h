@@ -2,6 +2,7 @@
 #ifndef SOCLE_CLIENT_CLI_FORMAT_H_
 #define SOCLE_CLIENT_CLI_FORMAT_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -36,6 +37,22 @@ std::string HouseholdDetails(const v1::Household& household);
 std::string EventSummary(const v1::LifeEvent& event);
 // "2024-03-01  pregnancy, week 14  KH-SR-03" (+ correction reason).
 std::string EventLine(const v1::LifeEvent& event);
+
+// `text` wrapped at word boundaries to fit 79 columns; the first line starts
+// at column `first`, continuation lines are indented by `indent` spaces.
+std::string Wrap(absl::string_view text, size_t first, size_t indent);
+
+// Like Wrap, but runs of spaces between words are kept (columns stay
+// aligned); a run where the line breaks is dropped.
+std::string WrapKeepingSpaces(absl::string_view text, size_t first,
+                              size_t indent);
+
+// "12,345", "-1,000": a count grouped by thousands.
+std::string FormatCount(int64_t n);
+// part/whole as a percentage with one decimal, computed with integers and
+// rounded down (so "100.0 %" means all): 5 of 8 is "62.5 %", 2 of 3 is
+// "66.6 %". "-" when `whole` is not positive.
+std::string FormatPercent(int64_t part, int64_t whole);
 
 // Proto JSON on one line (field names in lowerCamelCase, as proto3 JSON).
 std::string ToJson(const google::protobuf::Message& message);

@@ -110,7 +110,7 @@ std::string FormatMinorUnits(int64_t minor_units, int exponent) {
     if (digits.size() <= static_cast<size_t>(exponent)) {
       digits.insert(0, static_cast<size_t>(exponent) + 1 - digits.size(), '0');
     }
-    digits.insert(digits.size() - static_cast<size_t>(exponent), ".");
+    digits.insert(digits.size() - static_cast<size_t>(exponent), 1, '.');
   }
   return negative ? "-" + digits : digits;
 }
@@ -119,6 +119,27 @@ std::string FormatMoney(const v1::Money& money) {
   return absl::StrCat(
       FormatMinorUnits(money.minor_units(), CurrencyExponent(money.currency())),
       " ", money.currency());
+}
+
+std::string FormatMinorUnitsGrouped(int64_t minor_units, int exponent) {
+  std::string plain = FormatMinorUnits(minor_units, exponent);
+  size_t begin = plain[0] == '-' ? 1 : 0;
+  size_t end = plain.find('.');
+  if (end == std::string::npos) end = plain.size();
+  std::string out = plain.substr(0, begin);
+  for (size_t i = begin; i < end; ++i) {
+    if (i > begin && (end - i) % 3 == 0) out.push_back(',');
+    out.push_back(plain[i]);
+  }
+  out.append(plain, end, std::string::npos);
+  return out;
+}
+
+std::string FormatMoneyGrouped(const v1::Money& money) {
+  std::string amount = FormatMinorUnitsGrouped(
+      money.minor_units(), CurrencyExponent(money.currency()));
+  if (money.currency().empty()) return amount;
+  return absl::StrCat(amount, " ", money.currency());
 }
 
 }  // namespace socle::client::cli

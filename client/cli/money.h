@@ -38,6 +38,13 @@ std::string FormatMoney(const v1::Money& money);
 // The amount alone: minor units with `exponent` decimals.
 std::string FormatMinorUnits(int64_t minor_units, int exponent);
 
+// "40,000.00 KHR", "-1,250 JPY": the whole part grouped by thousands, for
+// reading in reports and decisions (ParseMoney does not take it back).
+// Exact for every int64.
+std::string FormatMoneyGrouped(const v1::Money& money);
+// The amount alone, grouped: "1,250,000.50".
+std::string FormatMinorUnitsGrouped(int64_t minor_units, int exponent);
+
 }  // namespace socle::client::cli
 
 #endif  // SOCLE_CLIENT_CLI_MONEY_H_

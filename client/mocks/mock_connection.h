@@ -38,6 +38,30 @@ class MockConnection : public Connection {
               (const v1::RecordLifeEventRequest&), (override));
   MOCK_METHOD(absl::StatusOr<v1::ListLifeEventsResponse>, ListLifeEvents,
               (const v1::ListLifeEventsRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::CheckEligibilityResponse>, CheckEligibility,
+              (const v1::CheckEligibilityRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::Enrolment>, Enrol, (const v1::EnrolRequest&),
+              (override));
+  MOCK_METHOD(absl::StatusOr<v1::Enrolment>, SuspendEnrolment,
+              (const v1::ChangeEnrolmentRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::Enrolment>, ResumeEnrolment,
+              (const v1::ChangeEnrolmentRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::Enrolment>, EndEnrolment,
+              (const v1::ChangeEnrolmentRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::ListEnrolmentsResponse>, ListEnrolments,
+              (const v1::ListEnrolmentsRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::RecertifyResponse>, Recertify,
+              (const v1::RecertifyRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::PolicyInfo>, GetPolicy,
+              (const v1::GetPolicyRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::PolicyInfo>, ValidatePolicy,
+              (const v1::ValidatePolicyRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::SimulatePolicyResponse>, SimulatePolicy,
+              (const v1::SimulatePolicyRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::PolicyInfo>, ActivatePolicy,
+              (const v1::ActivatePolicyRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::CoverageReport>, GetCoverage,
+              (const v1::GetCoverageRequest&), (override));
   MOCK_METHOD(absl::StatusOr<ServingStatus>, Check, (), (override));
 };
 
