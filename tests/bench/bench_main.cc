@@ -1,0 +1,161 @@
+// socle-bench: socle's throughput, latency and memory as ratios against the
+// ceilings of the same machine measured in the same run (issue 8; figures
+// and analysis in BENCHMARKS.md).
+//
+//   socle-bench                      the full run (make bench)
+//   socle-bench --quick              every scenario on tiny sizes (the ctest)
+//   socle-bench --only=register,eligibility --duration=20s --concurrency=128
+//   socle-bench --json=run.json      the same figures as JSON
+//
+// Exits 1 when a scenario returned a wrong answer (FAIL row) or could not be
+// set up; a missed target is reported (MISS), never an exit status.
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "tests/bench/load.h"
+#include "tests/bench/report.h"
+#include "tests/bench/scenarios.h"
+
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(10),
+          "Load time of each RPC scenario (its empty-RPC ceiling runs as long again, in "
+          "alternating slices), e.g. 10s.");
+ABSL_FLAG(int, rounds, 3, "Slices each RPC scenario and its ceiling are split into.");
+ABSL_FLAG(int, concurrency, 64,
+          "Client threads, each with its own channel and TLS connection, each with one call "
+          "in flight.");
+ABSL_FLAG(int64_t, persons, 1'000'000,
+          "Persons bulk-loaded for the bulk-registration and memory scenarios.");
+ABSL_FLAG(int, batch, 10'000, "Persons per transaction of the bulk load.");
+ABSL_FLAG(std::string, store, "sqlite:",
+          "sqlite: (a temporary database, the default), sqlite:PATH, or postgresql://... "
+          "(scenarios are skipped when the server cannot open it).");
+ABSL_FLAG(bool, quick, false,
+          "Every scenario on tiny sizes in a few seconds (overrides --duration, --concurrency, "
+          "--persons and --batch): checks that the bench works, not speed.");
+ABSL_FLAG(std::vector<std::string>, only, {},
+          "Comma-separated scenarios to run: disk, health, register, eligibility, payment, "
+          "cycle, reconcile, bulk, memory, growth (the empty-RPC ceiling runs with health, "
+          "register and eligibility).");
+ABSL_FLAG(std::string, json, "", "Also write the figures to this JSON file.");
+ABSL_FLAG(bool, phases, false,
+          "Print each load phase's CLOCK_MONOTONIC start,end on stderr, for "
+          "`perf record -k CLOCK_MONOTONIC` then `perf report --time START,END`.");
+
+namespace {
+
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string one, five, fifteen;
+  in >> one >> five >> fifteen;
+  return absl::StrCat(one, " ", five, " ", fifteen);
+}
+
+int Fail(const std::string& message) {
+  std::cerr << "socle-bench: " << message << "\n";
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "socle-server's throughput, latency and memory as ratios against the machine's own "
+      "ceilings, measured in the same run (BENCHMARKS.md).\nUsage: socle-bench [--quick] "
+      "[--only=SCENARIO,...] [--duration=10s] [--concurrency=64] [--persons=1000000] "
+      "[--store=sqlite:] [--json=FILE]");
+  absl::FlagsUsageConfig usage_config;
+  usage_config.contains_help_flags = [](absl::string_view path) {
+    return absl::StrContains(path, "tests/bench/bench_main.cc");
+  };
+  usage_config.contains_helpshort_flags = usage_config.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage_config);
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  if (rest.size() > 1) return Fail(absl::StrCat("unexpected argument '", rest[1], "'"));
+
+  socle::bench::Settings settings;
+  settings.duration = absl::GetFlag(FLAGS_duration);
+  settings.rounds = absl::GetFlag(FLAGS_rounds);
+  settings.concurrency = absl::GetFlag(FLAGS_concurrency);
+  settings.persons = absl::GetFlag(FLAGS_persons);
+  settings.batch = absl::GetFlag(FLAGS_batch);
+  settings.store = absl::GetFlag(FLAGS_store);
+  settings.quick = absl::GetFlag(FLAGS_quick);
+  socle::bench::SetPhaseLog(absl::GetFlag(FLAGS_phases));
+  if (settings.quick) {
+    settings.duration = absl::Seconds(1);
+    settings.rounds = 2;
+    settings.concurrency = 4;
+    settings.persons = 3'000;
+    settings.batch = 500;
+  }
+  for (const std::string& id : absl::GetFlag(FLAGS_only)) {
+    const auto& known = socle::bench::ScenarioIds();
+    if (std::find(known.begin(), known.end(), id) == known.end()) {
+      return Fail(absl::StrCat("--only: unknown scenario '", id,
+                               "'; known: ", absl::StrJoin(known, ", ")));
+    }
+    settings.only.insert(id);
+  }
+  if (settings.duration <= absl::ZeroDuration() || settings.rounds < 1 ||
+      settings.concurrency < 1 || settings.persons < 1 || settings.batch < 1) {
+    return Fail("--duration, --rounds, --concurrency, --persons and --batch must be positive");
+  }
+  if (!absl::StartsWith(settings.store, "sqlite:") &&
+      !absl::StartsWith(settings.store, "postgresql://") &&
+      !absl::StartsWith(settings.store, "postgres://")) {
+    return Fail("--store must be sqlite:, sqlite:PATH or postgresql://...");
+  }
+
+  socle::bench::Report report;
+  report.command = absl::StrJoin(argv, argv + argc, " ");
+  struct utsname uts;
+  ::uname(&uts);
+  const std::string load_before = LoadAverage();
+  report.started = absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::Now(), absl::UTCTimeZone());
+  report.settings = absl::StrCat(
+      "duration ", absl::FormatDuration(settings.duration), " per RPC scenario in ",
+      settings.rounds, " slices (+ as long for its ceiling), concurrency ", settings.concurrency,
+      ", persons ", settings.persons, " in transactions of ", settings.batch, ", store ",
+      settings.store == "sqlite:" ? "sqlite: (temporary file)" : settings.store,
+      settings.quick ? ", --quick" : "");
+  std::cerr << "socle-bench: " << report.settings << "\n";
+
+  int status = 0;
+  {
+    socle::bench::Bench bench(settings, &report);
+    absl::Status set_up = bench.SetUp();
+    if (!set_up.ok()) return Fail(absl::StrCat("set-up failed: ", set_up.ToString()));
+    bench.Run();
+  }
+  report.machine = absl::StrCat(std::thread::hardware_concurrency(), " cores, ", uts.sysname, " ",
+                                uts.release, ", load average ", load_before, " before, ",
+                                LoadAverage(), " after");
+
+  std::cout << "\nsocle-bench, " << report.started << "\n"
+            << "  " << report.machine << "\n  " << report.settings << "\n\n"
+            << socle::bench::FormatTable(report);
+  const std::string json = absl::GetFlag(FLAGS_json);
+  if (!json.empty()) {
+    absl::Status written = socle::bench::WriteJson(report, json);
+    if (!written.ok()) return Fail(written.ToString());
+  }
+  if (report.AnyFailed()) {
+    std::cerr << "socle-bench: a scenario returned wrong results (FAIL above)\n";
+    status = 1;
+  }
+  return status;
+}

@@ -1,0 +1,106 @@
+// The scenarios of issue 8 and the ceilings they are judged against, each
+// adding rows to the report. Every scenario checks the answers it gets
+// (a wrong answer is a FAIL row, and socle-bench exits non-zero); none
+// asserts a speed.
+#ifndef SOCLE_TESTS_BENCH_SCENARIOS_H_
+#define SOCLE_TESTS_BENCH_SCENARIOS_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "client/client.h"
+#include "tests/bench/fixture.h"
+#include "tests/bench/load.h"
+#include "tests/bench/report.h"
+
+namespace socle {
+class SocleServer;
+}
+
+namespace socle::bench {
+
+struct Settings {
+  // Load time of each RPC scenario; its empty-RPC ceiling is measured for as
+  // long again, in alternating slices, so both see the same machine.
+  absl::Duration duration = absl::Seconds(10);
+  int rounds = 3;            // slices of each RPC scenario and its ceiling
+  int concurrency = 64;      // client threads, one channel (connection) each
+  int64_t persons = 1'000'000;  // bulk-loaded for the bulk and memory scenarios
+  int batch = 10'000;        // persons per transaction of the bulk load
+  // "sqlite:" (a temporary file), "sqlite:PATH" or "postgresql://...".
+  std::string store = "sqlite:";
+  std::set<std::string> only;  // scenario ids; empty: all
+  bool quick = false;
+};
+
+// Scenario ids, in the order they run.
+const std::vector<std::string>& ScenarioIds();
+
+class Bench {
+ public:
+  Bench(Settings settings, Report* report);
+  ~Bench();
+
+  // Certificates, the bare gRPC server, socle's server and the clients.
+  // An error here ends socle-bench.
+  absl::Status SetUp();
+  void Run();
+
+ private:
+  bool Selected(const std::string& id) const;
+  // Runs `op` on the socle clients and the empty RPC on the bare server in
+  // alternating slices; fills *scenario and *ceiling.
+  // `after_each_round`, when given, runs after each pair of slices.
+  void Paired(const std::string& label, const Operation& op, LoadStats* scenario,
+              LoadStats* ceiling, const std::function<void()>& after_each_round = nullptr);
+  Row RatioRow(const std::string& id, const std::string& label, LoadStats& stats,
+               LoadStats& ceiling, double target, const std::string& target_text);
+
+  void MeasureDisk(absl::Duration duration);  // adds to disk_stats_
+  void Disk();
+  void Health();
+  void Register();
+  void Eligibility();
+  void NotYetBuilt();
+  void Bulk();
+  void Memory();
+
+  // Registers `n` persons through the RPC (for --only=eligibility).
+  absl::Status RegisterSome(int n);
+  // Fills the bulk database (once); the path of its store spec.
+  absl::Status EnsureBulkLoaded();
+
+  Settings settings_;
+  Report& report_;
+  std::string dir_;  // removed at the end
+  TlsFiles tls_;
+  std::string store_spec_;  // of the in-process server
+  std::string store_error_;  // why the server's store did not open, if it did not
+  std::unique_ptr<BareGrpcServer> bare_;
+  std::unique_ptr<SocleServer> server_;
+  std::vector<client::Client> bare_clients_;
+  std::vector<client::Client> clients_;
+  LoadStats empty_all_;  // every empty-RPC slice, for the ceiling row
+  std::vector<std::vector<std::string>> registered_;  // per client thread
+  int expected_decisions_ = 0;
+  std::string disk_dir_;  // where the database is
+  LoadStats disk_stats_;
+  std::atomic<int64_t> next_person_{0};  // MakePerson numbers handed out
+  std::string bulk_spec_;
+  std::string bulk_file_;  // with --store=sqlite:PATH: removed at the end
+  bool bulk_loaded_ = false;
+  int64_t bulk_min_id_ = 0, bulk_max_id_ = 0;
+  LoadStats bulk_stats_;
+  std::string bulk_error_;
+};
+
+}  // namespace socle::bench
+
+#endif  // SOCLE_TESTS_BENCH_SCENARIOS_H_
