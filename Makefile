@@ -1,6 +1,7 @@
 # socle: the two commands.
 #   make run    builds and starts socle-server on loopback (SQLite, dev certificates)
-#   make test   builds and runs the whole test suite with ctest
+#   make test   builds and runs the whole test suite with ctest (on SQLite and on a
+#               throw-away PostgreSQL server)
 # Both install missing Debian 12 packages first (apt-get; sudo when not root).
 
 BUILD_DIR ?= build
@@ -55,8 +56,11 @@ run: build certs
 	  --policy=deploy/policy/default.textproto \
 	  --tls_cert=$(CERT_DIR)/server.pem --tls_key=$(CERT_DIR)/server.key --client_ca=$(CERT_DIR)/ca.pem
 
+# The storage suite runs against SQLite and PostgreSQL: tests/pg/with_postgres.sh
+# starts a throw-away PostgreSQL server (as an unprivileged user when root) in a
+# temporary directory, sets SOCLE_TEST_POSTGRES, and removes it afterwards.
 test: build
-	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 600
+	tests/pg/with_postgres.sh ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS) --timeout 600
 
 clean:
 	rm -rf $(BUILD_DIR)

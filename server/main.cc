@@ -18,7 +18,10 @@ ABSL_FLAG(int, port, 50051, "Port to listen on; 0 picks a free one (see --port_f
 ABSL_FLAG(std::string, port_file, "",
           "If set, the bound port is written to this file once the server listens.");
 ABSL_FLAG(std::string, store, "sqlite:socle.db",
-          "Database: sqlite:PATH (one file, created if missing).");
+          "Database: sqlite:PATH (one file, created if missing), or "
+          "postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME[?PARAM=VALUE...] (PostgreSQL, "
+          "shared by several replicas; the schema is created or migrated at start). "
+          "Prefer a ~/.pgpass file or PGPASSWORD to a password in the URL.");
 ABSL_FLAG(std::vector<std::string>, policy, {},
           "Policy file(s), text-format PolicySet (e.g. deploy/policy/default.textproto), "
           "validated and put in force at start; a bad policy stops the server. Without it, "

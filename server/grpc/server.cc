@@ -15,6 +15,7 @@
 #include "server/grpc/registry_service.h"
 #include "server/grpc/worker_pool.h"
 #include "server/registry.h"
+#include "storage/postgres/pg_store.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace socle {
@@ -77,8 +78,11 @@ absl::StatusOr<std::unique_ptr<storage::Store>> OpenStore(const std::string& spe
     return storage::OpenSqliteStore(options);
   }
   if (absl::StartsWith(spec, "postgresql://") || absl::StartsWith(spec, "postgres://")) {
-    return absl::UnimplementedError(
-        "the PostgreSQL store is not available in this build yet; use --store=sqlite:PATH");
+    // Shared by every replica; the URL may carry libpq parameters
+    // (?sslmode=verify-full&connect_timeout=5...). Never echoed: it may hold a password.
+    storage::PgOptions options;
+    options.conninfo = spec;
+    return storage::OpenPgStore(options);
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "--store must be sqlite:PATH or postgresql://...; got '", spec, "'"));

@@ -26,6 +26,7 @@
 #include "storage/records.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "storage/store.h"
+#include "tests/pg/pg_test_database.h"
 
 namespace socle::storage {
 namespace {
@@ -57,7 +58,8 @@ std::unique_ptr<Store> OpenSqlite(const std::string& dir) {
 std::vector<Backend> Backends() {
   return {
       {"Sqlite", OpenSqlite},
-      // {"Postgres", OpenPostgresForTest},
+      // A fresh database per test on $SOCLE_TEST_POSTGRES (skipped when unset).
+      {"Postgres", socle::pgtest::OpenPostgresForTest},
   };
 }
 

@@ -1,0 +1,523 @@
+#include "storage/postgres/pg_connection.h"
+
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace socle::storage::pg_internal {
+namespace {
+
+// PostgreSQL's binary dates and timestamps count from 2000-01-01 (days and
+// microseconds); integer timestamps are the only kind since PostgreSQL 10.
+constexpr int64_t kPgEpochUnixMicros = 946'684'800'000'000;
+const absl::CivilDay kPgEpochDay(2000, 1, 1);
+// The earliest timestamp PostgreSQL accepts (4714-11-24 BC), in its own
+// microseconds. Every later int64 unix microsecond fits.
+constexpr int64_t kPgMinTimestamp = -211'813'488'000'000'000;
+
+void PutBigEndian(char* out, uint64_t v, int size) {
+  for (int i = size - 1; i >= 0; --i) {
+    out[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+}
+
+uint64_t GetBigEndian(const char* in, int size) {
+  uint64_t v = 0;
+  for (int i = 0; i < size; ++i) {
+    v = (v << 8) | static_cast<unsigned char>(in[i]);
+  }
+  return v;
+}
+
+// The first line of a libpq message (they end with "\n", and some add
+// hints on further lines).
+std::string FirstLine(const char* message) {
+  if (message == nullptr) return "unknown error";
+  std::string line(message);
+  size_t end = line.find('\n');
+  if (end != std::string::npos) line.resize(end);
+  return line.empty() ? "unknown error" : line;
+}
+
+std::string StatementName(const char* prefix, size_t n) {
+  return absl::StrCat(prefix, n);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Params
+
+bool Params::Add(const char* data, int length) {
+  if (n_ >= kMax) {
+    if (status_.ok()) status_ = absl::InternalError("too many parameters");
+    return false;
+  }
+  values_[n_] = data;
+  lengths_[n_] = length;
+  formats_[n_] = 1;
+  ++n_;
+  return true;
+}
+
+void Params::Int8(int64_t v) {
+  if (n_ >= kMax) {
+    Add(nullptr, 0);
+    return;
+  }
+  PutBigEndian(Slot(), static_cast<uint64_t>(v), 8);
+  Add(Slot(), 8);
+}
+
+void Params::Int4(int32_t v) {
+  if (n_ >= kMax) {
+    Add(nullptr, 0);
+    return;
+  }
+  PutBigEndian(Slot(), static_cast<uint32_t>(v), 4);
+  Add(Slot(), 4);
+}
+
+void Params::Bool(bool v) {
+  if (n_ >= kMax) {
+    Add(nullptr, 0);
+    return;
+  }
+  Slot()[0] = v ? 1 : 0;
+  Add(Slot(), 1);
+}
+
+void Params::Text(absl::string_view v) {
+  // A null pointer would send NULL: an empty value points at "".
+  Add(v.data() != nullptr ? v.data() : "", static_cast<int>(v.size()));
+}
+
+void Params::TextOrNull(absl::string_view v) {
+  if (v.empty()) {
+    Null();
+  } else {
+    Text(v);
+  }
+}
+
+void Params::Null() { Add(nullptr, 0); }
+
+void Params::Date(absl::CivilDay day, const char* field) {
+  if (day.year() < 1 || day.year() > 9999) {
+    if (status_.ok()) {
+      status_ = absl::InvalidArgumentError(
+          absl::StrCat(field, " must be in years 1 to 9999"));
+    }
+    Null();
+    return;
+  }
+  Int4(static_cast<int32_t>(day - kPgEpochDay));
+}
+
+void Params::DateOrNull(const std::optional<absl::CivilDay>& day,
+                        const char* field) {
+  if (day.has_value()) {
+    Date(*day, field);
+  } else {
+    Null();
+  }
+}
+
+void Params::DateMinusInfinity() {
+  Int4(std::numeric_limits<int32_t>::min());  // DATEVAL_NOBEGIN
+}
+
+void Params::Time(absl::Time t, const char* field) {
+  // The infinities map to PostgreSQL's ('-infinity', 'infinity').
+  if (t == absl::InfinitePast()) {
+    Int8(std::numeric_limits<int64_t>::min());
+    return;
+  }
+  if (t == absl::InfiniteFuture()) {
+    Int8(std::numeric_limits<int64_t>::max());
+    return;
+  }
+  const int64_t unix_micros = absl::ToUnixMicros(t);
+  if (unix_micros < kPgMinTimestamp + kPgEpochUnixMicros) {
+    if (status_.ok()) {
+      status_ = absl::InvalidArgumentError(
+          absl::StrCat(field, " is out of the supported range"));
+    }
+    Null();
+    return;
+  }
+  Int8(unix_micros - kPgEpochUnixMicros);
+}
+
+// ---------------------------------------------------------------------------
+// Row
+
+const char* Row::Fixed(int col, int size) const {
+  if (PQgetisnull(r_, row_, col) || PQgetlength(r_, row_, col) != size) {
+    ok_ = false;
+    return nullptr;
+  }
+  return PQgetvalue(r_, row_, col);
+}
+
+int64_t Row::Int8(int col) const {
+  const char* p = Fixed(col, 8);
+  return p == nullptr ? 0 : static_cast<int64_t>(GetBigEndian(p, 8));
+}
+
+int32_t Row::Int4(int col) const {
+  const char* p = Fixed(col, 4);
+  return p == nullptr ? 0
+                      : static_cast<int32_t>(
+                            static_cast<uint32_t>(GetBigEndian(p, 4)));
+}
+
+bool Row::Bool(int col) const {
+  const char* p = Fixed(col, 1);
+  return p != nullptr && *p != 0;
+}
+
+absl::string_view Row::Bytes(int col) const {
+  if (PQgetisnull(r_, row_, col)) return absl::string_view();
+  return absl::string_view(PQgetvalue(r_, row_, col),
+                           static_cast<size_t>(PQgetlength(r_, row_, col)));
+}
+
+absl::CivilDay Row::Date(int col) const { return kPgEpochDay + Int4(col); }
+
+absl::Time Row::Time(int col) const {
+  const int64_t pg_micros = Int8(col);
+  if (pg_micros == std::numeric_limits<int64_t>::min()) {
+    return absl::InfinitePast();
+  }
+  if (pg_micros == std::numeric_limits<int64_t>::max()) {
+    return absl::InfiniteFuture();
+  }
+  return absl::FromUnixMicros(pg_micros + kPgEpochUnixMicros);
+}
+
+// ---------------------------------------------------------------------------
+// Connection
+
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
+    const std::string& conninfo, int connect_timeout_s, int lock_timeout_ms) {
+  char* parse_error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &parse_error);
+  if (parsed == nullptr) {
+    // libpq's parse errors name the offending part, never a password value.
+    std::string reason = FirstLine(parse_error);
+    PQfreemem(parse_error);
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a PostgreSQL connection string: ", reason));
+  }
+  PQconninfoFree(parsed);
+
+  // Entries before "dbname" may be overridden by the connection string;
+  // the one after it may not: results come back as UTF-8.
+  const std::string timeout = absl::StrCat(connect_timeout_s);
+  const char* keys[] = {"connect_timeout", "application_name", "dbname",
+                        "client_encoding", nullptr};
+  const char* values[] = {timeout.c_str(), "socle", conninfo.c_str(), "UTF8",
+                          nullptr};
+  PGconn* pg = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  if (pg == nullptr) {
+    return absl::UnavailableError("cannot connect to PostgreSQL: out of memory");
+  }
+  std::unique_ptr<Connection> conn(new Connection(pg));
+  // Notices (e.g. "relation already exists, skipping") are not errors; libpq
+  // would print them on stderr.
+  PQsetNoticeProcessor(pg, [](void*, const char*) {}, nullptr);
+  if (PQstatus(pg) != CONNECTION_OK) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot connect to PostgreSQL ", conn->Describe(), ": ",
+                     FirstLine(PQerrorMessage(pg))));
+  }
+  // lock_timeout: a Write waits at most this long for the writers' lock
+  // (then UNAVAILABLE). idle_in_transaction_session_timeout: a process that
+  // stops in the middle of a transaction (frozen, partitioned) loses its
+  // connection instead of holding the writers' lock forever.
+  // synchronous_commit: an acknowledged write must be durable, so "off" (the
+  // only setting that acknowledges before the WAL is flushed) is raised to
+  // "on"; stronger settings (remote_write, remote_apply) are kept.
+  const std::string setup = absl::StrCat(
+      "SET lock_timeout = ", lock_timeout_ms,
+      "; SET idle_in_transaction_session_timeout = 300000"
+      "; SELECT set_config('synchronous_commit', 'on', false)"
+      " WHERE current_setting('synchronous_commit') = 'off'");
+  absl::Status status = conn->Command(setup.c_str(), {"set up the session"});
+  if (!status.ok()) {
+    return absl::Status(status.code(),
+                        absl::StrCat("cannot use PostgreSQL ", conn->Describe(),
+                                     ": ", status.message()));
+  }
+  return conn;
+}
+
+std::string Connection::Describe() const {
+  const char* db = PQdb(pg_);
+  const char* host = PQhost(pg_);
+  const char* port = PQport(pg_);
+  return absl::StrCat("database ", db != nullptr ? db : "?", " on ",
+                      host != nullptr ? host : "?", ":",
+                      port != nullptr ? port : "?");
+}
+
+absl::Status Connection::Lost(const ErrorContext& context) {
+  broken_ = true;
+  return absl::UnavailableError(
+      absl::StrCat(context.what, ": connection to the database was lost"));
+}
+
+absl::Status Connection::Usable(const ErrorContext& context) const {
+  if (broken_ || PQstatus(pg_) != CONNECTION_OK) {
+    return absl::UnavailableError(
+        absl::StrCat(context.what, ": connection to the database was lost"));
+  }
+  if (in_failed_transaction()) {
+    if (!failure_.ok()) return failure_;
+    return absl::InternalError(
+        absl::StrCat(context.what, ": the transaction has already failed"));
+  }
+  return absl::OkStatus();
+}
+
+// The error table of this backend (SQLSTATE -> code):
+//   23505 unique_violation            -> ALREADY_EXISTS (context.unique)
+//   23503 foreign_key_violation       -> FAILED_PRECONDITION
+//                                        (context.foreign_key)
+//   other 23xxx (not null, check)     -> INTERNAL (the schema refused a value)
+//   40001 serialization_failure,
+//   40P01 deadlock_detected           -> ABORTED; the Write is run again
+//   08xxx, 57P01-03, 25P03, no result -> UNAVAILABLE; the connection is
+//                                        dropped
+//   55P03 lock_not_available,
+//   57014 query_canceled, 53xxx,
+//   58xxx (I/O)                       -> UNAVAILABLE (retry later)
+//   22021, 22P05 (encoding), 54000,
+//   other 22xxx (data exceptions)     -> INVALID_ARGUMENT
+//   anything else                     -> INTERNAL, with the SQLSTATE
+// Messages never include PQresultErrorMessage, whose text and detail quote
+// values ("Key (national_id)=(...) already exists") and may quote SQL.
+absl::Status Connection::Error(const PGresult* r, const ErrorContext& context) {
+  const char* sqlstate =
+      r == nullptr ? nullptr : PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  if (sqlstate == nullptr) {
+    if (r == nullptr || PQstatus(pg_) != CONNECTION_OK) return Lost(context);
+    return absl::InternalError(
+        absl::StrCat(context.what, ": unexpected response from the database"));
+  }
+  const absl::string_view state(sqlstate);
+  const absl::string_view cls = state.substr(0, 2);
+  if (state == "23505") {
+    return absl::AlreadyExistsError(
+        context.unique != nullptr
+            ? context.unique
+            : absl::StrCat(context.what, ": already exists"));
+  }
+  if (state == "23503") {
+    return absl::FailedPreconditionError(
+        context.foreign_key != nullptr
+            ? context.foreign_key
+            : absl::StrCat(context.what, ": refers to a missing record"));
+  }
+  if (cls == "23") {
+    return absl::InternalError(
+        absl::StrCat(context.what, ": value refused by the schema"));
+  }
+  if (state == "40001" || state == "40P01") {
+    conflict_ = true;
+    return absl::AbortedError(absl::StrCat(
+        context.what, ": conflict with a concurrent transaction"));
+  }
+  if (cls == "08" || state == "57P01" || state == "57P02" ||
+      state == "57P03" || state == "25P03" || PQstatus(pg_) != CONNECTION_OK) {
+    return Lost(context);
+  }
+  if (state == "55P03" || state == "57014") {
+    return absl::UnavailableError(
+        absl::StrCat(context.what, ": database is busy"));
+  }
+  if (cls == "53" || cls == "58") {
+    return absl::UnavailableError(absl::StrCat(
+        context.what, ": database is out of resources (SQLSTATE ", state, ")"));
+  }
+  if (state == "22021" || state == "22P05") {
+    return absl::InvalidArgumentError(
+        absl::StrCat(context.what, ": text is not valid UTF-8"));
+  }
+  if (state == "54000") {
+    return absl::InvalidArgumentError(
+        absl::StrCat(context.what, ": value too large"));
+  }
+  if (cls == "22") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        context.what, ": value not accepted (SQLSTATE ", state, ")"));
+  }
+  return absl::InternalError(
+      absl::StrCat(context.what, ": database error (SQLSTATE ", state, ")"));
+}
+
+absl::Status Connection::Check(const PGresult* r, const ErrorContext& context) {
+  const ExecStatusType st =
+      r == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(r);
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return absl::OkStatus();
+  absl::Status status = Error(r, context);
+  if (failure_.ok() && !broken_ && in_failed_transaction()) failure_ = status;
+  return status;
+}
+
+absl::Status Connection::Command(const char* sql, const ErrorContext& context) {
+  if (broken_) return Lost(context);
+  Result r(PQexec(pg_, sql));
+  return Check(r.get(), context);
+}
+
+absl::StatusOr<Result> Connection::Query(const char* sql,
+                                         const ErrorContext& context) {
+  if (broken_) return Lost(context);
+  Result r(PQexec(pg_, sql));
+  RETURN_IF_ERROR(Check(r.get(), context));
+  return r;
+}
+
+absl::StatusOr<const char*> Connection::Prepare(const std::string& name,
+                                                const std::string& sql) {
+  // Statements are prepared outside of the pipeline, and may be prepared
+  // inside a transaction: a failure there would abort it, so it is treated
+  // like any failed statement.
+  Result r(PQprepare(pg_, name.c_str(), sql.c_str(), 0, nullptr));
+  RETURN_IF_ERROR(Check(r.get(), {"prepare statement"}));
+  return name.c_str();
+}
+
+absl::StatusOr<const char*> Connection::Prepared(Sql id) {
+  static const std::array<std::string, static_cast<int>(Sql::kCount)> kNames =
+      [] {
+        std::array<std::string, static_cast<int>(Sql::kCount)> names;
+        for (size_t i = 0; i < names.size(); ++i) {
+          names[i] = StatementName("s", i);
+        }
+        return names;
+      }();
+  const int i = static_cast<int>(id);
+  if (prepared_[i]) return kNames[i].c_str();
+  ASSIGN_OR_RETURN(const char* name, Prepare(kNames[i], SqlText(id)));
+  prepared_[i] = true;
+  return name;
+}
+
+absl::StatusOr<const char*> Connection::PreparedNameSearch(size_t words) {
+  // Names live as long as the program; one per number of words in use.
+  static const std::array<std::string, 64> kNames = [] {
+    std::array<std::string, 64> names;
+    for (size_t i = 0; i < names.size(); ++i) {
+      names[i] = StatementName("n", i);
+    }
+    return names;
+  }();
+  if (words >= kNames.size()) {
+    return absl::InvalidArgumentError("too many words in a name search");
+  }
+  if (name_search_prepared_.size() <= words) {
+    name_search_prepared_.resize(words + 1, false);
+  }
+  if (name_search_prepared_[words]) return kNames[words].c_str();
+  ASSIGN_OR_RETURN(const char* name,
+                   Prepare(kNames[words], NameSearchSql(words)));
+  name_search_prepared_[words] = true;
+  return name;
+}
+
+absl::StatusOr<Result> Connection::Run(const char* name, const Params& params,
+                                       const ErrorContext& context) {
+  Result r(PQexecPrepared(pg_, name, params.size(), params.values(),
+                          params.lengths(), params.formats(),
+                          /*resultFormat=*/1));
+  RETURN_IF_ERROR(Check(r.get(), context));
+  return r;
+}
+
+absl::StatusOr<Result> Connection::Exec(Sql id, const Params& params,
+                                        const ErrorContext& context) {
+  RETURN_IF_ERROR(params.status());
+  RETURN_IF_ERROR(Usable(context));
+  ASSIGN_OR_RETURN(const char* name, Prepared(id));
+  return Run(name, params, context);
+}
+
+absl::StatusOr<Result> Connection::ExecNameSearch(size_t words,
+                                                  const Params& params,
+                                                  const ErrorContext& context) {
+  RETURN_IF_ERROR(params.status());
+  RETURN_IF_ERROR(Usable(context));
+  ASSIGN_OR_RETURN(const char* name, PreparedNameSearch(words));
+  return Run(name, params, context);
+}
+
+absl::StatusOr<Result> Connection::ExecGuarded(Sql id, const Params& params,
+                                               const ErrorContext& context) {
+  RETURN_IF_ERROR(params.status());
+  RETURN_IF_ERROR(Usable(context));
+  if (!in_transaction()) return Exec(id, params, context);
+  ASSIGN_OR_RETURN(const char* name, Prepared(id));
+
+  if (PQenterPipelineMode(pg_) != 1) return Lost(context);
+  const bool sent =
+      PQsendQueryParams(pg_, "SAVEPOINT socle_stmt", 0, nullptr, nullptr,
+                        nullptr, nullptr, 0) == 1 &&
+      PQsendQueryPrepared(pg_, name, params.size(), params.values(),
+                          params.lengths(), params.formats(),
+                          /*resultFormat=*/1) == 1 &&
+      PQsendQueryParams(pg_, "RELEASE SAVEPOINT socle_stmt", 0, nullptr,
+                        nullptr, nullptr, nullptr, 0) == 1 &&
+      PQpipelineSync(pg_) == 1;
+  if (!sent) return Lost(context);
+
+  // Each of the three queries yields one result then a null; the sync point
+  // yields PGRES_PIPELINE_SYNC. After a failed query, the later ones yield
+  // PGRES_PIPELINE_ABORTED.
+  std::vector<Result> results;
+  int nulls = 0;
+  for (;;) {
+    PGresult* r = PQgetResult(pg_);
+    if (r == nullptr) {
+      if (PQstatus(pg_) != CONNECTION_OK || ++nulls > 3) return Lost(context);
+      continue;
+    }
+    if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+      PQclear(r);
+      break;
+    }
+    results.emplace_back(r);
+  }
+  if (PQexitPipelineMode(pg_) != 1) {
+    while (PGresult* r = PQgetResult(pg_)) PQclear(r);
+    if (PQexitPipelineMode(pg_) != 1) return Lost(context);
+  }
+  if (results.size() != 3) return Lost(context);
+
+  const ExecStatusType savepoint = PQresultStatus(results[0].get());
+  if (savepoint != PGRES_COMMAND_OK) {
+    return Check(results[0].get(), context);
+  }
+  const ExecStatusType statement = PQresultStatus(results[1].get());
+  if (statement == PGRES_COMMAND_OK || statement == PGRES_TUPLES_OK) {
+    RETURN_IF_ERROR(Check(results[2].get(), context));  // the RELEASE
+    return std::move(results[1]);
+  }
+  absl::Status status = Error(results[1].get(), context);
+  if (broken_) return status;
+  // Back to the state before the statement; a failure of this (only a lost
+  // connection in practice) leaves the transaction failed.
+  absl::Status undo = Command(
+      "ROLLBACK TO SAVEPOINT socle_stmt; RELEASE SAVEPOINT socle_stmt",
+      context);
+  if (!undo.ok() && failure_.ok() && !broken_) failure_ = status;
+  return status;
+}
+
+}  // namespace socle::storage::pg_internal

@@ -1,0 +1,249 @@
+// One libpq connection with its prepared statements, binary parameters and
+// results, and the one place where PostgreSQL errors become absl::Status
+// codes. Internal to the PostgreSQL backend.
+//
+// A Connection is used by one thread at a time (the writer thread, or the
+// reader that took it from the pool).
+#ifndef SOCLE_STORAGE_POSTGRES_PG_CONNECTION_H_
+#define SOCLE_STORAGE_POSTGRES_PG_CONNECTION_H_
+
+#include <libpq-fe.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+
+namespace socle::storage::pg_internal {
+
+// The fixed statements, prepared once per connection on first use. Their SQL
+// text is in pg_txn.cc (kSqlText), in the same order.
+enum class Sql : int {
+  kInsertPerson,
+  kUpdatePerson,
+  kGetPerson,
+  kGetPersonByNationalId,
+  kFindDuplicates,
+  kFindByOffice,
+  kFindByHousehold,
+  kListPersons,
+  kInsertHousehold,
+  kUpdateHousehold,
+  kGetHousehold,
+  kInsertMember,
+  kUpdateMember,
+  kDeleteMember,
+  kGetMembership,
+  kListMembers,
+  kListMemberships,
+  kInsertLifeEvent,
+  kListLifeEvents,
+  kInsertEnrolment,
+  kUpdateEnrolment,
+  kGetEnrolment,
+  kListEnrolmentsByPerson,
+  kListEnrolmentsByProgramme,
+  kListEnrolmentsByProgrammeStatus,
+  kListEnrolmentsAll,
+  kListEnrolmentsByStatusOnly,
+  kListEnrolmentsByOffice,
+  kListEnrolmentsByStatusOffice,
+  kInsertPolicy,
+  kGetActivePolicy,
+  kPutRequest,
+  kGetRequest,
+  kAppendAudit,
+  kLastAudit,
+  kListAudit,
+  kCount,  // not a statement
+};
+
+// The SQL text of each fixed statement, and of the name search with `words`
+// word conditions. Defined in pg_txn.cc, next to the code that binds their
+// parameters and reads their columns.
+const char* SqlText(Sql id);
+std::string NameSearchSql(size_t words);
+
+// What a failed statement was doing, so that its error names the domain
+// situation instead of the SQL.
+struct ErrorContext {
+  // Names the operation, e.g. "insert person".
+  const char* what;
+  // Message of ALREADY_EXISTS for a unique violation, e.g. "national ID
+  // already registered"; nullptr when none is expected.
+  const char* unique = nullptr;
+  // Message of FAILED_PRECONDITION for a foreign-key violation, e.g.
+  // "person does not exist"; nullptr when none is expected.
+  const char* foreign_key = nullptr;
+};
+
+// Frees a PGresult.
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+// Statement parameters, all in binary format. Every SQL text casts each of
+// its parameters ($1::int8, $2::text, ...) so that the server expects
+// exactly the encoding used here. Text and bytea are not copied: the data
+// must outlive the statement's execution.
+class Params {
+ public:
+  static constexpr int kMax = 24;
+
+  void Int8(int64_t v);
+  void Int4(int32_t v);
+  void Bool(bool v);
+  void Text(absl::string_view v);
+  void Bytea(absl::string_view v) { Text(v); }
+  // Empty text is sent as NULL (nullable unique columns).
+  void TextOrNull(absl::string_view v);
+  void Null();
+  // Civil dates of years 1..9999 only, as on SQLite; another year records
+  // INVALID_ARGUMENT naming `field`, returned by status().
+  void Date(absl::CivilDay day, const char* field);
+  void DateOrNull(const std::optional<absl::CivilDay>& day, const char* field);
+  // A date before every stored date ('-infinity').
+  void DateMinusInfinity();
+  // Instants within PostgreSQL's timestamp range (4713 BC to 294276 AD),
+  // microsecond precision; another records INVALID_ARGUMENT.
+  void Time(absl::Time t, const char* field);
+
+  const absl::Status& status() const { return status_; }
+  int size() const { return n_; }
+  const char* const* values() const { return values_.data(); }
+  const int* lengths() const { return lengths_.data(); }
+  const int* formats() const { return formats_.data(); }
+
+ private:
+  // Adds one parameter pointing at `data`; false (and an INTERNAL status)
+  // beyond kMax.
+  bool Add(const char* data, int length);
+  char* Slot() { return numbers_[n_].data(); }
+
+  int n_ = 0;
+  std::array<const char*, kMax> values_{};
+  std::array<int, kMax> lengths_{};
+  std::array<int, kMax> formats_{};
+  std::array<std::array<char, 8>, kMax> numbers_{};  // encoded numbers
+  absl::Status status_;
+};
+
+// Reads the binary columns of one row of a result.
+class Row {
+ public:
+  Row(const PGresult* r, int row) : r_(r), row_(row) {}
+
+  bool IsNull(int col) const { return PQgetisnull(r_, row_, col) != 0; }
+  int64_t Int8(int col) const;
+  int32_t Int4(int col) const;
+  bool Bool(int col) const;
+  // Text and bytea: the bytes as sent (NULL reads as "").
+  absl::string_view Bytes(int col) const;
+  absl::CivilDay Date(int col) const;
+  absl::Time Time(int col) const;
+
+  // False once a column had a size other than its type's: the result did not
+  // come from the statement the reader expected.
+  bool ok() const { return ok_; }
+
+ private:
+  const char* Fixed(int col, int size) const;
+  const PGresult* r_;
+  int row_;
+  mutable bool ok_ = true;
+};
+
+class Connection {
+ public:
+  // Connects with `conninfo` (a postgresql:// URL or key=value pairs) and
+  // sets up the session: UTF-8, lock_timeout, synchronous_commit not off.
+  // Errors are UNAVAILABLE (INVALID_ARGUMENT for a malformed conninfo) and
+  // name the server, never the password.
+  static absl::StatusOr<std::unique_ptr<Connection>> Open(
+      const std::string& conninfo, int connect_timeout_s, int lock_timeout_ms);
+
+  ~Connection() { PQfinish(pg_); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // "database <db> on <host>:<port>", for messages.
+  std::string Describe() const;
+
+  // Runs commands given as text with no parameters and no rows (BEGIN,
+  // COMMIT, SAVEPOINT, migrations); several may be separated by ';'.
+  absl::Status Command(const char* sql, const ErrorContext& context);
+  // Like Command, but returns the rows.
+  absl::StatusOr<Result> Query(const char* sql, const ErrorContext& context);
+
+  // Runs a fixed statement (prepared on first use) with binary parameters
+  // and results. Inside a transaction, a failure leaves the transaction
+  // aborted: later statements return the same error without being sent.
+  absl::StatusOr<Result> Exec(Sql id, const Params& params,
+                              const ErrorContext& context);
+  absl::StatusOr<Result> ExecNameSearch(size_t words, const Params& params,
+                                        const ErrorContext& context);
+  // Runs a fixed statement inside its own savepoint, in one round trip
+  // (pipeline: SAVEPOINT, the statement, RELEASE). When it fails, the
+  // savepoint is rolled back, so the transaction goes on as if the statement
+  // had not run: a Write's fn may recover from a unique violation, as on
+  // SQLite.
+  absl::StatusOr<Result> ExecGuarded(Sql id, const Params& params,
+                                     const ErrorContext& context);
+
+  // The connection to the server was lost (or the server is shutting down):
+  // drop it; every call on it fails with UNAVAILABLE.
+  bool broken() const { return broken_; }
+  // A serialization failure or a deadlock was reported since ClearConflict():
+  // the transaction must be rolled back and run again.
+  bool conflict() const { return conflict_; }
+  void ClearConflict() { conflict_ = false; }
+  // The open transaction is aborted by a failed statement (not guarded).
+  bool in_failed_transaction() const {
+    return PQtransactionStatus(pg_) == PQTRANS_INERROR;
+  }
+  bool in_transaction() const {
+    return PQtransactionStatus(pg_) != PQTRANS_IDLE;
+  }
+  // The error that aborted the transaction (OK when none).
+  const absl::Status& failure() const { return failure_; }
+  void ClearFailure() { failure_ = absl::OkStatus(); }
+
+ private:
+  explicit Connection(PGconn* pg) : pg_(pg) {}
+
+  // The statement name, prepared if needed.
+  absl::StatusOr<const char*> Prepared(Sql id);
+  absl::StatusOr<const char*> PreparedNameSearch(size_t words);
+  absl::StatusOr<const char*> Prepare(const std::string& name,
+                                      const std::string& sql);
+  // Refuses to send a statement on a lost connection or in an aborted
+  // transaction.
+  absl::Status Usable(const ErrorContext& context) const;
+  // Checks a result: OK for COMMAND_OK/TUPLES_OK, else the mapped error.
+  absl::Status Check(const PGresult* r, const ErrorContext& context);
+  // Maps an error (null result: the connection failed) to a status.
+  absl::Status Error(const PGresult* r, const ErrorContext& context);
+  absl::Status Lost(const ErrorContext& context);
+  absl::StatusOr<Result> Run(const char* name, const Params& params,
+                             const ErrorContext& context);
+
+  PGconn* pg_;
+  std::array<bool, static_cast<int>(Sql::kCount)> prepared_{};
+  std::vector<bool> name_search_prepared_;  // by number of words
+  bool broken_ = false;
+  bool conflict_ = false;
+  absl::Status failure_;
+};
+
+}  // namespace socle::storage::pg_internal
+
+#endif  // SOCLE_STORAGE_POSTGRES_PG_CONNECTION_H_

@@ -1,0 +1,223 @@
+#include "storage/postgres/pg_migrations.h"
+
+#include <cstdlib>
+#include <iterator>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace socle::storage::pg_internal {
+namespace {
+
+// The schema, as the ordered list of migrations applied at open; migration i
+// (1-based) is recorded as version i in schema_migrations. The tables and
+// their meaning are those of the SQLite backend (storage/sqlite/migrations.cc),
+// with PostgreSQL's types: identity columns for ids, DATE for civil dates,
+// TIMESTAMPTZ for instants (microseconds, UTC), BYTEA for serialized protos,
+// INTEGER for stored enum values (proto enum numbers). Keys that are matched
+// byte for byte (national ID, name and district keys, office and programme
+// codes, request ids) use the "C" collation: equality and index order do not
+// depend on the server's locale.
+//
+// Every entry is persisted: DO NOT CHANGE one; add new migrations at the end.
+constexpr const char* kMigrations[] = {
+    // 1: registry (persons, households, members, life events), idempotency
+    // keys, audit trail, and the writers' lock.
+    // persisted: DO NOT CHANGE; add new migrations at the end.
+    R"sql(
+CREATE TABLE persons (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  version BIGINT NOT NULL,
+  national_id TEXT COLLATE "C" UNIQUE,  -- NULL when none
+  given_name TEXT NOT NULL,
+  family_name TEXT NOT NULL,
+  sex INTEGER NOT NULL,
+  date_of_birth DATE NOT NULL,
+  date_of_death DATE,
+  province TEXT NOT NULL,
+  district TEXT NOT NULL,
+  commune TEXT NOT NULL,
+  village TEXT NOT NULL,
+  street TEXT NOT NULL,
+  phone TEXT NOT NULL,
+  office_code TEXT COLLATE "C" NOT NULL,
+  name_key TEXT COLLATE "C" NOT NULL,
+  district_key TEXT COLLATE "C" NOT NULL,
+  facts BYTEA NOT NULL,
+  duplicate_override_reason TEXT NOT NULL,
+  registered_at TIMESTAMPTZ NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX persons_by_birth_name_district
+  ON persons (date_of_birth, name_key, district_key);
+CREATE INDEX persons_by_office ON persons (office_code, id);
+
+CREATE TABLE households (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  version BIGINT NOT NULL,
+  office_code TEXT COLLATE "C" NOT NULL,
+  province TEXT NOT NULL,
+  district TEXT NOT NULL,
+  commune TEXT NOT NULL,
+  village TEXT NOT NULL,
+  street TEXT NOT NULL,
+  head_person_id BIGINT NOT NULL,  -- 0 while none; not a foreign key
+  created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX households_by_office ON households (office_code, id);
+
+CREATE TABLE household_members (
+  household_id BIGINT NOT NULL REFERENCES households (id),
+  person_id BIGINT NOT NULL UNIQUE REFERENCES persons (id),
+  relationship INTEGER NOT NULL,
+  seq BIGINT NOT NULL,
+  PRIMARY KEY (household_id, seq)
+);
+CREATE INDEX household_members_by_household
+  ON household_members (household_id, person_id);
+
+CREATE TABLE life_events (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  person_id BIGINT NOT NULL REFERENCES persons (id),
+  date DATE NOT NULL,
+  type INTEGER NOT NULL,
+  details BYTEA NOT NULL,
+  correction BOOLEAN NOT NULL,
+  recorded_at TIMESTAMPTZ NOT NULL,
+  recorded_by TEXT NOT NULL,
+  office_code TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX life_events_by_person_date ON life_events (person_id, date, id);
+
+CREATE TABLE requests (
+  request_id TEXT COLLATE "C" PRIMARY KEY,
+  method TEXT NOT NULL,
+  request BYTEA NOT NULL,
+  response BYTEA NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE audit (
+  seq BIGINT PRIMARY KEY,
+  at TIMESTAMPTZ NOT NULL,
+  actor TEXT NOT NULL,
+  office_code TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  details TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+
+-- Holds no rows: every Write locks it first (pg_store.cc explains why).
+-- A table of its own, so that autovacuum of a busy table never waits for it.
+CREATE TABLE writer_lock ();
+)sql",
+
+    // 2: enrolments (a person in a programme) and policy activations.
+    // At most one active (1) or suspended (2) enrolment per person and
+    // programme; ended ones (3) accumulate.
+    // persisted: DO NOT CHANGE; add new migrations at the end.
+    R"sql(
+CREATE TABLE enrolments (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  person_id BIGINT NOT NULL REFERENCES persons (id),
+  programme_code TEXT COLLATE "C" NOT NULL,
+  office_code TEXT COLLATE "C" NOT NULL,
+  status INTEGER NOT NULL,
+  start_date DATE NOT NULL,
+  end_date DATE,
+  amount_minor BIGINT NOT NULL,
+  currency TEXT NOT NULL,
+  policy_version TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL,
+  details BYTEA NOT NULL
+);
+CREATE UNIQUE INDEX enrolments_open_by_person_programme
+  ON enrolments (person_id, programme_code) WHERE status IN (1, 2);
+CREATE INDEX enrolments_by_person ON enrolments (person_id, id);
+CREATE INDEX enrolments_by_programme_office
+  ON enrolments (programme_code, office_code, id);
+CREATE INDEX enrolments_by_status_office ON enrolments (status, office_code, id);
+CREATE INDEX enrolments_by_office ON enrolments (office_code, id);
+
+CREATE TABLE policies (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  activated_at TIMESTAMPTZ NOT NULL,
+  activated_by TEXT NOT NULL,
+  file_name TEXT NOT NULL,
+  text TEXT NOT NULL
+);
+)sql",
+};
+
+constexpr int kLatest = static_cast<int>(std::size(kMigrations));
+
+// pg_advisory_xact_lock key of the migrations: "socle" in ASCII.
+constexpr const char* kLockMigrations =
+    "SELECT pg_advisory_xact_lock(495874812261)";
+
+}  // namespace
+
+int LatestSchemaVersion() { return kLatest; }
+
+absl::Status Migrate(Connection& conn) {
+  const std::string where = conn.Describe();
+  auto failure = [&](const absl::Status& s, int target) {
+    if (conn.in_transaction() && !conn.broken()) {
+      (void)conn.Command("ROLLBACK", {"roll back"});
+    }
+    return absl::Status(
+        s.code(), absl::StrCat("cannot migrate PostgreSQL ", where,
+                               " to schema version ", target, ": ",
+                               s.message()));
+  };
+  // READ COMMITTED: every statement after the lock sees what the replica that
+  // held it before committed.
+  absl::Status s = conn.Command("BEGIN ISOLATION LEVEL READ COMMITTED",
+                                {"begin migration"});
+  if (s.ok()) s = conn.Command(kLockMigrations, {"lock for migration"});
+  if (s.ok()) {
+    s = conn.Command(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY,"
+        " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+        {"create schema_migrations"});
+  }
+  if (!s.ok()) return failure(s, kLatest);
+  absl::StatusOr<Result> r =
+      conn.Query("SELECT coalesce(max(version), 0) FROM schema_migrations",
+                 {"read schema version"});
+  if (!r.ok()) return failure(r.status(), kLatest);
+  int version = 0;
+  if (PQntuples(r->get()) != 1 ||
+      !absl::SimpleAtoi(PQgetvalue(r->get(), 0, 0), &version)) {
+    return failure(absl::InternalError("unreadable schema version"), kLatest);
+  }
+  if (version > kLatest) {
+    (void)conn.Command("ROLLBACK", {"roll back"});
+    return absl::FailedPreconditionError(absl::StrCat(
+        "PostgreSQL ", where, " has schema version ", version,
+        ", newer than this program's ", kLatest, "; run a newer socle"));
+  }
+  for (int v = version; v < kLatest; ++v) {
+    s = conn.Command(kMigrations[v], {"apply migration"});
+    if (s.ok()) {
+      s = conn.Command(
+          absl::StrCat("INSERT INTO schema_migrations (version) VALUES (",
+                       v + 1, ")")
+              .c_str(),
+          {"record migration"});
+    }
+    if (!s.ok()) return failure(s, v + 1);
+  }
+  s = conn.Command("COMMIT", {"commit migration"});
+  if (!s.ok()) return failure(s, kLatest);
+  return absl::OkStatus();
+}
+
+}  // namespace socle::storage::pg_internal

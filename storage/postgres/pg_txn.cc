@@ -1,0 +1,825 @@
+#include "storage/postgres/pg_txn.h"
+
+#include <cstdlib>
+#include <iterator>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace socle::storage::pg_internal {
+namespace {
+
+// Column lists; the readers below depend on their order.
+#define SOCLE_PG_PERSON_COLUMNS                                               \
+  "p.id, p.version, p.national_id, p.given_name, p.family_name, p.sex, "      \
+  "p.date_of_birth, p.date_of_death, p.province, p.district, p.commune, "     \
+  "p.village, p.street, p.phone, p.office_code, p.name_key, p.district_key, " \
+  "p.facts, p.duplicate_override_reason, p.registered_at, p.updated_at"
+// $1..$20 as BindPerson adds them.
+#define SOCLE_PG_PERSON_VALUES                                               \
+  "$1::int8, $2::text, $3::text, $4::text, $5::int4, $6::date, $7::date, "   \
+  "$8::text, $9::text, $10::text, $11::text, $12::text, $13::text, "         \
+  "$14::text, $15::text, $16::text, $17::bytea, $18::text, $19::timestamptz, " \
+  "$20::timestamptz"
+#define SOCLE_PG_HOUSEHOLD_COLUMNS                                           \
+  "id, version, office_code, province, district, commune, village, street, " \
+  "head_person_id, created_at"
+#define SOCLE_PG_MEMBER_COLUMNS "household_id, person_id, relationship, seq"
+#define SOCLE_PG_EVENT_COLUMNS                                    \
+  "id, person_id, date, type, details, correction, recorded_at, " \
+  "recorded_by, office_code"
+#define SOCLE_PG_ENROLMENT_COLUMNS                                         \
+  "id, person_id, programme_code, office_code, status, start_date, "       \
+  "end_date, amount_minor, currency, policy_version, version, created_at, " \
+  "updated_at, details"
+#define SOCLE_PG_POLICY_COLUMNS \
+  "seq, activated_at, activated_by, file_name, text"
+#define SOCLE_PG_REQUEST_COLUMNS \
+  "request_id, method, request, response, created_at"
+#define SOCLE_PG_AUDIT_COLUMNS \
+  "seq, at, actor, office_code, action, subject, details, prev_hash, hash"
+
+constexpr const char* kSqlText[] = {
+    // kInsertPerson
+    "INSERT INTO persons (version, national_id, given_name, family_name, sex, "
+    "date_of_birth, date_of_death, province, district, commune, village, "
+    "street, phone, office_code, name_key, district_key, facts, "
+    "duplicate_override_reason, registered_at, updated_at) VALUES "
+    "(" SOCLE_PG_PERSON_VALUES ") RETURNING id",
+    // kUpdatePerson
+    "UPDATE persons SET (version, national_id, given_name, family_name, sex, "
+    "date_of_birth, date_of_death, province, district, commune, village, "
+    "street, phone, office_code, name_key, district_key, facts, "
+    "duplicate_override_reason, registered_at, updated_at) = "
+    "(" SOCLE_PG_PERSON_VALUES ") WHERE id = $21::int8",
+    // kGetPerson
+    "SELECT " SOCLE_PG_PERSON_COLUMNS " FROM persons p WHERE p.id = $1::int8",
+    // kGetPersonByNationalId
+    "SELECT " SOCLE_PG_PERSON_COLUMNS
+    " FROM persons p WHERE p.national_id = $1::text",
+    // kFindDuplicates
+    "SELECT " SOCLE_PG_PERSON_COLUMNS
+    " FROM persons p WHERE p.name_key = $1::text AND p.date_of_birth = $2::date"
+    " AND p.district_key = $3::text AND p.date_of_death IS NULL ORDER BY p.id",
+    // kFindByOffice
+    "SELECT " SOCLE_PG_PERSON_COLUMNS
+    " FROM persons p WHERE p.office_code = $1::text AND p.id > $2::int8"
+    " ORDER BY p.id LIMIT $3::int8",
+    // kFindByHousehold
+    "SELECT " SOCLE_PG_PERSON_COLUMNS
+    " FROM household_members m JOIN persons p ON p.id = m.person_id"
+    " WHERE m.household_id = $1::int8 AND m.person_id > $2::int8"
+    " ORDER BY m.person_id LIMIT $3::int8",
+    // kListPersons
+    "SELECT " SOCLE_PG_PERSON_COLUMNS
+    " FROM persons p WHERE p.id > $1::int8 ORDER BY p.id LIMIT $2::int8",
+    // kInsertHousehold
+    "INSERT INTO households (version, office_code, province, district, "
+    "commune, village, street, head_person_id, created_at) VALUES ($1::int8, "
+    "$2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::int8, "
+    "$9::timestamptz) RETURNING id",
+    // kUpdateHousehold
+    "UPDATE households SET (version, office_code, province, district, "
+    "commune, village, street, head_person_id, created_at) = ($1::int8, "
+    "$2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::int8, "
+    "$9::timestamptz) WHERE id = $10::int8",
+    // kGetHousehold
+    "SELECT " SOCLE_PG_HOUSEHOLD_COLUMNS " FROM households WHERE id = $1::int8",
+    // kInsertMember: seq is the household's next.
+    "INSERT INTO household_members (" SOCLE_PG_MEMBER_COLUMNS
+    ") VALUES ($1::int8, $2::int8, $3::int4, (SELECT coalesce(max(seq), 0) + 1"
+    " FROM household_members WHERE household_id = $1::int8))",
+    // kUpdateMember
+    "UPDATE household_members SET relationship = $3::int4"
+    " WHERE household_id = $1::int8 AND person_id = $2::int8",
+    // kDeleteMember
+    "DELETE FROM household_members"
+    " WHERE household_id = $1::int8 AND person_id = $2::int8",
+    // kGetMembership
+    "SELECT " SOCLE_PG_MEMBER_COLUMNS
+    " FROM household_members WHERE person_id = $1::int8",
+    // kListMembers
+    "SELECT " SOCLE_PG_MEMBER_COLUMNS
+    " FROM household_members WHERE household_id = $1::int8 ORDER BY seq",
+    // kListMemberships
+    "SELECT " SOCLE_PG_MEMBER_COLUMNS
+    " FROM household_members WHERE person_id > $1::int8"
+    " ORDER BY person_id LIMIT $2::int8",
+    // kInsertLifeEvent
+    "INSERT INTO life_events (person_id, date, type, details, correction, "
+    "recorded_at, recorded_by, office_code) VALUES ($1::int8, $2::date, "
+    "$3::int4, $4::bytea, $5::bool, $6::timestamptz, $7::text, $8::text) "
+    "RETURNING id",
+    // kListLifeEvents: with no cursor, ('-infinity', 0) sorts before every
+    // event.
+    "SELECT " SOCLE_PG_EVENT_COLUMNS
+    " FROM life_events WHERE person_id = $1::int8"
+    " AND (date, id) > ($2::date, $3::int8) ORDER BY date, id LIMIT $4::int8",
+    // kInsertEnrolment
+    "INSERT INTO enrolments (person_id, programme_code, office_code, status, "
+    "start_date, end_date, amount_minor, currency, policy_version, version, "
+    "created_at, updated_at, details) VALUES ($1::int8, $2::text, $3::text, "
+    "$4::int4, $5::date, $6::date, $7::int8, $8::text, $9::text, $10::int8, "
+    "$11::timestamptz, $12::timestamptz, $13::bytea) RETURNING id",
+    // kUpdateEnrolment
+    "UPDATE enrolments SET (person_id, programme_code, office_code, status, "
+    "start_date, end_date, amount_minor, currency, policy_version, version, "
+    "created_at, updated_at, details) = ($1::int8, $2::text, $3::text, "
+    "$4::int4, $5::date, $6::date, $7::int8, $8::text, $9::text, $10::int8, "
+    "$11::timestamptz, $12::timestamptz, $13::bytea) WHERE id = $14::int8",
+    // kGetEnrolment
+    "SELECT " SOCLE_PG_ENROLMENT_COLUMNS " FROM enrolments WHERE id = $1::int8",
+    // kListEnrolmentsByPerson
+    "SELECT " SOCLE_PG_ENROLMENT_COLUMNS
+    " FROM enrolments WHERE person_id = $1::int8 ORDER BY id",
+    // kListEnrolmentsByProgramme: any status.
+    "SELECT " SOCLE_PG_ENROLMENT_COLUMNS
+    " FROM enrolments WHERE programme_code = $1::text"
+    " AND office_code = $2::text AND id > $3::int8 ORDER BY id LIMIT $4::int8",
+    // kListEnrolmentsByProgrammeStatus
+    "SELECT " SOCLE_PG_ENROLMENT_COLUMNS
+    " FROM enrolments WHERE programme_code = $1::text"
+    " AND office_code = $2::text AND id > $3::int8 AND status = $5::int4"
+    " ORDER BY id LIMIT $4::int8",
+    // kListEnrolmentsAll: any status, every office.
+    "SELECT " SOCLE_PG_ENROLMENT_COLUMNS
+    " FROM enrolments WHERE id > $1::int8 ORDER BY id LIMIT $2::int8",
+    // kListEnrolmentsByStatusOnly: every office.
+    "SELECT " SOCLE_PG_ENROLMENT_COLUMNS
+    " FROM enrolments WHERE id > $1::int8 AND status = $3::int4"
+    " ORDER BY id LIMIT $2::int8",
+    // kListEnrolmentsByOffice: any status.
+    "SELECT " SOCLE_PG_ENROLMENT_COLUMNS
+    " FROM enrolments WHERE id > $1::int8 AND office_code = $3::text"
+    " ORDER BY id LIMIT $2::int8",
+    // kListEnrolmentsByStatusOffice
+    "SELECT " SOCLE_PG_ENROLMENT_COLUMNS
+    " FROM enrolments WHERE id > $1::int8 AND status = $3::int4"
+    " AND office_code = $4::text ORDER BY id LIMIT $2::int8",
+    // kInsertPolicy
+    "INSERT INTO policies (activated_at, activated_by, file_name, text) VALUES "
+    "($1::timestamptz, $2::text, $3::text, $4::text) RETURNING seq",
+    // kGetActivePolicy
+    "SELECT " SOCLE_PG_POLICY_COLUMNS
+    " FROM policies ORDER BY seq DESC LIMIT 1",
+    // kPutRequest
+    "INSERT INTO requests (" SOCLE_PG_REQUEST_COLUMNS
+    ") VALUES ($1::text, $2::text, $3::bytea, $4::bytea, $5::timestamptz)",
+    // kGetRequest
+    "SELECT " SOCLE_PG_REQUEST_COLUMNS
+    " FROM requests WHERE request_id = $1::text",
+    // kAppendAudit
+    "INSERT INTO audit (" SOCLE_PG_AUDIT_COLUMNS
+    ") VALUES ($1::int8, $2::timestamptz, $3::text, $4::text, $5::text, "
+    "$6::text, $7::text, $8::text, $9::text)",
+    // kLastAudit
+    "SELECT " SOCLE_PG_AUDIT_COLUMNS " FROM audit ORDER BY seq DESC LIMIT 1",
+    // kListAudit
+    "SELECT " SOCLE_PG_AUDIT_COLUMNS
+    " FROM audit WHERE seq > $1::int8 ORDER BY seq LIMIT $2::int8",
+};
+static_assert(std::size(kSqlText) == static_cast<size_t>(Sql::kCount),
+              "one SQL text per Sql value, in order");
+
+// Error contexts; the domain messages are those of the SQLite backend.
+constexpr ErrorContext kInsertPersonCtx{
+    "insert person", "national ID already registered", nullptr};
+constexpr ErrorContext kUpdatePersonCtx{
+    "update person", "national ID already registered", nullptr};
+constexpr ErrorContext kReadPersonCtx{"read persons"};
+constexpr ErrorContext kInsertHouseholdCtx{"insert household"};
+constexpr ErrorContext kUpdateHouseholdCtx{"update household"};
+constexpr ErrorContext kReadHouseholdCtx{"read household"};
+constexpr ErrorContext kInsertMemberCtx{"insert member",
+                                        "person already belongs to a household",
+                                        "household or person does not exist"};
+constexpr ErrorContext kUpdateMemberCtx{"update member"};
+constexpr ErrorContext kDeleteMemberCtx{"delete member"};
+constexpr ErrorContext kReadMemberCtx{"read members"};
+constexpr ErrorContext kInsertEventCtx{"insert life event", nullptr,
+                                       "person does not exist"};
+constexpr ErrorContext kReadEventCtx{"read life events"};
+constexpr ErrorContext kInsertEnrolmentCtx{
+    "insert enrolment", "person already enrolled in this programme",
+    "person does not exist"};
+constexpr ErrorContext kUpdateEnrolmentCtx{
+    "update enrolment", "person already enrolled in this programme",
+    "person does not exist"};
+constexpr ErrorContext kReadEnrolmentCtx{"read enrolments"};
+constexpr ErrorContext kInsertPolicyCtx{"insert policy"};
+constexpr ErrorContext kReadPolicyCtx{"read policy"};
+constexpr ErrorContext kPutRequestCtx{"store request",
+                                      "request id already stored"};
+constexpr ErrorContext kReadRequestCtx{"read request"};
+constexpr ErrorContext kAppendAuditCtx{"append audit entry",
+                                       "audit sequence number already used"};
+constexpr ErrorContext kReadAuditCtx{"read audit"};
+
+absl::Status Unexpected() {
+  return absl::InternalError("unexpected column format from the database");
+}
+
+bool StorableDate(absl::CivilDay day) {
+  return day.year() >= 1 && day.year() <= 9999;
+}
+
+void Assign(std::string* out, absl::string_view v) {
+  out->assign(v.data(), v.size());
+}
+
+void ReadPerson(const Row& r, PersonRecord* p) {
+  p->id = r.Int8(0);
+  p->version = r.Int8(1);
+  Assign(&p->national_id, r.Bytes(2));  // NULL reads as ""
+  Assign(&p->given_name, r.Bytes(3));
+  Assign(&p->family_name, r.Bytes(4));
+  p->sex = r.Int4(5);
+  p->date_of_birth = r.Date(6);
+  if (r.IsNull(7)) {
+    p->date_of_death.reset();
+  } else {
+    p->date_of_death = r.Date(7);
+  }
+  Assign(&p->province, r.Bytes(8));
+  Assign(&p->district, r.Bytes(9));
+  Assign(&p->commune, r.Bytes(10));
+  Assign(&p->village, r.Bytes(11));
+  Assign(&p->street, r.Bytes(12));
+  Assign(&p->phone, r.Bytes(13));
+  Assign(&p->office_code, r.Bytes(14));
+  Assign(&p->name_key, r.Bytes(15));
+  Assign(&p->district_key, r.Bytes(16));
+  Assign(&p->facts, r.Bytes(17));
+  Assign(&p->duplicate_override_reason, r.Bytes(18));
+  p->registered_at = r.Time(19);
+  p->updated_at = r.Time(20);
+}
+
+// Adds $1..$20 of kInsertPerson / kUpdatePerson.
+void BindPerson(Params& s, const PersonRecord& p, int64_t version) {
+  s.Int8(version);
+  s.TextOrNull(p.national_id);
+  s.Text(p.given_name);
+  s.Text(p.family_name);
+  s.Int4(p.sex);
+  s.Date(p.date_of_birth, "date_of_birth");
+  s.DateOrNull(p.date_of_death, "date_of_death");
+  s.Text(p.province);
+  s.Text(p.district);
+  s.Text(p.commune);
+  s.Text(p.village);
+  s.Text(p.street);
+  s.Text(p.phone);
+  s.Text(p.office_code);
+  s.Text(p.name_key);
+  s.Text(p.district_key);
+  s.Bytea(p.facts);
+  s.Text(p.duplicate_override_reason);
+  s.Time(p.registered_at, "registered_at");
+  s.Time(p.updated_at, "updated_at");
+}
+
+void ReadHousehold(const Row& r, HouseholdRecord* h) {
+  h->id = r.Int8(0);
+  h->version = r.Int8(1);
+  Assign(&h->office_code, r.Bytes(2));
+  Assign(&h->province, r.Bytes(3));
+  Assign(&h->district, r.Bytes(4));
+  Assign(&h->commune, r.Bytes(5));
+  Assign(&h->village, r.Bytes(6));
+  Assign(&h->street, r.Bytes(7));
+  h->head_person_id = r.Int8(8);
+  h->created_at = r.Time(9);
+}
+
+// Adds $1..$9 of kInsertHousehold / kUpdateHousehold.
+void BindHousehold(Params& s, const HouseholdRecord& h) {
+  s.Int8(h.version);
+  s.Text(h.office_code);
+  s.Text(h.province);
+  s.Text(h.district);
+  s.Text(h.commune);
+  s.Text(h.village);
+  s.Text(h.street);
+  s.Int8(h.head_person_id);
+  s.Time(h.created_at, "created_at");
+}
+
+MemberRecord ReadMember(const Row& r) {
+  MemberRecord m;
+  m.household_id = r.Int8(0);
+  m.person_id = r.Int8(1);
+  m.relationship = r.Int4(2);
+  m.seq = r.Int8(3);
+  return m;
+}
+
+void ReadEvent(const Row& r, LifeEventRecord* e) {
+  e->id = r.Int8(0);
+  e->person_id = r.Int8(1);
+  e->date = r.Date(2);
+  e->type = r.Int4(3);
+  Assign(&e->details, r.Bytes(4));
+  e->correction = r.Bool(5);
+  e->recorded_at = r.Time(6);
+  Assign(&e->recorded_by, r.Bytes(7));
+  Assign(&e->office_code, r.Bytes(8));
+}
+
+void ReadEnrolment(const Row& r, EnrolmentRecord* e) {
+  e->id = r.Int8(0);
+  e->person_id = r.Int8(1);
+  Assign(&e->programme_code, r.Bytes(2));
+  Assign(&e->office_code, r.Bytes(3));
+  e->status = r.Int4(4);
+  e->start_date = r.Date(5);
+  if (r.IsNull(6)) {
+    e->end_date.reset();
+  } else {
+    e->end_date = r.Date(6);
+  }
+  e->amount_minor = r.Int8(7);
+  Assign(&e->currency, r.Bytes(8));
+  Assign(&e->policy_version, r.Bytes(9));
+  e->version = r.Int8(10);
+  e->created_at = r.Time(11);
+  e->updated_at = r.Time(12);
+  Assign(&e->details, r.Bytes(13));
+}
+
+// Adds $1..$13 of kInsertEnrolment / kUpdateEnrolment.
+void BindEnrolment(Params& s, const EnrolmentRecord& e) {
+  s.Int8(e.person_id);
+  s.Text(e.programme_code);
+  s.Text(e.office_code);
+  s.Int4(e.status);
+  s.Date(e.start_date, "start_date");
+  s.DateOrNull(e.end_date, "end_date");
+  s.Int8(e.amount_minor);
+  s.Text(e.currency);
+  s.Text(e.policy_version);
+  s.Int8(e.version);
+  s.Time(e.created_at, "created_at");
+  s.Time(e.updated_at, "updated_at");
+  s.Bytea(e.details);
+}
+
+void ReadPolicy(const Row& r, PolicyRecord* p) {
+  p->seq = r.Int8(0);
+  p->activated_at = r.Time(1);
+  Assign(&p->activated_by, r.Bytes(2));
+  Assign(&p->file_name, r.Bytes(3));
+  Assign(&p->text, r.Bytes(4));
+}
+
+void ReadAudit(const Row& r, AuditRecord* a) {
+  a->seq = r.Int8(0);
+  a->at = r.Time(1);
+  Assign(&a->actor, r.Bytes(2));
+  Assign(&a->office_code, r.Bytes(3));
+  Assign(&a->action, r.Bytes(4));
+  Assign(&a->subject, r.Bytes(5));
+  Assign(&a->details, r.Bytes(6));
+  Assign(&a->prev_hash, r.Bytes(7));
+  Assign(&a->hash, r.Bytes(8));
+}
+
+// Reads every row of `r` with `read`; INTERNAL when a column is malformed.
+template <typename T, typename ReadFn>
+absl::StatusOr<std::vector<T>> ReadAll(const Result& r, ReadFn read) {
+  const int n = PQntuples(r.get());
+  std::vector<T> out(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    Row row(r.get(), i);
+    read(row, &out[static_cast<size_t>(i)]);
+    if (!row.ok()) return Unexpected();
+  }
+  return out;
+}
+
+// Reads the only row of `r`, or NOT_FOUND with `not_found`.
+template <typename T, typename ReadFn>
+absl::StatusOr<T> ReadOne(const Result& r, ReadFn read, const char* not_found) {
+  if (PQntuples(r.get()) == 0) return absl::NotFoundError(not_found);
+  T out;
+  Row row(r.get(), 0);
+  read(row, &out);
+  if (!row.ok()) return Unexpected();
+  return out;
+}
+
+}  // namespace
+
+const char* SqlText(Sql id) { return kSqlText[static_cast<int>(id)]; }
+
+std::string NameSearchSql(size_t words) {
+  // Persons born that day, each word a whole word of the name key: name_key
+  // words are separated by single spaces, so ' word ' must occur in
+  // ' name_key '. strpos() compares the bytes: no wildcard, no case folding.
+  std::string sql = "SELECT " SOCLE_PG_PERSON_COLUMNS
+                    " FROM persons p WHERE p.date_of_birth = $1::date"
+                    " AND p.id > $2::int8";
+  for (size_t i = 0; i < words; ++i) {
+    absl::StrAppend(&sql, " AND strpos(' ' || p.name_key || ' ', $", i + 4,
+                    "::text) > 0");
+  }
+  sql += " ORDER BY p.id LIMIT $3::int8";
+  return sql;
+}
+
+absl::StatusOr<std::vector<PersonRecord>> PgTxn::Persons(Sql id,
+                                                         const Params& params) {
+  ASSIGN_OR_RETURN(Result r, conn_->Exec(id, params, kReadPersonCtx));
+  return ReadAll<PersonRecord>(r, ReadPerson);
+}
+
+absl::StatusOr<std::vector<EnrolmentRecord>> PgTxn::Enrolments(
+    Sql id, const Params& params) {
+  ASSIGN_OR_RETURN(Result r, conn_->Exec(id, params, kReadEnrolmentCtx));
+  return ReadAll<EnrolmentRecord>(r, ReadEnrolment);
+}
+
+absl::StatusOr<int64_t> PgTxn::InsertReturningId(Sql id, const Params& params,
+                                                 const ErrorContext& context) {
+  ASSIGN_OR_RETURN(Result r, conn_->ExecGuarded(id, params, context));
+  if (PQntuples(r.get()) != 1) return Unexpected();
+  Row row(r.get(), 0);
+  const int64_t assigned = row.Int8(0);
+  if (!row.ok()) return Unexpected();
+  return assigned;
+}
+
+absl::Status PgTxn::ChangeOne(Sql id, const Params& params,
+                              const ErrorContext& context,
+                              const char* not_found) {
+  ASSIGN_OR_RETURN(Result r, conn_->ExecGuarded(id, params, context));
+  const char* changed = PQcmdTuples(r.get());
+  if (changed == nullptr || changed[0] == '\0' || changed[0] == '0') {
+    return absl::NotFoundError(not_found);
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// Reads
+
+absl::StatusOr<PersonRecord> PgTxn::GetPerson(int64_t id) {
+  Params p;
+  p.Int8(id);
+  ASSIGN_OR_RETURN(Result r, conn_->Exec(Sql::kGetPerson, p, kReadPersonCtx));
+  return ReadOne<PersonRecord>(r, ReadPerson, "person not found");
+}
+
+absl::StatusOr<PersonRecord> PgTxn::GetPersonByNationalId(
+    absl::string_view national_id) {
+  if (national_id.empty()) return absl::NotFoundError("person not found");
+  Params p;
+  p.Text(national_id);
+  ASSIGN_OR_RETURN(Result r, conn_->Exec(Sql::kGetPersonByNationalId, p,
+                                         kReadPersonCtx));
+  return ReadOne<PersonRecord>(r, ReadPerson, "person not found");
+}
+
+absl::StatusOr<std::vector<PersonRecord>> PgTxn::FindPossibleDuplicates(
+    absl::string_view name_key, absl::CivilDay date_of_birth,
+    absl::string_view district_key) {
+  if (!StorableDate(date_of_birth)) return std::vector<PersonRecord>();
+  Params p;
+  p.Text(name_key);
+  p.Date(date_of_birth, "date_of_birth");
+  p.Text(district_key);
+  return Persons(Sql::kFindDuplicates, p);
+}
+
+absl::StatusOr<std::vector<PersonRecord>> PgTxn::FindPersonsByNameAndBirth(
+    const std::vector<std::string>& words, absl::CivilDay date_of_birth,
+    int64_t after_id, int limit) {
+  if (limit <= 0 || !StorableDate(date_of_birth)) {
+    return std::vector<PersonRecord>();
+  }
+  // An empty word constrains nothing (every name contains it).
+  padded_words_.clear();
+  for (const std::string& w : words) {
+    if (w.empty()) continue;
+    std::string& padded = padded_words_.emplace_back();
+    padded.reserve(w.size() + 2);
+    padded += ' ';
+    padded += w;
+    padded += ' ';
+  }
+  if (padded_words_.size() + 3 > static_cast<size_t>(Params::kMax)) {
+    return absl::InvalidArgumentError("too many words in a name search");
+  }
+  Params p;
+  p.Date(date_of_birth, "date_of_birth");
+  p.Int8(after_id);
+  p.Int8(limit);
+  for (const std::string& w : padded_words_) p.Text(w);
+  ASSIGN_OR_RETURN(Result r, conn_->ExecNameSearch(padded_words_.size(), p,
+                                                   kReadPersonCtx));
+  return ReadAll<PersonRecord>(r, ReadPerson);
+}
+
+absl::StatusOr<std::vector<PersonRecord>> PgTxn::FindPersonsByOffice(
+    absl::string_view office_code, int64_t after_id, int limit) {
+  if (limit <= 0) return std::vector<PersonRecord>();
+  Params p;
+  p.Text(office_code);
+  p.Int8(after_id);
+  p.Int8(limit);
+  return Persons(Sql::kFindByOffice, p);
+}
+
+absl::StatusOr<std::vector<PersonRecord>> PgTxn::FindPersonsByHousehold(
+    int64_t household_id, int64_t after_id, int limit) {
+  if (limit <= 0) return std::vector<PersonRecord>();
+  Params p;
+  p.Int8(household_id);
+  p.Int8(after_id);
+  p.Int8(limit);
+  return Persons(Sql::kFindByHousehold, p);
+}
+
+absl::StatusOr<std::vector<PersonRecord>> PgTxn::ListPersons(int64_t after_id,
+                                                             int limit) {
+  if (limit <= 0) return std::vector<PersonRecord>();
+  Params p;
+  p.Int8(after_id);
+  p.Int8(limit);
+  return Persons(Sql::kListPersons, p);
+}
+
+absl::StatusOr<HouseholdRecord> PgTxn::GetHousehold(int64_t id) {
+  Params p;
+  p.Int8(id);
+  ASSIGN_OR_RETURN(Result r,
+                   conn_->Exec(Sql::kGetHousehold, p, kReadHouseholdCtx));
+  return ReadOne<HouseholdRecord>(r, ReadHousehold, "household not found");
+}
+
+absl::StatusOr<std::vector<MemberRecord>> PgTxn::ListMembers(
+    int64_t household_id) {
+  Params p;
+  p.Int8(household_id);
+  ASSIGN_OR_RETURN(Result r,
+                   conn_->Exec(Sql::kListMembers, p, kReadMemberCtx));
+  return ReadAll<MemberRecord>(
+      r, [](const Row& row, MemberRecord* m) { *m = ReadMember(row); });
+}
+
+absl::StatusOr<MemberRecord> PgTxn::GetMembership(int64_t person_id) {
+  Params p;
+  p.Int8(person_id);
+  ASSIGN_OR_RETURN(Result r,
+                   conn_->Exec(Sql::kGetMembership, p, kReadMemberCtx));
+  return ReadOne<MemberRecord>(
+      r, [](const Row& row, MemberRecord* m) { *m = ReadMember(row); },
+      "person belongs to no household");
+}
+
+absl::StatusOr<std::vector<MemberRecord>> PgTxn::ListMemberships(
+    int64_t after_person_id, int limit) {
+  if (limit <= 0) return std::vector<MemberRecord>();
+  Params p;
+  p.Int8(after_person_id);
+  p.Int8(limit);
+  ASSIGN_OR_RETURN(Result r,
+                   conn_->Exec(Sql::kListMemberships, p, kReadMemberCtx));
+  return ReadAll<MemberRecord>(
+      r, [](const Row& row, MemberRecord* m) { *m = ReadMember(row); });
+}
+
+absl::StatusOr<std::vector<LifeEventRecord>> PgTxn::ListLifeEvents(
+    int64_t person_id, std::optional<EventCursor> after, int limit) {
+  if (limit <= 0) return std::vector<LifeEventRecord>();
+  if (after.has_value() && !StorableDate(after->date)) {
+    // Every stored date is in years 1..9999.
+    if (after->date.year() > 9999) return std::vector<LifeEventRecord>();
+    after.reset();
+  }
+  Params p;
+  p.Int8(person_id);
+  if (after.has_value()) {
+    p.Date(after->date, "after");
+    p.Int8(after->id);
+  } else {
+    p.DateMinusInfinity();
+    p.Int8(0);
+  }
+  p.Int8(limit);
+  ASSIGN_OR_RETURN(Result r,
+                   conn_->Exec(Sql::kListLifeEvents, p, kReadEventCtx));
+  return ReadAll<LifeEventRecord>(r, ReadEvent);
+}
+
+absl::StatusOr<EnrolmentRecord> PgTxn::GetEnrolment(int64_t id) {
+  Params p;
+  p.Int8(id);
+  ASSIGN_OR_RETURN(Result r,
+                   conn_->Exec(Sql::kGetEnrolment, p, kReadEnrolmentCtx));
+  return ReadOne<EnrolmentRecord>(r, ReadEnrolment, "enrolment not found");
+}
+
+absl::StatusOr<std::vector<EnrolmentRecord>> PgTxn::ListEnrolmentsByPerson(
+    int64_t person_id) {
+  Params p;
+  p.Int8(person_id);
+  return Enrolments(Sql::kListEnrolmentsByPerson, p);
+}
+
+absl::StatusOr<std::vector<EnrolmentRecord>> PgTxn::ListEnrolmentsByProgramme(
+    absl::string_view programme_code, absl::string_view office_code,
+    int status, int64_t after_id, int limit) {
+  if (limit <= 0) return std::vector<EnrolmentRecord>();
+  Params p;
+  p.Text(programme_code);
+  p.Text(office_code);
+  p.Int8(after_id);
+  p.Int8(limit);
+  if (status == 0) return Enrolments(Sql::kListEnrolmentsByProgramme, p);
+  p.Int4(status);
+  return Enrolments(Sql::kListEnrolmentsByProgrammeStatus, p);
+}
+
+absl::StatusOr<std::vector<EnrolmentRecord>> PgTxn::ListEnrolmentsByStatus(
+    int status, absl::string_view office_code, int64_t after_id, int limit) {
+  if (limit <= 0) return std::vector<EnrolmentRecord>();
+  Params p;
+  p.Int8(after_id);
+  p.Int8(limit);
+  if (status == 0 && office_code.empty()) {
+    return Enrolments(Sql::kListEnrolmentsAll, p);
+  }
+  if (office_code.empty()) {
+    p.Int4(status);
+    return Enrolments(Sql::kListEnrolmentsByStatusOnly, p);
+  }
+  if (status == 0) {
+    p.Text(office_code);
+    return Enrolments(Sql::kListEnrolmentsByOffice, p);
+  }
+  p.Int4(status);
+  p.Text(office_code);
+  return Enrolments(Sql::kListEnrolmentsByStatusOffice, p);
+}
+
+absl::StatusOr<PolicyRecord> PgTxn::GetActivePolicy() {
+  ASSIGN_OR_RETURN(Result r,
+                   conn_->Exec(Sql::kGetActivePolicy, Params(), kReadPolicyCtx));
+  return ReadOne<PolicyRecord>(r, ReadPolicy, "no policy activated");
+}
+
+absl::StatusOr<RequestRecord> PgTxn::GetRequest(absl::string_view request_id) {
+  Params p;
+  p.Text(request_id);
+  ASSIGN_OR_RETURN(Result r,
+                   conn_->Exec(Sql::kGetRequest, p, kReadRequestCtx));
+  return ReadOne<RequestRecord>(
+      r,
+      [](const Row& row, RequestRecord* q) {
+        Assign(&q->request_id, row.Bytes(0));
+        Assign(&q->method, row.Bytes(1));
+        Assign(&q->request, row.Bytes(2));
+        Assign(&q->response, row.Bytes(3));
+        q->created_at = row.Time(4);
+      },
+      "request id not found");
+}
+
+absl::StatusOr<AuditRecord> PgTxn::LastAudit() {
+  ASSIGN_OR_RETURN(Result r,
+                   conn_->Exec(Sql::kLastAudit, Params(), kReadAuditCtx));
+  return ReadOne<AuditRecord>(r, ReadAudit, "audit trail is empty");
+}
+
+absl::StatusOr<std::vector<AuditRecord>> PgTxn::ListAudit(int64_t after_seq,
+                                                          int limit) {
+  if (limit <= 0) return std::vector<AuditRecord>();
+  Params p;
+  p.Int8(after_seq);
+  p.Int8(limit);
+  ASSIGN_OR_RETURN(Result r, conn_->Exec(Sql::kListAudit, p, kReadAuditCtx));
+  return ReadAll<AuditRecord>(r, ReadAudit);
+}
+
+// ---------------------------------------------------------------------------
+// Writes: each runs guarded, so that fn may go on after a domain error.
+
+absl::StatusOr<int64_t> PgTxn::InsertPerson(const PersonRecord& person) {
+  Params p;
+  // The version of a new person is 1 (records.h).
+  BindPerson(p, person, /*version=*/1);
+  return InsertReturningId(Sql::kInsertPerson, p, kInsertPersonCtx);
+}
+
+absl::Status PgTxn::UpdatePerson(const PersonRecord& person) {
+  Params p;
+  BindPerson(p, person, person.version);
+  p.Int8(person.id);
+  return ChangeOne(Sql::kUpdatePerson, p, kUpdatePersonCtx, "person not found");
+}
+
+absl::StatusOr<int64_t> PgTxn::InsertHousehold(
+    const HouseholdRecord& household) {
+  Params p;
+  BindHousehold(p, household);
+  return InsertReturningId(Sql::kInsertHousehold, p, kInsertHouseholdCtx);
+}
+
+absl::Status PgTxn::UpdateHousehold(const HouseholdRecord& household) {
+  Params p;
+  BindHousehold(p, household);
+  p.Int8(household.id);
+  return ChangeOne(Sql::kUpdateHousehold, p, kUpdateHouseholdCtx,
+                   "household not found");
+}
+
+absl::Status PgTxn::InsertMember(const MemberRecord& member) {
+  Params p;
+  p.Int8(member.household_id);
+  p.Int8(member.person_id);
+  p.Int4(member.relationship);
+  return conn_->ExecGuarded(Sql::kInsertMember, p, kInsertMemberCtx).status();
+}
+
+absl::Status PgTxn::UpdateMember(const MemberRecord& member) {
+  Params p;
+  p.Int8(member.household_id);
+  p.Int8(member.person_id);
+  p.Int4(member.relationship);
+  return ChangeOne(Sql::kUpdateMember, p, kUpdateMemberCtx,
+                   "person is not a member of that household");
+}
+
+absl::Status PgTxn::DeleteMember(int64_t household_id, int64_t person_id) {
+  Params p;
+  p.Int8(household_id);
+  p.Int8(person_id);
+  return ChangeOne(Sql::kDeleteMember, p, kDeleteMemberCtx,
+                   "person is not a member of that household");
+}
+
+absl::StatusOr<int64_t> PgTxn::InsertLifeEvent(const LifeEventRecord& event) {
+  Params p;
+  p.Int8(event.person_id);
+  p.Date(event.date, "date");
+  p.Int4(event.type);
+  p.Bytea(event.details);
+  p.Bool(event.correction);
+  p.Time(event.recorded_at, "recorded_at");
+  p.Text(event.recorded_by);
+  p.Text(event.office_code);
+  return InsertReturningId(Sql::kInsertLifeEvent, p, kInsertEventCtx);
+}
+
+absl::StatusOr<int64_t> PgTxn::InsertEnrolment(
+    const EnrolmentRecord& enrolment) {
+  Params p;
+  BindEnrolment(p, enrolment);
+  return InsertReturningId(Sql::kInsertEnrolment, p, kInsertEnrolmentCtx);
+}
+
+absl::Status PgTxn::UpdateEnrolment(const EnrolmentRecord& enrolment) {
+  Params p;
+  BindEnrolment(p, enrolment);
+  p.Int8(enrolment.id);
+  return ChangeOne(Sql::kUpdateEnrolment, p, kUpdateEnrolmentCtx,
+                   "enrolment not found");
+}
+
+absl::StatusOr<int64_t> PgTxn::InsertPolicy(const PolicyRecord& policy) {
+  Params p;
+  p.Time(policy.activated_at, "activated_at");
+  p.Text(policy.activated_by);
+  p.Text(policy.file_name);
+  p.Text(policy.text);
+  return InsertReturningId(Sql::kInsertPolicy, p, kInsertPolicyCtx);
+}
+
+absl::Status PgTxn::PutRequest(const RequestRecord& request) {
+  Params p;
+  p.Text(request.request_id);
+  p.Text(request.method);
+  p.Bytea(request.request);
+  p.Bytea(request.response);
+  p.Time(request.created_at, "created_at");
+  return conn_->ExecGuarded(Sql::kPutRequest, p, kPutRequestCtx).status();
+}
+
+absl::Status PgTxn::AppendAudit(const AuditRecord& entry) {
+  Params p;
+  p.Int8(entry.seq);
+  p.Time(entry.at, "at");
+  p.Text(entry.actor);
+  p.Text(entry.office_code);
+  p.Text(entry.action);
+  p.Text(entry.subject);
+  p.Text(entry.details);
+  p.Text(entry.prev_hash);
+  p.Text(entry.hash);
+  return conn_->ExecGuarded(Sql::kAppendAudit, p, kAppendAuditCtx).status();
+}
+
+}  // namespace socle::storage::pg_internal

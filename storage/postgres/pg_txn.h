@@ -1,0 +1,94 @@
+// Txn over one PostgreSQL connection. The transaction itself (BEGIN,
+// SAVEPOINT, COMMIT) is run by PgStore; this class only runs the statements
+// of the Store methods. Internal to the PostgreSQL backend.
+#ifndef SOCLE_STORAGE_POSTGRES_PG_TXN_H_
+#define SOCLE_STORAGE_POSTGRES_PG_TXN_H_
+
+#include <string>
+#include <vector>
+
+#include "storage/postgres/pg_connection.h"
+#include "storage/store.h"
+
+namespace socle::storage::pg_internal {
+
+class PgTxn final : public Txn {
+ public:
+  explicit PgTxn(Connection* conn) : conn_(conn) {}
+
+  absl::StatusOr<PersonRecord> GetPerson(int64_t id) override;
+  absl::StatusOr<PersonRecord> GetPersonByNationalId(
+      absl::string_view national_id) override;
+  absl::StatusOr<std::vector<PersonRecord>> FindPossibleDuplicates(
+      absl::string_view name_key, absl::CivilDay date_of_birth,
+      absl::string_view district_key) override;
+  absl::StatusOr<std::vector<PersonRecord>> FindPersonsByNameAndBirth(
+      const std::vector<std::string>& words, absl::CivilDay date_of_birth,
+      int64_t after_id, int limit) override;
+  absl::StatusOr<std::vector<PersonRecord>> FindPersonsByOffice(
+      absl::string_view office_code, int64_t after_id, int limit) override;
+  absl::StatusOr<std::vector<PersonRecord>> FindPersonsByHousehold(
+      int64_t household_id, int64_t after_id, int limit) override;
+  absl::StatusOr<HouseholdRecord> GetHousehold(int64_t id) override;
+  absl::StatusOr<std::vector<MemberRecord>> ListMembers(
+      int64_t household_id) override;
+  absl::StatusOr<MemberRecord> GetMembership(int64_t person_id) override;
+  absl::StatusOr<std::vector<LifeEventRecord>> ListLifeEvents(
+      int64_t person_id, std::optional<EventCursor> after, int limit) override;
+  absl::StatusOr<std::vector<PersonRecord>> ListPersons(int64_t after_id,
+                                                        int limit) override;
+  absl::StatusOr<std::vector<MemberRecord>> ListMemberships(
+      int64_t after_person_id, int limit) override;
+  absl::StatusOr<EnrolmentRecord> GetEnrolment(int64_t id) override;
+  absl::StatusOr<std::vector<EnrolmentRecord>> ListEnrolmentsByPerson(
+      int64_t person_id) override;
+  absl::StatusOr<std::vector<EnrolmentRecord>> ListEnrolmentsByProgramme(
+      absl::string_view programme_code, absl::string_view office_code,
+      int status, int64_t after_id, int limit) override;
+  absl::StatusOr<std::vector<EnrolmentRecord>> ListEnrolmentsByStatus(
+      int status, absl::string_view office_code, int64_t after_id,
+      int limit) override;
+  absl::StatusOr<PolicyRecord> GetActivePolicy() override;
+  absl::StatusOr<RequestRecord> GetRequest(
+      absl::string_view request_id) override;
+  absl::StatusOr<AuditRecord> LastAudit() override;
+  absl::StatusOr<std::vector<AuditRecord>> ListAudit(int64_t after_seq,
+                                                     int limit) override;
+
+  absl::StatusOr<int64_t> InsertPerson(const PersonRecord& person) override;
+  absl::Status UpdatePerson(const PersonRecord& person) override;
+  absl::StatusOr<int64_t> InsertHousehold(
+      const HouseholdRecord& household) override;
+  absl::Status UpdateHousehold(const HouseholdRecord& household) override;
+  absl::Status InsertMember(const MemberRecord& member) override;
+  absl::Status UpdateMember(const MemberRecord& member) override;
+  absl::Status DeleteMember(int64_t household_id, int64_t person_id) override;
+  absl::StatusOr<int64_t> InsertLifeEvent(
+      const LifeEventRecord& event) override;
+  absl::StatusOr<int64_t> InsertEnrolment(
+      const EnrolmentRecord& enrolment) override;
+  absl::Status UpdateEnrolment(const EnrolmentRecord& enrolment) override;
+  absl::StatusOr<int64_t> InsertPolicy(const PolicyRecord& policy) override;
+  absl::Status PutRequest(const RequestRecord& request) override;
+  absl::Status AppendAudit(const AuditRecord& entry) override;
+
+ private:
+  absl::StatusOr<std::vector<PersonRecord>> Persons(Sql id,
+                                                    const Params& params);
+  absl::StatusOr<std::vector<EnrolmentRecord>> Enrolments(Sql id,
+                                                          const Params& params);
+  // Runs a guarded INSERT ... RETURNING of one id.
+  absl::StatusOr<int64_t> InsertReturningId(Sql id, const Params& params,
+                                            const ErrorContext& context);
+  // Runs a guarded statement that changes exactly one row (UPDATE/DELETE by
+  // key): NOT_FOUND with `not_found` when it changes none.
+  absl::Status ChangeOne(Sql id, const Params& params,
+                         const ErrorContext& context, const char* not_found);
+
+  Connection* conn_;
+  std::vector<std::string> padded_words_;  // reused by the name search
+};
+
+}  // namespace socle::storage::pg_internal
+
+#endif  // SOCLE_STORAGE_POSTGRES_PG_TXN_H_

@@ -1,0 +1,399 @@
+// What only the PostgreSQL backend promises: opening errors, migrations under
+// an advisory lock, several stores (replicas) on one database, retries after
+// serialization failures, connection loss. The Store contracts themselves are
+// checked by tests/storage/store_conformance_test.cc.
+#include "storage/postgres/pg_store.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/status_macros.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "storage/records.h"
+#include "storage/store.h"
+#include "tests/pg/pg_test_database.h"
+
+namespace socle::storage {
+namespace {
+
+using ::socle::pgtest::CreateTestDatabase;
+using ::socle::pgtest::QueryOne;
+using ::socle::pgtest::RunSql;
+using ::socle::pgtest::SkipWithoutPostgres;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class Signal {
+ public:
+  void Notify() {
+    std::lock_guard<std::mutex> lock(mu_);
+    set_ = true;
+    cv_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return set_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool set_ = false;
+};
+
+PersonRecord MakePerson(std::string national_id) {
+  PersonRecord p;
+  p.version = 1;
+  p.national_id = std::move(national_id);
+  p.given_name = "Dara";
+  p.family_name = "Sok";
+  p.sex = 1;
+  p.date_of_birth = absl::CivilDay(1990, 1, 2);
+  p.office_code = "PP01";
+  p.name_key = "dara sok";
+  p.registered_at = absl::FromUnixMicros(1'700'000'000'000'000);
+  p.updated_at = p.registered_at;
+  return p;
+}
+
+class PgStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (SkipWithoutPostgres()) return;
+    absl::StatusOr<std::string> url = CreateTestDatabase();
+    ASSERT_TRUE(url.ok()) << url.status();
+    url_ = *url;
+  }
+
+  absl::StatusOr<std::unique_ptr<Store>> Open(int pool_size = 4) {
+    PgOptions options;
+    options.conninfo = url_;
+    options.pool_size = pool_size;
+    return OpenPgStore(options);
+  }
+
+  std::unique_ptr<Store> MustOpen(int pool_size = 4) {
+    absl::StatusOr<std::unique_ptr<Store>> store = Open(pool_size);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+
+  std::string url_;
+};
+
+TEST_F(PgStoreTest, RejectsBadOptions) {
+  PgOptions options;
+  EXPECT_EQ(OpenPgStore(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options.conninfo = url_;
+  options.pool_size = 0;
+  EXPECT_EQ(OpenPgStore(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options.pool_size = 1;
+  options.max_attempts = 0;
+  EXPECT_EQ(OpenPgStore(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // libpq refuses the string before connecting.
+  options.max_attempts = 1;
+  options.conninfo = "postgresql://127.0.0.1/x?no_such_parameter=1";
+  EXPECT_EQ(OpenPgStore(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(PgStoreTest, UnreachableServerIsUnavailableAndThePasswordStaysSecret) {
+  PgOptions options;
+  // Port 1 on loopback: nobody listens.
+  options.conninfo = "postgresql://socle:s3cr3t-pw@127.0.0.1:1/socle";
+  options.connect_timeout_s = 5;
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenPgStore(options);
+  ASSERT_EQ(store.status().code(), absl::StatusCode::kUnavailable)
+      << store.status();
+  EXPECT_THAT(std::string(store.status().message()), Not(HasSubstr("s3cr3t")));
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr("127.0.0.1:1"));
+}
+
+TEST_F(PgStoreTest, MigrationsAreRecordedOnce) {
+  { ASSERT_NE(MustOpen(), nullptr); }
+  absl::StatusOr<std::string> versions =
+      QueryOne(url_, "SELECT string_agg(version::text, ',' ORDER BY version)"
+                     " FROM schema_migrations");
+  ASSERT_TRUE(versions.ok()) << versions.status();
+  EXPECT_EQ(*versions, "1,2");
+  { ASSERT_NE(MustOpen(), nullptr); }
+  absl::StatusOr<std::string> count =
+      QueryOne(url_, "SELECT count(*) FROM schema_migrations");
+  ASSERT_TRUE(count.ok()) << count.status();
+  EXPECT_EQ(*count, "2");
+}
+
+TEST_F(PgStoreTest, ReplicasStartingAtOnceMigrateOnce) {
+  constexpr int kReplicas = 6;
+  std::vector<absl::Status> statuses(kReplicas);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kReplicas; ++i) {
+    threads.emplace_back([&, i] { statuses[i] = Open(1).status(); });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const absl::Status& s : statuses) EXPECT_TRUE(s.ok()) << s;
+  absl::StatusOr<std::string> count =
+      QueryOne(url_, "SELECT count(*) FROM schema_migrations");
+  ASSERT_TRUE(count.ok()) << count.status();
+  EXPECT_EQ(*count, "2");
+}
+
+TEST_F(PgStoreTest, NewerSchemaIsRefused) {
+  { ASSERT_NE(MustOpen(), nullptr); }
+  ASSERT_TRUE(
+      RunSql(url_, "INSERT INTO schema_migrations (version) VALUES (999)").ok());
+  absl::StatusOr<std::unique_ptr<Store>> store = Open();
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition)
+      << store.status();
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr("999"));
+}
+
+TEST_F(PgStoreTest, WriteInsideWriteIsRefused) {
+  std::unique_ptr<Store> store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  absl::Status inner;
+  absl::Status outer = store->Write([&](Txn&) {
+    inner = store->Write([](Txn&) { return absl::OkStatus(); });
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(outer.ok()) << outer;
+  EXPECT_EQ(inner.code(), absl::StatusCode::kFailedPrecondition) << inner;
+}
+
+// Two stores on one database are two replicas: their writers take turns, so
+// that the audit chain stays gap-free and a national ID checked as free is
+// still free when it is inserted.
+TEST_F(PgStoreTest, TwoReplicasKeepOneChainAndOnePersonPerNationalId) {
+  std::unique_ptr<Store> replicas[2] = {MustOpen(), MustOpen()};
+  ASSERT_NE(replicas[0], nullptr);
+  ASSERT_NE(replicas[1], nullptr);
+  constexpr int kThreadsPerReplica = 6;
+  constexpr int kIds = 40;
+  std::atomic<int> failures{0}, inserted{0}, found{0};
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 2; ++r) {
+    for (int t = 0; t < kThreadsPerReplica; ++t) {
+      threads.emplace_back([&, r, t] {
+        Store& store = *replicas[r];
+        for (int i = 0; i < kIds; ++i) {
+          // Every thread of both replicas registers the same national IDs,
+          // starting at different places.
+          const std::string nid =
+              absl::StrCat("N-", (i + t * 7) % kIds);
+          bool was_new = false;
+          absl::Status s = store.Write([&](Txn& txn) -> absl::Status {
+            was_new = false;
+            auto existing = txn.GetPersonByNationalId(nid);
+            if (existing.ok()) return absl::OkStatus();
+            if (!absl::IsNotFound(existing.status())) return existing.status();
+            RETURN_IF_ERROR(txn.InsertPerson(MakePerson(nid)).status());
+            AuditRecord entry;
+            auto head = txn.LastAudit();
+            if (head.ok()) {
+              entry.seq = head->seq + 1;
+              entry.prev_hash = head->hash;
+            } else if (absl::IsNotFound(head.status())) {
+              entry.seq = 1;
+            } else {
+              return head.status();
+            }
+            entry.hash = absl::StrCat("h", entry.seq);
+            entry.action = "RegisterPerson";
+            RETURN_IF_ERROR(txn.AppendAudit(entry));
+            was_new = true;
+            return absl::OkStatus();
+          });
+          if (!s.ok()) {
+            ++failures;
+            ADD_FAILURE() << s;
+          } else if (was_new) {
+            ++inserted;
+          } else {
+            ++found;
+          }
+        }
+      });
+    }
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(inserted.load(), kIds);
+  EXPECT_EQ(found.load(), 2 * kThreadsPerReplica * kIds - kIds);
+
+  absl::Status s = replicas[1]->Read([&](ReadTxn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<AuditRecord> chain, txn.ListAudit(0, 1000));
+    EXPECT_EQ(chain.size(), static_cast<size_t>(kIds));
+    for (size_t i = 0; i < chain.size(); ++i) {
+      EXPECT_EQ(chain[i].seq, static_cast<int64_t>(i) + 1);
+      EXPECT_EQ(chain[i].prev_hash, i == 0 ? "" : absl::StrCat("h", i));
+    }
+    ASSIGN_OR_RETURN(std::vector<PersonRecord> persons,
+                     txn.ListPersons(0, 1000));
+    EXPECT_EQ(persons.size(), static_cast<size_t>(kIds));
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+}
+
+// A transaction outside the store (an operator's script) that makes a Write
+// non-serializable: the Write fails with a serialization failure, is run
+// again, and then sees the other transaction's data.
+TEST_F(PgStoreTest, SerializationFailureRunsTheWriteAgain) {
+  std::unique_ptr<Store> store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  Signal read_done, other_committed;
+  std::atomic<int> runs{0};
+  absl::Status other_status;
+  std::thread other([&] {
+    read_done.Wait();
+    // Reads what the Write will write, writes what the Write has read.
+    other_status = RunSql(
+        url_,
+        "BEGIN ISOLATION LEVEL SERIALIZABLE;"
+        " SELECT count(*) FROM audit;"
+        " INSERT INTO requests VALUES ('other', 'm', '', '', now());"
+        " COMMIT");
+    other_committed.Notify();
+  });
+  bool saw_other = false;
+  absl::Status s = store->Write([&](Txn& txn) -> absl::Status {
+    const int run = ++runs;
+    saw_other = txn.GetRequest("other").ok();
+    if (run == 1) {
+      read_done.Notify();
+      other_committed.Wait();
+    }
+    AuditRecord entry;
+    entry.seq = 1;
+    entry.hash = "h1";
+    return txn.AppendAudit(entry);
+  });
+  other.join();
+  ASSERT_TRUE(other_status.ok()) << other_status;
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_GE(runs.load(), 2);
+  EXPECT_TRUE(saw_other);
+  EXPECT_GE(GetPgStats(*store).retries, 1);
+  absl::StatusOr<std::string> audit = QueryOne(url_, "SELECT count(*) FROM audit");
+  ASSERT_TRUE(audit.ok()) << audit.status();
+  EXPECT_EQ(*audit, "1");
+}
+
+// Terminates every connection of the stores on `url` and waits until they
+// are gone; returns how many there were.
+int KillStoreConnections(const std::string& url) {
+  absl::StatusOr<std::string> killed = QueryOne(
+      url,
+      "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 10000))"
+      " FROM pg_stat_activity WHERE datname = current_database()"
+      " AND pid <> pg_backend_pid() AND application_name = 'socle'");
+  EXPECT_TRUE(killed.ok()) << killed.status();
+  return killed.ok() ? std::stoi(*killed) : -1;
+}
+
+// A connection lost while idle in the pool (the server restarted, or an
+// administrator closed it) is noticed when next used, before anything ran:
+// the store reconnects and the call goes through.
+TEST_F(PgStoreTest, ConnectionsLostWhileIdleAreReplaced) {
+  std::unique_ptr<Store> store = MustOpen(/*pool_size=*/1);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Write([](Txn& txn) {
+                return txn.InsertPerson(MakePerson("N-1")).status();
+              }).ok());
+  ASSERT_TRUE(store->Read([](ReadTxn& txn) {
+                return txn.GetPersonByNationalId("N-1").status();
+              }).ok());
+  EXPECT_EQ(KillStoreConnections(url_), 2);
+
+  absl::Status s = store->Write([](Txn& txn) {
+    return txn.InsertPerson(MakePerson("N-2")).status();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  s = store->Read([](ReadTxn& txn) {
+    return txn.GetPersonByNationalId("N-2").status();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(GetPgStats(*store).reconnects, 2);
+}
+
+// A connection lost in the middle of a transaction fails the call with
+// UNAVAILABLE (nothing of a Write is kept) and is replaced for the next one.
+TEST_F(PgStoreTest, ConnectionsLostDuringACallAreUnavailable) {
+  std::unique_ptr<Store> store = MustOpen(/*pool_size=*/1);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Write([](Txn& txn) {
+                return txn.InsertPerson(MakePerson("N-1")).status();
+              }).ok());
+
+  absl::Status in_fn;
+  absl::Status s = store->Write([&](Txn& txn) -> absl::Status {
+    RETURN_IF_ERROR(txn.InsertPerson(MakePerson("N-2")).status());
+    KillStoreConnections(url_);
+    in_fn = txn.InsertPerson(MakePerson("N-3")).status();
+    return in_fn;
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_EQ(in_fn.code(), absl::StatusCode::kUnavailable) << in_fn;
+  EXPECT_THAT(std::string(in_fn.message()), Not(HasSubstr("INSERT")));
+
+  s = store->Read([&](ReadTxn& txn) -> absl::Status {
+    RETURN_IF_ERROR(txn.GetPersonByNationalId("N-1").status());
+    KillStoreConnections(url_);
+    return txn.GetPersonByNationalId("N-1").status();
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+
+  // Replaced: N-2 was not kept, N-1 is still there.
+  s = store->Read([](ReadTxn& txn) -> absl::Status {
+    EXPECT_EQ(txn.GetPersonByNationalId("N-2").status().code(),
+              absl::StatusCode::kNotFound);
+    return txn.GetPersonByNationalId("N-1").status();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  s = store->Write([](Txn& txn) {
+    return txn.InsertPerson(MakePerson("N-2")).status();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+}
+
+TEST_F(PgStoreTest, GroupCommitCommitsSeveralCallsAtOnce) {
+  std::unique_ptr<Store> store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  constexpr int kThreads = 16, kPerThread = 20;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        absl::Status s = store->Write([&](Txn& txn) {
+          return txn.InsertPerson(MakePerson(absl::StrCat("G", t, "-", i)))
+              .status();
+        });
+        if (!s.ok()) ++failures;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  PgStoreStats stats = GetPgStats(*store);
+  EXPECT_EQ(stats.writes, kThreads * kPerThread);
+  EXPECT_GE(stats.commits, 1);
+  EXPECT_LE(stats.commits, stats.writes);
+}
+
+}  // namespace
+}  // namespace socle::storage

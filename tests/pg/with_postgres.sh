@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Runs a command with a throw-away PostgreSQL server:
+#
+#   tests/pg/with_postgres.sh COMMAND [ARG...]
+#
+# creates a cluster in a temporary directory (initdb), starts it on a free
+# loopback port with its unix socket in that directory, runs COMMAND with
+# SOCLE_TEST_POSTGRES=postgresql://postgres@127.0.0.1:PORT/postgres, then
+# stops the server and removes the directory, whatever happens. Exits with
+# COMMAND's status.
+#
+# PostgreSQL refuses to run as root: as root (CI), the server runs as the
+# unprivileged system user socle-pg (created if missing; `nobody` if it cannot
+# be), which owns the temporary directory; otherwise as the current user.
+# COMMAND itself runs as the caller.
+#
+# The cluster trades durability for speed (fsync off): it holds test data
+# only. If SOCLE_TEST_POSTGRES is already set, COMMAND runs against that
+# server and nothing is started.
+set -euo pipefail
+
+if [ "$#" -eq 0 ]; then
+  echo "usage: $0 COMMAND [ARG...]" >&2
+  exit 2
+fi
+
+if [ -n "${SOCLE_TEST_POSTGRES:-}" ]; then
+  exec "$@"
+fi
+
+# Debian keeps the server programs out of PATH: the newest installed version,
+# or PG_BINDIR.
+bindir="${PG_BINDIR:-}"
+if [ -z "$bindir" ]; then
+  bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+fi
+if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ] || [ ! -x "$bindir/pg_ctl" ]; then
+  if command -v initdb >/dev/null && command -v pg_ctl >/dev/null; then
+    bindir=$(dirname "$(command -v initdb)")
+  else
+    echo "$0: PostgreSQL server programs not found (install the postgresql package, or set PG_BINDIR)" >&2
+    exit 1
+  fi
+fi
+
+# As root, run the server as an unprivileged user.
+as_user=()
+if [ "$(id -u)" = 0 ]; then
+  pg_user=socle-pg
+  if ! id "$pg_user" >/dev/null 2>&1; then
+    useradd --system --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin "$pg_user" >/dev/null 2>&1 || pg_user=nobody
+  fi
+  as_user=(runuser -u "$pg_user" --)
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/socle-pg-XXXXXX")
+data="$tmp/data"
+log="$tmp/server.log"
+if [ "${#as_user[@]}" -gt 0 ]; then
+  chown "$pg_user" "$tmp"
+fi
+
+started=0
+cleanup() {
+  status=$?
+  if [ "$started" = 1 ]; then
+    "${as_user[@]}" "$bindir/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$tmp"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+"${as_user[@]}" "$bindir/initdb" -D "$data" -U postgres --auth=trust \
+  --encoding=UTF8 --no-locale --no-sync >"$tmp/initdb.log" 2>&1 || {
+  echo "$0: initdb failed:" >&2
+  cat "$tmp/initdb.log" >&2
+  exit 1
+}
+
+# A free port: let the kernel pick one, then start; retry if another process
+# took it in between.
+free_port() {
+  if command -v python3 >/dev/null; then
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  else
+    echo $(( 20000 + RANDOM % 40000 ))
+  fi
+}
+
+for attempt in 1 2 3 4 5; do
+  port=$(free_port)
+  if "${as_user[@]}" "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 \
+      -o "-p $port -k $tmp -c listen_addresses=127.0.0.1 -c fsync=off \
+          -c synchronous_commit=on -c full_page_writes=off \
+          -c max_connections=300 -c shared_buffers=64MB \
+          -c max_pred_locks_per_transaction=256" \
+      start >/dev/null 2>&1; then
+    started=1
+    break
+  fi
+done
+if [ "$started" != 1 ]; then
+  echo "$0: could not start PostgreSQL; server log:" >&2
+  cat "$log" >&2 2>/dev/null || true
+  exit 1
+fi
+
+export SOCLE_TEST_POSTGRES="postgresql://postgres@127.0.0.1:$port/postgres"
+echo "with_postgres.sh: PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (data in $tmp)" >&2
+
+set +e
+"$@"
+status=$?
+set -e
+exit "$status"
