@@ -62,5 +62,16 @@ run: build certs
 test: build
 	tests/pg/with_postgres.sh ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS) --timeout 600
 
+# The benchmarks (BENCHMARKS.md): socle-bench from a Release build of its own
+# in $(BENCH_DIR), then the full run (a few minutes; the table is printed and
+# also written to $(BENCH_DIR)/bench.json). BENCH_ARGS adds options, e.g.
+#   make bench BENCH_ARGS="--only=register,eligibility --duration=20s"
+BENCH_DIR ?= build-release
+BENCH_ARGS ?=
+bench: deps
+	@[ -f $(BENCH_DIR)/CMakeCache.txt ] || cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BENCH_DIR) -j$(JOBS) --target socle-bench
+	$(BENCH_DIR)/bin/socle-bench --json=$(BENCH_DIR)/bench.json $(BENCH_ARGS)
+
 clean:
 	rm -rf $(BUILD_DIR)
