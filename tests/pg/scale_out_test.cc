@@ -1,0 +1,267 @@
+// Scale-out: two socle-server processes on one PostgreSQL database, clients
+// spread over both, all registering the same national IDs at once, half of
+// them replaying the same request ids. Whatever the interleaving: exactly one
+// person per national ID, every acknowledgement names that person (replays
+// get the first answer), every refusal says the national ID is taken, and
+// the audit chain written by both replicas is one unbroken chain.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
+#include "client/client.h"
+#include "client/connection.h"
+#include "common/field_error.h"
+#include "common/status_macros.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/audit.h"
+#include "storage/postgres/pg_store.h"
+#include "tests/pg/pg_test_database.h"
+
+namespace socle {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A socle-server process on `store`, stopped (SIGTERM) when destroyed.
+class ServerProcess {
+ public:
+  ServerProcess(const std::string& dir, const std::string& name,
+                const std::string& certs, const std::string& store) {
+    port_file_ = absl::StrCat(dir, "/", name, ".port");
+    log_ = absl::StrCat(dir, "/", name, ".log");
+    pid_ = fork();
+    if (pid_ == 0) {
+      const std::string pf = absl::StrCat("--port_file=", port_file_);
+      const std::string st = absl::StrCat("--store=", store);
+      const std::string cert = absl::StrCat("--tls_cert=", certs, "/server.pem");
+      const std::string key = absl::StrCat("--tls_key=", certs, "/server.key");
+      const std::string ca = absl::StrCat("--client_ca=", certs, "/ca.pem");
+      const std::string policy = absl::StrCat(
+          "--policy=", SOCLE_SOURCE_DIR, "/deploy/policy/default.textproto");
+      if (std::freopen(log_.c_str(), "w", stdout) == nullptr ||
+          std::freopen(log_.c_str(), "a", stderr) == nullptr) {
+        _exit(126);
+      }
+      execl(SOCLE_SERVER_BIN, SOCLE_SERVER_BIN, "--port=0", pf.c_str(),
+            st.c_str(), cert.c_str(), key.c_str(), ca.c_str(), policy.c_str(),
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+  }
+  ~ServerProcess() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+
+  // The port once the server listens, or 0 (with the server's log) after
+  // a few seconds.
+  int WaitForPort() {
+    for (int i = 0; i < 400; ++i) {
+      int port = 0;
+      std::string text = ReadFile(port_file_);
+      if (absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &port) &&
+          port > 0) {
+        return port;
+      }
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = 0;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ADD_FAILURE() << "socle-server did not start:\n" << ReadFile(log_);
+    return 0;
+  }
+
+ private:
+  pid_t pid_ = 0;
+  std::string port_file_;
+  std::string log_;
+};
+
+class ScaleOutTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (pgtest::SkipWithoutPostgres()) return;
+    char pattern[] = "/tmp/socle-scale-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    certs_ = dir_ + "/certs";
+    const std::string command = absl::StrCat(
+        SOCLE_SOURCE_DIR, "/deploy/certs.sh ", certs_, " KH-SR-03 > /dev/null");
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    absl::StatusOr<std::string> url = pgtest::CreateTestDatabase();
+    ASSERT_TRUE(url.ok()) << url.status();
+    url_ = *url;
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
+  }
+
+  client::Client ClientOf(int port) {
+    client::ConnectionOptions o;
+    o.endpoint = absl::StrCat("localhost:", port);
+    o.ca_file = certs_ + "/ca.pem";
+    o.cert_file = certs_ + "/terminal.pem";
+    o.key_file = certs_ + "/terminal.key";
+    o.timeout = absl::Seconds(20);
+    o.initial_backoff = absl::Milliseconds(20);
+    auto connection = client::MakeConnection(o);
+    EXPECT_TRUE(connection.ok()) << connection.status();
+    return client::Client(*connection);
+  }
+
+  std::string dir_, certs_, url_;
+};
+
+v1::Person PersonFor(int k) {
+  v1::Person p;
+  p.set_national_id(absl::StrCat("KH-SCALE-", 1000 + k));
+  p.set_given_name(absl::StrCat("Dara", std::string(1, 'a' + k % 26),
+                                std::string(1, 'a' + k / 26)));
+  p.set_family_name("Sok");
+  p.set_sex(v1::SEX_MALE);
+  p.mutable_date_of_birth()->set_year(1980 + k % 20);
+  p.mutable_date_of_birth()->set_month(1 + k % 12);
+  p.mutable_date_of_birth()->set_day(1 + k % 28);
+  p.mutable_address()->set_province("Siem Reap");
+  p.mutable_address()->set_district("Siem Reap");
+  return p;
+}
+
+TEST_F(ScaleOutTest, TwoReplicasRegisterEachNationalIdOnce) {
+  ServerProcess a(dir_, "a", certs_, url_);
+  ServerProcess b(dir_, "b", certs_, url_);
+  const int ports[2] = {a.WaitForPort(), b.WaitForPort()};
+  ASSERT_GT(ports[0], 0);
+  ASSERT_GT(ports[1], 0);
+
+  constexpr int kIds = 24;
+  constexpr int kClients = 8;
+  // The one request id per national ID that every client replays.
+  std::vector<std::string> shared_request(kIds);
+  for (int k = 0; k < kIds; ++k) shared_request[k] = client::GenerateRequestId();
+
+  struct Outcome {
+    int k;
+    bool replay;
+    absl::StatusOr<v1::Person> reply;
+  };
+  std::mutex mu;
+  std::vector<Outcome> outcomes;
+  std::vector<std::thread> threads;
+  for (int c = 0; c < kClients; ++c) {
+    threads.emplace_back([&, c] {
+      client::Client client = ClientOf(ports[c % 2]);
+      for (int i = 0; i < kIds; ++i) {
+        // Each client walks the national IDs from its own starting point.
+        const int k = (i + c * 5) % kIds;
+        // A replay of the shared request, then a request of its own for the
+        // same national ID, alternately first.
+        for (int j = 0; j < 2; ++j) {
+          const bool replay = (j == 0) == (c % 2 == 0);
+          client::RegisterOptions options;
+          options.request_id =
+              replay ? shared_request[k] : client::GenerateRequestId();
+          absl::StatusOr<v1::Person> reply =
+              client.RegisterPerson(PersonFor(k), options);
+          std::lock_guard<std::mutex> lock(mu);
+          outcomes.push_back({k, replay, std::move(reply)});
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  ASSERT_EQ(outcomes.size(), static_cast<size_t>(kClients * kIds * 2));
+
+  // Exactly one person per national ID, found through either replica.
+  std::map<int, std::string> number_of;
+  for (int k = 0; k < kIds; ++k) {
+    auto found = ClientOf(ports[k % 2]).FindByNationalId(
+        PersonFor(k).national_id());
+    ASSERT_TRUE(found.ok()) << found.status();
+    ASSERT_EQ(found->persons_size(), 1) << PersonFor(k).national_id();
+    number_of[k] = found->persons(0).beneficiary_number();
+  }
+  std::set<std::string> distinct;
+  for (const auto& [k, number] : number_of) distinct.insert(number);
+  EXPECT_EQ(distinct.size(), static_cast<size_t>(kIds));
+
+  // Every acknowledgement names that person; every refusal is the national
+  // ID being taken (or, for a replay of a request refused the first time, the
+  // same refusal again). Replays of one request id all got the same answer.
+  std::map<int, std::string> replay_answer;
+  int acknowledged = 0;
+  for (const Outcome& o : outcomes) {
+    if (o.reply.ok()) {
+      ++acknowledged;
+      EXPECT_EQ(o.reply->beneficiary_number(), number_of[o.k]) << o.k;
+      EXPECT_EQ(o.reply->national_id(), PersonFor(o.k).national_id());
+      if (o.replay) {
+        std::string& first = replay_answer[o.k];
+        const std::string answer = o.reply->SerializeAsString();
+        if (first.empty()) first = answer;
+        EXPECT_EQ(answer, first) << "replays of one request id differ";
+      }
+      continue;
+    }
+    EXPECT_EQ(o.reply.status().code(), absl::StatusCode::kAlreadyExists)
+        << o.k << " " << o.reply.status();
+    auto info = GetErrorInfo(o.reply.status());
+    ASSERT_TRUE(info.has_value()) << o.reply.status();
+    EXPECT_EQ(info->reason, "NATIONAL_ID_TAKEN") << o.reply.status();
+  }
+  // At least the first registration of each national ID was acknowledged.
+  EXPECT_GE(acknowledged, kIds);
+
+  // Both replicas appended to one chain: one entry per person, unbroken.
+  storage::PgOptions options;
+  options.conninfo = url_;
+  options.pool_size = 1;
+  auto store = storage::OpenPgStore(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::vector<storage::AuditRecord> chain;
+  absl::Status s = (*store)->Read([&](storage::ReadTxn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(chain, txn.ListAudit(0, 100000));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  int registrations = 0;
+  for (const storage::AuditRecord& e : chain) {
+    if (e.action == "RegisterPerson") ++registrations;
+  }
+  EXPECT_EQ(registrations, kIds);
+  EXPECT_EQ(FirstBrokenAuditEntry(chain), 0);
+}
+
+}  // namespace
+}  // namespace socle
