@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -132,6 +133,129 @@ struct PolicyRecord {
 struct EventCursor {
   absl::CivilDay date;
   int64_t id = 0;
+};
+
+// The amounts owed by one cycle in one currency, frozen when it was opened.
+struct CycleTotal {
+  std::string currency;
+  int64_t lines = 0;
+  int64_t owed_minor = 0;
+};
+
+// A payroll cycle: one programme, one period. Stored status values are
+// socle.v1.CycleStatus numbers (1 open, 2 closed): DO NOT CHANGE them.
+struct CycleRecord {
+  int64_t id = 0;  // assigned by the store on insert
+  std::string programme_code;
+  std::string period;  // "YYYY-MM"
+  int status = 0;
+  absl::Time opened_at;
+  std::string opened_by;
+  std::optional<absl::Time> closed_at;  // set once closed
+  std::string closed_by;
+  // Read only: computed by the store when the cycle is opened, by currency.
+  std::vector<CycleTotal> totals;
+};
+
+// One entitlement line of a cycle, made by the store when the cycle is
+// opened (never inserted one by one, never changed afterwards).
+struct LineRecord {
+  int64_t id = 0;
+  int64_t cycle_id = 0;
+  int64_t enrolment_id = 0;
+  int64_t person_id = 0;
+  std::string programme_code;
+  std::string office_code;  // the enrolment's office at opening
+  int64_t amount_minor = 0;  // owed, frozen at opening
+  std::string currency;
+  // Read only, computed when read: the payments against the line that are
+  // not reversal entries and not reversed, their count and their sum.
+  int64_t payment_count = 0;
+  int64_t paid_minor = 0;
+};
+
+// A payment, or the reversal of one. Never updated or deleted. Stored
+// channel values are socle.v1.PaymentChannel numbers: DO NOT CHANGE them.
+struct PaymentRecord {
+  int64_t id = 0;  // assigned by the store on insert
+  // Unique forever; empty for a reversal entry.
+  std::string idempotency_key;
+  int64_t cycle_id = 0;
+  int64_t line_id = 0;  // 0: recorded without a line
+  int64_t person_id = 0;
+  std::string programme_code;
+  std::string period;  // the cycle's, "YYYY-MM"
+  std::string office_code;
+  int64_t amount_minor = 0;  // > 0; a reversal carries the amount reversed
+  std::string currency;
+  int channel = 0;
+  std::string provider_reference;  // may be empty (cash)
+  absl::Time paid_at;
+  bool supplement = false;
+  std::string note;
+  absl::Time recorded_at;
+  std::string recorded_by;
+  // A reversal entry: the id of the payment it reverses (unique: a payment
+  // is reversed at most once), and why. 0 and empty for a payment.
+  int64_t reversal_of = 0;
+  std::string reversal_reason;
+  // Read only, computed when read: the reversal entry of this payment, 0
+  // when it is not reversed.
+  int64_t reversed_by = 0;
+};
+
+// The cycles of one period, for reconciliation.
+struct PeriodFilter {
+  std::string period;          // "YYYY-MM"
+  absl::CivilDay first_day;    // the period's first day
+  std::string office_code;     // empty: every office
+  std::string programme_code;  // empty: every programme
+};
+
+// Cursor for listings of lines across the cycles of a period.
+struct LineCursor {
+  int64_t cycle_id = 0;
+  int64_t enrolment_id = 0;
+};
+
+// A payment of a period that is not a reversal entry and not reversed, with
+// its person's date of death, for reconciliation.
+struct EffectivePayment {
+  PaymentRecord payment;
+  std::optional<absl::CivilDay> date_of_death;
+};
+
+// Reconciliation of one office, programme and currency over the cycles of
+// one period, computed by the store in set-based aggregates. "Net" of a
+// line is the sum of its payments that are not reversal entries and not
+// reversed; "n" is their count.
+struct ReconciliationTotals {
+  std::string office_code;
+  std::string programme_code;
+  std::string currency;
+  int64_t lines = 0;
+  int64_t owed_minor = 0;  // sum of the lines' amounts
+  // Payment entries (not reversal entries), reversed or not, and their sum.
+  int64_t payments = 0;
+  int64_t paid_minor = 0;
+  // Sum of the reversal entries.
+  int64_t reversed_minor = 0;
+  // Sum over lines of max(owed - net, 0).
+  int64_t outstanding_minor = 0;
+  // Sum over lines of max(net - owed, 0), plus the sum of the payments
+  // without a line that are not reversed.
+  int64_t excess_minor = 0;
+  // Lines: net == owed; net == 0; 0 < net < owed; net > owed and not paid
+  // twice; n >= 2 and net >= 2 * owed.
+  int64_t paid_in_full = 0;
+  int64_t unpaid = 0;
+  int64_t underpaid = 0;
+  int64_t overpaid = 0;
+  int64_t paid_twice = 0;
+  // Payments not reversed and not reversal entries: those to a person who
+  // died before the period's first day; of the others, those without a line.
+  int64_t paid_after_death = 0;
+  int64_t paid_without_entitlement = 0;
 };
 
 }  // namespace socle::storage

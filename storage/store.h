@@ -90,6 +90,69 @@ class ReadTxn {
   // The latest activation; NOT_FOUND when none.
   virtual absl::StatusOr<PolicyRecord> GetActivePolicy() = 0;
 
+  // Payments: cycles, lines, payments (issue 5). Every backend implements
+  // them; the defaults answer UNIMPLEMENTED only so that a backend can gain
+  // them one at a time.
+  //
+  // A payment is "effective" when it is not a reversal entry and no
+  // reversal entry reverses it; the "net" of a line is the sum of its
+  // effective payments.
+
+  // With its totals. NOT_FOUND when absent.
+  virtual absl::StatusOr<CycleRecord> GetCycle(int64_t id);
+  // The cycle of a programme and period; NOT_FOUND when none.
+  virtual absl::StatusOr<CycleRecord> FindCycle(absl::string_view programme_code,
+                                                absl::string_view period);
+  // Cycles with ids < before_id (0: no bound), highest id first, with
+  // `programme_code` and `period` (empty: any) and `status` (0: any); at
+  // most `limit`, with their totals.
+  virtual absl::StatusOr<std::vector<CycleRecord>> ListCycles(
+      absl::string_view programme_code, absl::string_view period, int status,
+      int64_t before_id, int limit);
+  // With its payment figures. NOT_FOUND when absent.
+  virtual absl::StatusOr<LineRecord> GetLine(int64_t id);
+  // NOT_FOUND when the enrolment has no line in the cycle.
+  virtual absl::StatusOr<LineRecord> GetLineByEnrolment(int64_t cycle_id,
+                                                        int64_t enrolment_id);
+  // Lines of a cycle at `office_code` (empty: every office), by enrolment
+  // id: enrolment ids > after_enrolment_id, at most `limit`, with their
+  // payment figures.
+  virtual absl::StatusOr<std::vector<LineRecord>> ListLines(
+      int64_t cycle_id, absl::string_view office_code,
+      int64_t after_enrolment_id, int limit);
+  // With reversed_by. NOT_FOUND when absent.
+  virtual absl::StatusOr<PaymentRecord> GetPayment(int64_t id);
+  // NOT_FOUND when no payment was ever recorded under the key.
+  virtual absl::StatusOr<PaymentRecord> GetPaymentByKey(
+      absl::string_view idempotency_key);
+  // Every entry against a line (payments and reversal entries), by id, with
+  // reversed_by.
+  virtual absl::StatusOr<std::vector<PaymentRecord>> ListPaymentsByLine(
+      int64_t line_id);
+
+  // Reconciliation of the cycles of `filter.period`, one row per office,
+  // programme and currency having a line or a payment (see
+  // ReconciliationTotals for every figure), in that order. Set-based: the
+  // work is done by the database, not row by row in the caller.
+  virtual absl::StatusOr<std::vector<ReconciliationTotals>> ReconcilePeriod(
+      const PeriodFilter& filter);
+  // Lines of the period's cycles (filtered by office and programme) whose
+  // net differs from the amount owed, ordered by (cycle_id, enrolment_id),
+  // strictly after `after` when given, at most `limit`, with their payment
+  // figures.
+  virtual absl::StatusOr<std::vector<LineRecord>> ListUnbalancedLines(
+      const PeriodFilter& filter, std::optional<LineCursor> after, int limit);
+  // Effective payments of the period (filtered by office and programme)
+  // that have no line or whose person died before `filter.first_day`, with
+  // the person's date of death; ids > after_id, by id, at most `limit`.
+  virtual absl::StatusOr<std::vector<EffectivePayment>> ListIrregularPayments(
+      const PeriodFilter& filter, int64_t after_id, int limit);
+  // Effective payments of the period (filtered by office and programme, and
+  // by `channel` unless 0) with a non-empty provider reference; ids >
+  // after_id, by id, at most `limit`.
+  virtual absl::StatusOr<std::vector<PaymentRecord>> ListReferencedPayments(
+      const PeriodFilter& filter, int channel, int64_t after_id, int limit);
+
   // NOT_FOUND when the id was never used.
   virtual absl::StatusOr<RequestRecord> GetRequest(
       absl::string_view request_id) = 0;
@@ -135,6 +198,25 @@ class Txn : public ReadTxn {
   // Assigns and returns the seq.
   virtual absl::StatusOr<int64_t> InsertPolicy(const PolicyRecord& policy) = 0;
 
+  // Inserts the cycle (status, opening and closing fields as given; id
+  // assigned) and, set-based in the database, its lines: one per enrolment
+  // in cycle.programme_code with status active (1), start_date <= last_day,
+  // end_date absent or >= first_day, and amount_minor > 0, copying its
+  // person, office, amount and currency. Then freezes the totals per
+  // currency. Returns the cycle as stored. ALREADY_EXISTS when the
+  // programme already has a cycle for the period.
+  virtual absl::StatusOr<CycleRecord> InsertCycle(const CycleRecord& cycle,
+                                                  absl::CivilDay first_day,
+                                                  absl::CivilDay last_day);
+  // Overwrites status, closed_at and closed_by of row `cycle.id` (NOT_FOUND
+  // if absent).
+  virtual absl::Status UpdateCycle(const CycleRecord& cycle);
+  // Assigns and returns the id. ALREADY_EXISTS when the idempotency key is
+  // taken, or when the payment named by reversal_of is already reversed;
+  // FAILED_PRECONDITION when the cycle, line, person or reversed payment
+  // does not exist.
+  virtual absl::StatusOr<int64_t> InsertPayment(const PaymentRecord& payment);
+
   // ALREADY_EXISTS when the request id is already stored.
   virtual absl::Status PutRequest(const RequestRecord& request) = 0;
 
@@ -148,6 +230,74 @@ class Store {
   virtual absl::Status Read(absl::FunctionRef<absl::Status(ReadTxn&)> fn) = 0;
   virtual absl::Status Write(absl::FunctionRef<absl::Status(Txn&)> fn) = 0;
 };
+
+// The defaults of the payment methods: UNIMPLEMENTED (see ReadTxn).
+namespace store_internal {
+inline absl::Status PaymentsUnimplemented() {
+  return absl::UnimplementedError("this store has no payments yet");
+}
+}  // namespace store_internal
+
+inline absl::StatusOr<CycleRecord> ReadTxn::GetCycle(int64_t) {
+  return store_internal::PaymentsUnimplemented();
+}
+inline absl::StatusOr<CycleRecord> ReadTxn::FindCycle(absl::string_view,
+                                                      absl::string_view) {
+  return store_internal::PaymentsUnimplemented();
+}
+inline absl::StatusOr<std::vector<CycleRecord>> ReadTxn::ListCycles(
+    absl::string_view, absl::string_view, int, int64_t, int) {
+  return store_internal::PaymentsUnimplemented();
+}
+inline absl::StatusOr<LineRecord> ReadTxn::GetLine(int64_t) {
+  return store_internal::PaymentsUnimplemented();
+}
+inline absl::StatusOr<LineRecord> ReadTxn::GetLineByEnrolment(int64_t,
+                                                              int64_t) {
+  return store_internal::PaymentsUnimplemented();
+}
+inline absl::StatusOr<std::vector<LineRecord>> ReadTxn::ListLines(
+    int64_t, absl::string_view, int64_t, int) {
+  return store_internal::PaymentsUnimplemented();
+}
+inline absl::StatusOr<PaymentRecord> ReadTxn::GetPayment(int64_t) {
+  return store_internal::PaymentsUnimplemented();
+}
+inline absl::StatusOr<PaymentRecord> ReadTxn::GetPaymentByKey(
+    absl::string_view) {
+  return store_internal::PaymentsUnimplemented();
+}
+inline absl::StatusOr<std::vector<PaymentRecord>> ReadTxn::ListPaymentsByLine(
+    int64_t) {
+  return store_internal::PaymentsUnimplemented();
+}
+inline absl::StatusOr<std::vector<ReconciliationTotals>>
+ReadTxn::ReconcilePeriod(const PeriodFilter&) {
+  return store_internal::PaymentsUnimplemented();
+}
+inline absl::StatusOr<std::vector<LineRecord>> ReadTxn::ListUnbalancedLines(
+    const PeriodFilter&, std::optional<LineCursor>, int) {
+  return store_internal::PaymentsUnimplemented();
+}
+inline absl::StatusOr<std::vector<EffectivePayment>>
+ReadTxn::ListIrregularPayments(const PeriodFilter&, int64_t, int) {
+  return store_internal::PaymentsUnimplemented();
+}
+inline absl::StatusOr<std::vector<PaymentRecord>>
+ReadTxn::ListReferencedPayments(const PeriodFilter&, int, int64_t, int) {
+  return store_internal::PaymentsUnimplemented();
+}
+inline absl::StatusOr<CycleRecord> Txn::InsertCycle(const CycleRecord&,
+                                                    absl::CivilDay,
+                                                    absl::CivilDay) {
+  return store_internal::PaymentsUnimplemented();
+}
+inline absl::Status Txn::UpdateCycle(const CycleRecord&) {
+  return store_internal::PaymentsUnimplemented();
+}
+inline absl::StatusOr<int64_t> Txn::InsertPayment(const PaymentRecord&) {
+  return store_internal::PaymentsUnimplemented();
+}
 
 }  // namespace socle::storage
 

@@ -141,6 +141,72 @@ CREATE TABLE policies (
   text TEXT NOT NULL
 ) STRICT;
 )sql",
+    // 3: payroll cycles, their lines, payments and reversals.
+    // persisted: DO NOT CHANGE; add new migrations at the end.
+    R"sql(
+CREATE TABLE cycles (
+  id INTEGER PRIMARY KEY,
+  programme_code TEXT NOT NULL,
+  period TEXT NOT NULL,  -- 'YYYY-MM'
+  status INTEGER NOT NULL CHECK (status IN (1, 2)),  -- 1 open, 2 closed
+  opened_at INTEGER NOT NULL,
+  opened_by TEXT NOT NULL,
+  closed_at INTEGER,  -- NULL while open
+  closed_by TEXT NOT NULL,
+  UNIQUE (programme_code, period)
+) STRICT;
+CREATE INDEX cycles_by_period ON cycles (period);
+
+-- Frozen when the cycle is opened: lines and amount owed per currency.
+CREATE TABLE cycle_totals (
+  cycle_id INTEGER NOT NULL REFERENCES cycles (id),
+  currency TEXT NOT NULL,
+  lines INTEGER NOT NULL,
+  owed_minor INTEGER NOT NULL,
+  PRIMARY KEY (cycle_id, currency)
+) STRICT, WITHOUT ROWID;
+
+-- Made by one INSERT ... SELECT from enrolments when the cycle is opened;
+-- never changed afterwards.
+CREATE TABLE lines (
+  id INTEGER PRIMARY KEY,
+  cycle_id INTEGER NOT NULL REFERENCES cycles (id),
+  enrolment_id INTEGER NOT NULL REFERENCES enrolments (id),
+  person_id INTEGER NOT NULL REFERENCES persons (id),
+  programme_code TEXT NOT NULL,
+  office_code TEXT NOT NULL,
+  amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+  currency TEXT NOT NULL,
+  UNIQUE (cycle_id, enrolment_id)
+) STRICT;
+CREATE INDEX lines_by_cycle_office ON lines (cycle_id, office_code, enrolment_id);
+
+-- Payments and reversal entries; never updated or deleted.
+CREATE TABLE payments (
+  id INTEGER PRIMARY KEY,
+  idempotency_key TEXT UNIQUE,  -- NULL for a reversal entry
+  cycle_id INTEGER NOT NULL REFERENCES cycles (id),
+  line_id INTEGER REFERENCES lines (id),  -- NULL: recorded without a line
+  person_id INTEGER NOT NULL REFERENCES persons (id),
+  programme_code TEXT NOT NULL,
+  period TEXT NOT NULL,  -- the cycle's
+  office_code TEXT NOT NULL,
+  amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+  currency TEXT NOT NULL,
+  channel INTEGER NOT NULL,  -- socle.v1.PaymentChannel
+  provider_reference TEXT NOT NULL,
+  paid_at INTEGER NOT NULL,
+  supplement INTEGER NOT NULL,
+  note TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  recorded_by TEXT NOT NULL,
+  -- A reversal entry: the payment it reverses, at most one per payment.
+  reversal_of INTEGER UNIQUE REFERENCES payments (id),
+  reversal_reason TEXT NOT NULL
+) STRICT;
+CREATE INDEX payments_by_line ON payments (line_id);
+CREATE INDEX payments_by_period ON payments (period);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

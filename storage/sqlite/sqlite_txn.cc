@@ -1,6 +1,7 @@
 #include "storage/sqlite/sqlite_txn.h"
 
 #include <iterator>
+#include <limits>
 #include <optional>
 #include <utility>
 
@@ -33,6 +34,28 @@ namespace {
   "end_date, amount_minor, currency, policy_version, version, created_at, " \
   "updated_at, details"
 #define SOCLE_POLICY_COLUMNS "seq, activated_at, activated_by, file_name, text"
+#define SOCLE_CYCLE_COLUMNS                                       \
+  "id, programme_code, period, status, opened_at, opened_by, " \
+  "closed_at, closed_by"
+// A payment that is not a reversal entry and that no reversal entry
+// reverses (the UNIQUE index on reversal_of answers the NOT EXISTS).
+#define SOCLE_EFFECTIVE(p)                 \
+  p ".reversal_of IS NULL AND NOT EXISTS " \
+    "(SELECT 1 FROM payments r WHERE r.reversal_of = " p ".id)"
+// Lines with their payment figures (two lookups in payments_by_line).
+#define SOCLE_LINE_COLUMNS                                                     \
+  "l.id, l.cycle_id, l.enrolment_id, l.person_id, l.programme_code, "          \
+  "l.office_code, l.amount_minor, l.currency, "                                \
+  "(SELECT count(*) FROM payments q WHERE q.line_id = l.id AND "               \
+  SOCLE_EFFECTIVE("q") ") AS n, "                                              \
+  "(SELECT coalesce(sum(q.amount_minor), 0) FROM payments q WHERE "           \
+  "q.line_id = l.id AND " SOCLE_EFFECTIVE("q") ") AS net"
+#define SOCLE_PAYMENT_COLUMNS                                                 \
+  "p.id, p.idempotency_key, p.cycle_id, p.line_id, p.person_id, "             \
+  "p.programme_code, p.period, p.office_code, p.amount_minor, p.currency, "   \
+  "p.channel, p.provider_reference, p.paid_at, p.supplement, p.note, "        \
+  "p.recorded_at, p.recorded_by, p.reversal_of, p.reversal_reason, "          \
+  "(SELECT r.id FROM payments r WHERE r.reversal_of = p.id)"
 
 constexpr const char* kSqlText[] = {
     // kBeginDeferred
@@ -180,6 +203,142 @@ constexpr const char* kSqlText[] = {
     " VALUES (?1, ?2, ?3, ?4)",
     // kGetActivePolicy
     "SELECT " SOCLE_POLICY_COLUMNS " FROM policies ORDER BY seq DESC LIMIT 1",
+    // kInsertCycle
+    "INSERT INTO cycles (programme_code, period, status, opened_at, "
+    "opened_by, closed_at, closed_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    // kInsertLines: the payroll, set-based: ?1 cycle, ?2 programme, ?3 the
+    // period's first day, ?4 its last. In enrolment order, so that the
+    // UNIQUE (cycle_id, enrolment_id) index grows at its end.
+    "INSERT INTO lines (cycle_id, enrolment_id, person_id, programme_code, "
+    "office_code, amount_minor, currency) SELECT ?1, e.id, e.person_id, "
+    "e.programme_code, e.office_code, e.amount_minor, e.currency "
+    "FROM enrolments e WHERE e.programme_code = ?2 AND e.status = 1 "
+    "AND e.start_date <= ?4 AND (e.end_date IS NULL OR e.end_date >= ?3) "
+    "AND e.amount_minor > 0 ORDER BY e.id",
+    // kInsertCycleTotals
+    "INSERT INTO cycle_totals (cycle_id, currency, lines, owed_minor) "
+    "SELECT cycle_id, currency, count(*), sum(amount_minor) FROM lines "
+    "WHERE cycle_id = ?1 GROUP BY currency",
+    // kUpdateCycle
+    "UPDATE cycles SET status = ?2, closed_at = ?3, closed_by = ?4 "
+    "WHERE id = ?1",
+    // kGetCycle
+    "SELECT " SOCLE_CYCLE_COLUMNS " FROM cycles WHERE id = ?1",
+    // kFindCycle
+    "SELECT " SOCLE_CYCLE_COLUMNS
+    " FROM cycles WHERE programme_code = ?1 AND period = ?2",
+    // kListCycles: a small table; one statement for every filter.
+    "SELECT " SOCLE_CYCLE_COLUMNS
+    " FROM cycles WHERE id < ?4 AND (?1 = '' OR programme_code = ?1)"
+    " AND (?2 = '' OR period = ?2) AND (?3 = 0 OR status = ?3)"
+    " ORDER BY id DESC LIMIT ?5",
+    // kGetCycleTotals
+    "SELECT currency, lines, owed_minor FROM cycle_totals WHERE cycle_id = ?1"
+    " ORDER BY currency",
+    // kGetLine
+    "SELECT " SOCLE_LINE_COLUMNS " FROM lines l WHERE l.id = ?1",
+    // kGetLineByEnrolment
+    "SELECT " SOCLE_LINE_COLUMNS
+    " FROM lines l WHERE l.cycle_id = ?1 AND l.enrolment_id = ?2",
+    // kListLines (the UNIQUE (cycle_id, enrolment_id) index gives the order)
+    "SELECT " SOCLE_LINE_COLUMNS
+    " FROM lines l WHERE l.cycle_id = ?1 AND l.enrolment_id > ?3"
+    " ORDER BY l.enrolment_id LIMIT ?4",
+    // kListLinesByOffice (index lines_by_cycle_office)
+    "SELECT " SOCLE_LINE_COLUMNS
+    " FROM lines l WHERE l.cycle_id = ?1 AND l.office_code = ?2"
+    " AND l.enrolment_id > ?3 ORDER BY l.enrolment_id LIMIT ?4",
+    // kInsertPayment
+    "INSERT INTO payments (idempotency_key, cycle_id, line_id, person_id, "
+    "programme_code, period, office_code, amount_minor, currency, channel, "
+    "provider_reference, paid_at, supplement, note, recorded_at, "
+    "recorded_by, reversal_of, reversal_reason) VALUES (?1, ?2, ?3, ?4, ?5, "
+    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+    // kGetPayment
+    "SELECT " SOCLE_PAYMENT_COLUMNS " FROM payments p WHERE p.id = ?1",
+    // kGetPaymentByKey
+    "SELECT " SOCLE_PAYMENT_COLUMNS
+    " FROM payments p WHERE p.idempotency_key = ?1",
+    // kListPaymentsByLine
+    "SELECT " SOCLE_PAYMENT_COLUMNS
+    " FROM payments p WHERE p.line_id = ?1 ORDER BY p.id",
+    // kReconcilePeriod: ?1 period, ?2 office ('' any), ?3 programme ('' any),
+    // ?4 the period's first day. Line figures (lt) and payment figures (pt)
+    // are aggregated separately, so that the balance between them is a
+    // check and not a tautology.
+    "WITH cyc AS (SELECT id FROM cycles WHERE period = ?1"
+    "  AND (?3 = '' OR programme_code = ?3)),"
+    " eff AS (SELECT p.line_id, count(*) AS n, sum(p.amount_minor) AS net"
+    "  FROM payments p WHERE p.period = ?1 AND p.line_id IS NOT NULL"
+    "  AND " SOCLE_EFFECTIVE("p") " GROUP BY p.line_id),"
+    " lx AS (SELECT l.office_code, l.programme_code, l.currency,"
+    "  l.amount_minor AS owed, coalesce(e.n, 0) AS n, coalesce(e.net, 0) AS net"
+    "  FROM cyc JOIN lines l ON l.cycle_id = cyc.id"
+    "  LEFT JOIN eff e ON e.line_id = l.id"
+    "  WHERE ?2 = '' OR l.office_code = ?2),"
+    " lt AS (SELECT office_code, programme_code, currency, count(*) AS lines,"
+    "  sum(owed) AS owed, sum(max(owed - net, 0)) AS outstanding,"
+    "  sum(max(net - owed, 0)) AS excess, sum(net = owed) AS in_full,"
+    "  sum(net = 0) AS unpaid, sum(net > 0 AND net < owed) AS under,"
+    "  sum(net > owed AND NOT (n >= 2 AND net >= 2 * owed)) AS over,"
+    "  sum(n >= 2 AND net >= 2 * owed) AS twice"
+    "  FROM lx GROUP BY office_code, programme_code, currency),"
+    " px AS (SELECT p.office_code, p.programme_code, p.currency,"
+    "  p.amount_minor AS amount, p.reversal_of IS NOT NULL AS is_reversal,"
+    "  " SOCLE_EFFECTIVE("p") " AS effective,"
+    "  p.line_id IS NULL AS no_line,"
+    "  EXISTS (SELECT 1 FROM persons d WHERE d.id = p.person_id"
+    "   AND d.date_of_death < ?4) AS dead"
+    "  FROM payments p WHERE p.period = ?1"
+    "  AND (?2 = '' OR p.office_code = ?2)"
+    "  AND (?3 = '' OR p.programme_code = ?3)),"
+    " pt AS (SELECT office_code, programme_code, currency,"
+    "  sum(NOT is_reversal) AS payments,"
+    "  sum(CASE WHEN is_reversal THEN 0 ELSE amount END) AS paid,"
+    "  sum(CASE WHEN is_reversal THEN amount ELSE 0 END) AS reversed,"
+    "  sum(CASE WHEN effective AND no_line THEN amount ELSE 0 END) AS excess,"
+    "  sum(effective AND dead) AS after_death,"
+    "  sum(effective AND NOT dead AND no_line) AS without_line"
+    "  FROM px GROUP BY office_code, programme_code, currency),"
+    " k AS (SELECT office_code, programme_code, currency FROM lt"
+    "  UNION SELECT office_code, programme_code, currency FROM pt)"
+    " SELECT k.office_code, k.programme_code, k.currency,"
+    "  coalesce(lt.lines, 0), coalesce(lt.owed, 0), coalesce(pt.payments, 0),"
+    "  coalesce(pt.paid, 0), coalesce(pt.reversed, 0),"
+    "  coalesce(lt.outstanding, 0),"
+    "  coalesce(lt.excess, 0) + coalesce(pt.excess, 0),"
+    "  coalesce(lt.in_full, 0), coalesce(lt.unpaid, 0), coalesce(lt.under, 0),"
+    "  coalesce(lt.over, 0), coalesce(lt.twice, 0),"
+    "  coalesce(pt.after_death, 0), coalesce(pt.without_line, 0)"
+    " FROM k LEFT JOIN lt USING (office_code, programme_code, currency)"
+    " LEFT JOIN pt USING (office_code, programme_code, currency)"
+    " ORDER BY k.office_code, k.programme_code, k.currency",
+    // kListUnbalancedLines: ?1 period, ?2 office, ?3 programme, (?4, ?5)
+    // the cursor (cycle id, enrolment id), ?6 limit. The cycles of the
+    // period in id order, each cycle's lines in enrolment order: no sort.
+    "SELECT * FROM (SELECT " SOCLE_LINE_COLUMNS
+    " FROM cycles c JOIN lines l ON l.cycle_id = c.id"
+    " WHERE c.period = ?1 AND (?3 = '' OR c.programme_code = ?3)"
+    " AND (?2 = '' OR l.office_code = ?2)"
+    " AND (l.cycle_id, l.enrolment_id) > (?4, ?5)"
+    " ORDER BY l.cycle_id, l.enrolment_id)"
+    " WHERE net <> amount_minor LIMIT ?6",
+    // kListIrregularPayments: ?1 period, ?2 office, ?3 programme, ?4 first
+    // day, ?5 after id, ?6 limit.
+    "SELECT " SOCLE_PAYMENT_COLUMNS ", d.date_of_death"
+    " FROM payments p JOIN persons d ON d.id = p.person_id"
+    " WHERE p.period = ?1 AND (?2 = '' OR p.office_code = ?2)"
+    " AND (?3 = '' OR p.programme_code = ?3) AND p.id > ?5"
+    " AND " SOCLE_EFFECTIVE("p")
+    " AND (p.line_id IS NULL OR d.date_of_death < ?4)"
+    " ORDER BY p.id LIMIT ?6",
+    // kListReferencedPayments: ?1 period, ?2 office, ?3 programme,
+    // ?4 channel (0 any), ?5 after id, ?6 limit.
+    "SELECT " SOCLE_PAYMENT_COLUMNS
+    " FROM payments p WHERE p.period = ?1 AND (?2 = '' OR p.office_code = ?2)"
+    " AND (?3 = '' OR p.programme_code = ?3) AND (?4 = 0 OR p.channel = ?4)"
+    " AND p.id > ?5 AND p.provider_reference <> ''"
+    " AND " SOCLE_EFFECTIVE("p") " ORDER BY p.id LIMIT ?6",
 };
 static_assert(std::size(kSqlText) == static_cast<size_t>(Sql::kCount),
               "one SQL text per Sql value, in order");
@@ -951,6 +1110,443 @@ absl::Status SqliteTxn::AppendAudit(const AuditRecord& entry) {
   int rc = stmt.Step();
   if (rc != SQLITE_DONE) return conn_->Error(rc, kAppendAuditCtx);
   return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// Payments: cycles, lines, payments, reconciliation.
+
+namespace {
+
+constexpr ErrorContext kInsertCycleCtx{
+    "open cycle", "the programme already has a cycle for this period"};
+constexpr ErrorContext kInsertLinesCtx{"compute cycle lines"};
+constexpr ErrorContext kUpdateCycleCtx{"update cycle"};
+constexpr ErrorContext kReadCycleCtx{"read cycles"};
+constexpr ErrorContext kReadLineCtx{"read lines"};
+constexpr ErrorContext kInsertPaymentCtx{
+    "record payment",
+    "idempotency key already used, or payment already reversed",
+    "cycle, line, person or reversed payment does not exist"};
+constexpr ErrorContext kReadPaymentCtx{"read payments"};
+constexpr ErrorContext kReconcileCtx{"reconcile period"};
+
+void ReadCycle(const Stmt& s, CycleRecord* c) {
+  c->id = s.ColumnInt(0);
+  Assign(&c->programme_code, s.ColumnText(1));
+  Assign(&c->period, s.ColumnText(2));
+  c->status = static_cast<int>(s.ColumnInt(3));
+  c->opened_at = FromMicros(s.ColumnInt(4));
+  Assign(&c->opened_by, s.ColumnText(5));
+  if (s.ColumnIsNull(6)) {
+    c->closed_at.reset();
+  } else {
+    c->closed_at = FromMicros(s.ColumnInt(6));
+  }
+  Assign(&c->closed_by, s.ColumnText(7));
+  c->totals.clear();
+}
+
+void ReadLine(const Stmt& s, LineRecord* l) {
+  l->id = s.ColumnInt(0);
+  l->cycle_id = s.ColumnInt(1);
+  l->enrolment_id = s.ColumnInt(2);
+  l->person_id = s.ColumnInt(3);
+  Assign(&l->programme_code, s.ColumnText(4));
+  Assign(&l->office_code, s.ColumnText(5));
+  l->amount_minor = s.ColumnInt(6);
+  Assign(&l->currency, s.ColumnText(7));
+  l->payment_count = s.ColumnInt(8);
+  l->paid_minor = s.ColumnInt(9);
+}
+
+// NULL integer columns (line_id, reversal_of, reversed_by) read as 0.
+void ReadPayment(const Stmt& s, PaymentRecord* p) {
+  p->id = s.ColumnInt(0);
+  Assign(&p->idempotency_key, s.ColumnText(1));
+  p->cycle_id = s.ColumnInt(2);
+  p->line_id = s.ColumnInt(3);
+  p->person_id = s.ColumnInt(4);
+  Assign(&p->programme_code, s.ColumnText(5));
+  Assign(&p->period, s.ColumnText(6));
+  Assign(&p->office_code, s.ColumnText(7));
+  p->amount_minor = s.ColumnInt(8);
+  Assign(&p->currency, s.ColumnText(9));
+  p->channel = static_cast<int>(s.ColumnInt(10));
+  Assign(&p->provider_reference, s.ColumnText(11));
+  p->paid_at = FromMicros(s.ColumnInt(12));
+  p->supplement = s.ColumnInt(13) != 0;
+  Assign(&p->note, s.ColumnText(14));
+  p->recorded_at = FromMicros(s.ColumnInt(15));
+  Assign(&p->recorded_by, s.ColumnText(16));
+  p->reversal_of = s.ColumnInt(17);
+  Assign(&p->reversal_reason, s.ColumnText(18));
+  p->reversed_by = s.ColumnInt(19);
+}
+constexpr int kPaymentColumnCount = 20;
+
+// Binds ?1..?3 of the period statements.
+void BindPeriod(Stmt& s, const PeriodFilter& f) {
+  s.Text(1, f.period);
+  s.Text(2, f.office_code);
+  s.Text(3, f.programme_code);
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<CycleRecord>> SqliteTxn::ReadCycles(Stmt& stmt) {
+  std::vector<CycleRecord> out;
+  for (;;) {
+    int rc = stmt.Step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return conn_->Error(rc, kReadCycleCtx);
+    ReadCycle(stmt, &out.emplace_back());
+  }
+  return out;
+}
+
+absl::Status SqliteTxn::ReadCycleTotals(CycleRecord& cycle) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kGetCycleTotals));
+  Stmt stmt(s);
+  stmt.Int(1, cycle.id);
+  cycle.totals.clear();
+  for (;;) {
+    int rc = stmt.Step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return conn_->Error(rc, kReadCycleCtx);
+    CycleTotal& t = cycle.totals.emplace_back();
+    Assign(&t.currency, stmt.ColumnText(0));
+    t.lines = stmt.ColumnInt(1);
+    t.owed_minor = stmt.ColumnInt(2);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<LineRecord>> SqliteTxn::ReadLines(Stmt& stmt) {
+  std::vector<LineRecord> out;
+  for (;;) {
+    int rc = stmt.Step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return conn_->Error(rc, kReadLineCtx);
+    ReadLine(stmt, &out.emplace_back());
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<PaymentRecord>> SqliteTxn::ReadPayments(
+    Stmt& stmt) {
+  std::vector<PaymentRecord> out;
+  for (;;) {
+    int rc = stmt.Step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return conn_->Error(rc, kReadPaymentCtx);
+    ReadPayment(stmt, &out.emplace_back());
+  }
+  return out;
+}
+
+absl::StatusOr<CycleRecord> SqliteTxn::GetCycle(int64_t id) {
+  CycleRecord c;
+  {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kGetCycle));
+    Stmt stmt(s);
+    stmt.Int(1, id);
+    int rc = stmt.Step();
+    if (rc == SQLITE_DONE) return absl::NotFoundError("cycle not found");
+    if (rc != SQLITE_ROW) return conn_->Error(rc, kReadCycleCtx);
+    ReadCycle(stmt, &c);
+  }
+  RETURN_IF_ERROR(ReadCycleTotals(c));
+  return c;
+}
+
+absl::StatusOr<CycleRecord> SqliteTxn::FindCycle(
+    absl::string_view programme_code, absl::string_view period) {
+  CycleRecord c;
+  {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kFindCycle));
+    Stmt stmt(s);
+    stmt.Text(1, programme_code);
+    stmt.Text(2, period);
+    int rc = stmt.Step();
+    if (rc == SQLITE_DONE) return absl::NotFoundError("cycle not found");
+    if (rc != SQLITE_ROW) return conn_->Error(rc, kReadCycleCtx);
+    ReadCycle(stmt, &c);
+  }
+  RETURN_IF_ERROR(ReadCycleTotals(c));
+  return c;
+}
+
+absl::StatusOr<std::vector<CycleRecord>> SqliteTxn::ListCycles(
+    absl::string_view programme_code, absl::string_view period, int status,
+    int64_t before_id, int limit) {
+  if (limit <= 0) return std::vector<CycleRecord>();
+  std::vector<CycleRecord> out;
+  {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kListCycles));
+    Stmt stmt(s);
+    stmt.Text(1, programme_code);
+    stmt.Text(2, period);
+    stmt.Int(3, status);
+    stmt.Int(4, before_id > 0 ? before_id
+                              : std::numeric_limits<int64_t>::max());
+    stmt.Int(5, limit);
+    ASSIGN_OR_RETURN(out, ReadCycles(stmt));
+  }
+  for (CycleRecord& c : out) RETURN_IF_ERROR(ReadCycleTotals(c));
+  return out;
+}
+
+absl::StatusOr<LineRecord> SqliteTxn::GetLine(int64_t id) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kGetLine));
+  Stmt stmt(s);
+  stmt.Int(1, id);
+  int rc = stmt.Step();
+  if (rc == SQLITE_DONE) return absl::NotFoundError("line not found");
+  if (rc != SQLITE_ROW) return conn_->Error(rc, kReadLineCtx);
+  LineRecord l;
+  ReadLine(stmt, &l);
+  return l;
+}
+
+absl::StatusOr<LineRecord> SqliteTxn::GetLineByEnrolment(int64_t cycle_id,
+                                                         int64_t enrolment_id) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kGetLineByEnrolment));
+  Stmt stmt(s);
+  stmt.Int(1, cycle_id);
+  stmt.Int(2, enrolment_id);
+  int rc = stmt.Step();
+  if (rc == SQLITE_DONE) return absl::NotFoundError("line not found");
+  if (rc != SQLITE_ROW) return conn_->Error(rc, kReadLineCtx);
+  LineRecord l;
+  ReadLine(stmt, &l);
+  return l;
+}
+
+absl::StatusOr<std::vector<LineRecord>> SqliteTxn::ListLines(
+    int64_t cycle_id, absl::string_view office_code,
+    int64_t after_enrolment_id, int limit) {
+  if (limit <= 0) return std::vector<LineRecord>();
+  ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                   conn_->Get(office_code.empty() ? Sql::kListLines
+                                                  : Sql::kListLinesByOffice));
+  Stmt stmt(s);
+  stmt.Int(1, cycle_id);
+  if (!office_code.empty()) stmt.Text(2, office_code);
+  stmt.Int(3, after_enrolment_id);
+  stmt.Int(4, limit);
+  return ReadLines(stmt);
+}
+
+absl::StatusOr<PaymentRecord> SqliteTxn::GetPayment(int64_t id) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kGetPayment));
+  Stmt stmt(s);
+  stmt.Int(1, id);
+  int rc = stmt.Step();
+  if (rc == SQLITE_DONE) return absl::NotFoundError("payment not found");
+  if (rc != SQLITE_ROW) return conn_->Error(rc, kReadPaymentCtx);
+  PaymentRecord p;
+  ReadPayment(stmt, &p);
+  return p;
+}
+
+absl::StatusOr<PaymentRecord> SqliteTxn::GetPaymentByKey(
+    absl::string_view idempotency_key) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kGetPaymentByKey));
+  Stmt stmt(s);
+  stmt.Text(1, idempotency_key);
+  int rc = stmt.Step();
+  if (rc == SQLITE_DONE) return absl::NotFoundError("payment not found");
+  if (rc != SQLITE_ROW) return conn_->Error(rc, kReadPaymentCtx);
+  PaymentRecord p;
+  ReadPayment(stmt, &p);
+  return p;
+}
+
+absl::StatusOr<std::vector<PaymentRecord>> SqliteTxn::ListPaymentsByLine(
+    int64_t line_id) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kListPaymentsByLine));
+  Stmt stmt(s);
+  stmt.Int(1, line_id);
+  return ReadPayments(stmt);
+}
+
+absl::StatusOr<std::vector<ReconciliationTotals>> SqliteTxn::ReconcilePeriod(
+    const PeriodFilter& filter) {
+  DateText first(filter.first_day);
+  if (!first.ok()) return DateOutOfRange("first_day");
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kReconcilePeriod));
+  Stmt stmt(s);
+  BindPeriod(stmt, filter);
+  stmt.Text(4, first.view());
+  std::vector<ReconciliationTotals> out;
+  for (;;) {
+    int rc = stmt.Step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return conn_->Error(rc, kReconcileCtx);
+    ReconciliationTotals& t = out.emplace_back();
+    Assign(&t.office_code, stmt.ColumnText(0));
+    Assign(&t.programme_code, stmt.ColumnText(1));
+    Assign(&t.currency, stmt.ColumnText(2));
+    t.lines = stmt.ColumnInt(3);
+    t.owed_minor = stmt.ColumnInt(4);
+    t.payments = stmt.ColumnInt(5);
+    t.paid_minor = stmt.ColumnInt(6);
+    t.reversed_minor = stmt.ColumnInt(7);
+    t.outstanding_minor = stmt.ColumnInt(8);
+    t.excess_minor = stmt.ColumnInt(9);
+    t.paid_in_full = stmt.ColumnInt(10);
+    t.unpaid = stmt.ColumnInt(11);
+    t.underpaid = stmt.ColumnInt(12);
+    t.overpaid = stmt.ColumnInt(13);
+    t.paid_twice = stmt.ColumnInt(14);
+    t.paid_after_death = stmt.ColumnInt(15);
+    t.paid_without_entitlement = stmt.ColumnInt(16);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<LineRecord>> SqliteTxn::ListUnbalancedLines(
+    const PeriodFilter& filter, std::optional<LineCursor> after, int limit) {
+  if (limit <= 0) return std::vector<LineRecord>();
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kListUnbalancedLines));
+  Stmt stmt(s);
+  BindPeriod(stmt, filter);
+  stmt.Int(4, after ? after->cycle_id : 0);
+  stmt.Int(5, after ? after->enrolment_id : 0);
+  stmt.Int(6, limit);
+  return ReadLines(stmt);
+}
+
+absl::StatusOr<std::vector<EffectivePayment>> SqliteTxn::ListIrregularPayments(
+    const PeriodFilter& filter, int64_t after_id, int limit) {
+  if (limit <= 0) return std::vector<EffectivePayment>();
+  DateText first(filter.first_day);
+  if (!first.ok()) return DateOutOfRange("first_day");
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kListIrregularPayments));
+  Stmt stmt(s);
+  BindPeriod(stmt, filter);
+  stmt.Text(4, first.view());
+  stmt.Int(5, after_id);
+  stmt.Int(6, limit);
+  std::vector<EffectivePayment> out;
+  for (;;) {
+    int rc = stmt.Step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return conn_->Error(rc, kReadPaymentCtx);
+    EffectivePayment& e = out.emplace_back();
+    ReadPayment(stmt, &e.payment);
+    if (!stmt.ColumnIsNull(kPaymentColumnCount)) {
+      ASSIGN_OR_RETURN(e.date_of_death,
+                       StoredDate(stmt.ColumnText(kPaymentColumnCount)));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<PaymentRecord>> SqliteTxn::ListReferencedPayments(
+    const PeriodFilter& filter, int channel, int64_t after_id, int limit) {
+  if (limit <= 0) return std::vector<PaymentRecord>();
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kListReferencedPayments));
+  Stmt stmt(s);
+  BindPeriod(stmt, filter);
+  stmt.Int(4, channel);
+  stmt.Int(5, after_id);
+  stmt.Int(6, limit);
+  return ReadPayments(stmt);
+}
+
+absl::StatusOr<CycleRecord> SqliteTxn::InsertCycle(const CycleRecord& cycle,
+                                                   absl::CivilDay first_day,
+                                                   absl::CivilDay last_day) {
+  DateText first(first_day), last(last_day);
+  if (!first.ok()) return DateOutOfRange("first_day");
+  if (!last.ok()) return DateOutOfRange("last_day");
+  CycleRecord out = cycle;
+  {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kInsertCycle));
+    Stmt stmt(s);
+    stmt.Text(1, cycle.programme_code);
+    stmt.Text(2, cycle.period);
+    stmt.Int(3, cycle.status);
+    stmt.Int(4, Micros(cycle.opened_at));
+    stmt.Text(5, cycle.opened_by);
+    if (cycle.closed_at) {
+      stmt.Int(6, Micros(*cycle.closed_at));
+    } else {
+      stmt.Null(6);
+    }
+    stmt.Text(7, cycle.closed_by);
+    int rc = stmt.Step();
+    if (rc != SQLITE_DONE) return conn_->Error(rc, kInsertCycleCtx);
+    out.id = sqlite3_last_insert_rowid(conn_->db());
+  }
+  {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kInsertLines));
+    Stmt stmt(s);
+    stmt.Int(1, out.id);
+    stmt.Text(2, cycle.programme_code);
+    stmt.Text(3, first.view());
+    stmt.Text(4, last.view());
+    int rc = stmt.Step();
+    if (rc != SQLITE_DONE) return conn_->Error(rc, kInsertLinesCtx);
+  }
+  {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kInsertCycleTotals));
+    Stmt stmt(s);
+    stmt.Int(1, out.id);
+    int rc = stmt.Step();
+    if (rc != SQLITE_DONE) return conn_->Error(rc, kInsertLinesCtx);
+  }
+  RETURN_IF_ERROR(ReadCycleTotals(out));
+  return out;
+}
+
+absl::Status SqliteTxn::UpdateCycle(const CycleRecord& cycle) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kUpdateCycle));
+  Stmt stmt(s);
+  stmt.Int(1, cycle.id);
+  stmt.Int(2, cycle.status);
+  if (cycle.closed_at) {
+    stmt.Int(3, Micros(*cycle.closed_at));
+  } else {
+    stmt.Null(3);
+  }
+  stmt.Text(4, cycle.closed_by);
+  return ChangeOne(stmt, kUpdateCycleCtx, "cycle not found");
+}
+
+absl::StatusOr<int64_t> SqliteTxn::InsertPayment(const PaymentRecord& p) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kInsertPayment));
+  Stmt stmt(s);
+  stmt.TextOrNull(1, p.idempotency_key);
+  stmt.Int(2, p.cycle_id);
+  if (p.line_id != 0) {
+    stmt.Int(3, p.line_id);
+  } else {
+    stmt.Null(3);
+  }
+  stmt.Int(4, p.person_id);
+  stmt.Text(5, p.programme_code);
+  stmt.Text(6, p.period);
+  stmt.Text(7, p.office_code);
+  stmt.Int(8, p.amount_minor);
+  stmt.Text(9, p.currency);
+  stmt.Int(10, p.channel);
+  stmt.Text(11, p.provider_reference);
+  stmt.Int(12, Micros(p.paid_at));
+  stmt.Int(13, p.supplement ? 1 : 0);
+  stmt.Text(14, p.note);
+  stmt.Int(15, Micros(p.recorded_at));
+  stmt.Text(16, p.recorded_by);
+  if (p.reversal_of != 0) {
+    stmt.Int(17, p.reversal_of);
+  } else {
+    stmt.Null(17);
+  }
+  stmt.Text(18, p.reversal_reason);
+  int rc = stmt.Step();
+  if (rc != SQLITE_DONE) return conn_->Error(rc, kInsertPaymentCtx);
+  return sqlite3_last_insert_rowid(conn_->db());
 }
 
 }  // namespace socle::storage::sqlite_internal

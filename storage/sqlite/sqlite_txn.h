@@ -49,6 +49,33 @@ class SqliteTxn final : public Txn {
       int status, absl::string_view office_code, int64_t after_id,
       int limit) override;
   absl::StatusOr<PolicyRecord> GetActivePolicy() override;
+  absl::StatusOr<CycleRecord> GetCycle(int64_t id) override;
+  absl::StatusOr<CycleRecord> FindCycle(absl::string_view programme_code,
+                                        absl::string_view period) override;
+  absl::StatusOr<std::vector<CycleRecord>> ListCycles(
+      absl::string_view programme_code, absl::string_view period, int status,
+      int64_t before_id, int limit) override;
+  absl::StatusOr<LineRecord> GetLine(int64_t id) override;
+  absl::StatusOr<LineRecord> GetLineByEnrolment(int64_t cycle_id,
+                                                int64_t enrolment_id) override;
+  absl::StatusOr<std::vector<LineRecord>> ListLines(
+      int64_t cycle_id, absl::string_view office_code,
+      int64_t after_enrolment_id, int limit) override;
+  absl::StatusOr<PaymentRecord> GetPayment(int64_t id) override;
+  absl::StatusOr<PaymentRecord> GetPaymentByKey(
+      absl::string_view idempotency_key) override;
+  absl::StatusOr<std::vector<PaymentRecord>> ListPaymentsByLine(
+      int64_t line_id) override;
+  absl::StatusOr<std::vector<ReconciliationTotals>> ReconcilePeriod(
+      const PeriodFilter& filter) override;
+  absl::StatusOr<std::vector<LineRecord>> ListUnbalancedLines(
+      const PeriodFilter& filter, std::optional<LineCursor> after,
+      int limit) override;
+  absl::StatusOr<std::vector<EffectivePayment>> ListIrregularPayments(
+      const PeriodFilter& filter, int64_t after_id, int limit) override;
+  absl::StatusOr<std::vector<PaymentRecord>> ListReferencedPayments(
+      const PeriodFilter& filter, int channel, int64_t after_id,
+      int limit) override;
   absl::StatusOr<RequestRecord> GetRequest(
       absl::string_view request_id) override;
   absl::StatusOr<AuditRecord> LastAudit() override;
@@ -69,6 +96,11 @@ class SqliteTxn final : public Txn {
       const EnrolmentRecord& enrolment) override;
   absl::Status UpdateEnrolment(const EnrolmentRecord& enrolment) override;
   absl::StatusOr<int64_t> InsertPolicy(const PolicyRecord& policy) override;
+  absl::StatusOr<CycleRecord> InsertCycle(const CycleRecord& cycle,
+                                          absl::CivilDay first_day,
+                                          absl::CivilDay last_day) override;
+  absl::Status UpdateCycle(const CycleRecord& cycle) override;
+  absl::StatusOr<int64_t> InsertPayment(const PaymentRecord& payment) override;
   absl::Status PutRequest(const RequestRecord& request) override;
   absl::Status AppendAudit(const AuditRecord& entry) override;
 
@@ -80,6 +112,11 @@ class SqliteTxn final : public Txn {
   absl::StatusOr<std::vector<EnrolmentRecord>> ReadEnrolments(Stmt& stmt);
   absl::Status ChangeOne(Stmt& stmt, const ErrorContext& context,
                          const char* not_found);
+  // Payments: readers of several rows, and the totals of a cycle.
+  absl::StatusOr<std::vector<CycleRecord>> ReadCycles(Stmt& stmt);
+  absl::Status ReadCycleTotals(CycleRecord& cycle);
+  absl::StatusOr<std::vector<LineRecord>> ReadLines(Stmt& stmt);
+  absl::StatusOr<std::vector<PaymentRecord>> ReadPayments(Stmt& stmt);
 
   Connection* conn_;
   std::vector<std::string> padded_words_;  // reused by the name search

@@ -203,9 +203,9 @@ TEST_F(SqliteStoreTest, MigrationsAreAppliedOnce) {
             schema);
 }
 
-TEST_F(SqliteStoreTest, NewDatabaseHasSchemaVersionTwo) {
+TEST_F(SqliteStoreTest, NewDatabaseHasTheLatestSchemaVersion) {
   { ASSERT_NE(Open(), nullptr); }
-  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "2");
+  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "3");
   std::string schema = Query(
       DbPath(), "SELECT group_concat(name, ',') FROM (SELECT name FROM"
                 " sqlite_schema WHERE name LIKE 'enrolments%' OR name ="
@@ -214,10 +214,14 @@ TEST_F(SqliteStoreTest, NewDatabaseHasSchemaVersionTwo) {
             "enrolments,enrolments_by_person,enrolments_by_programme_office,"
             "enrolments_by_status_office,enrolments_current_by_person_"
             "programme,policies");
+  EXPECT_EQ(Query(DbPath(), "SELECT group_concat(name, ',') FROM (SELECT name"
+                            " FROM sqlite_schema WHERE name IN ('cycles',"
+                            " 'cycle_totals', 'lines', 'payments') ORDER BY name)"),
+            "cycle_totals,cycles,lines,payments");
   // Reopening is idempotent.
   { ASSERT_NE(Open(), nullptr); }
   { ASSERT_NE(Open(), nullptr); }
-  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "2");
+  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "3");
 }
 
 TEST_F(SqliteStoreTest, VersionOneDatabaseIsMigratedKeepingItsData) {
@@ -226,13 +230,15 @@ TEST_F(SqliteStoreTest, VersionOneDatabaseIsMigratedKeepingItsData) {
     ASSERT_NE(store, nullptr);
     ASSERT_TRUE(InsertOne(*store, "N-1").ok());
   }
-  // Turn the file back into a version-1 database: migration 2 only adds
-  // tables and their indexes.
+  // Turn the file back into a version-1 database: migrations 2 and 3 only
+  // add tables and their indexes.
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
     EXPECT_EQ(sqlite3_exec(db,
-                           "BEGIN; DROP TABLE enrolments; DROP TABLE policies;"
+                           "BEGIN; DROP TABLE payments; DROP TABLE lines;"
+                           " DROP TABLE cycle_totals; DROP TABLE cycles;"
+                           " DROP TABLE enrolments; DROP TABLE policies;"
                            " PRAGMA user_version = 1; COMMIT;",
                            nullptr, nullptr, nullptr),
               SQLITE_OK)
@@ -242,7 +248,7 @@ TEST_F(SqliteStoreTest, VersionOneDatabaseIsMigratedKeepingItsData) {
   ASSERT_EQ(Query(DbPath(), "PRAGMA user_version"), "1");
   std::unique_ptr<Store> store = Open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "2");
+  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "3");
   int64_t person_id = 0;
   absl::Status s = store->Read([&](ReadTxn& txn) -> absl::Status {
     ASSIGN_OR_RETURN(PersonRecord p, txn.GetPersonByNationalId("N-1"));
@@ -265,6 +271,85 @@ TEST_F(SqliteStoreTest, VersionOneDatabaseIsMigratedKeepingItsData) {
     return txn.InsertPolicy(policy).status();
   });
   EXPECT_TRUE(s.ok()) << s;
+}
+
+TEST_F(SqliteStoreTest, VersionTwoDatabaseGainsPaymentsKeepingItsData) {
+  {
+    std::unique_ptr<Store> store = Open();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(InsertOne(*store, "N-1").ok());
+  }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db,
+                           "BEGIN; DROP TABLE payments; DROP TABLE lines;"
+                           " DROP TABLE cycle_totals; DROP TABLE cycles;"
+                           " PRAGMA user_version = 2; COMMIT;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  std::unique_ptr<Store> store = Open();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "3");
+  absl::Status s = store->Write([&](Txn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(PersonRecord p, txn.GetPersonByNationalId("N-1"));
+    EnrolmentRecord e;
+    e.person_id = p.id;
+    e.programme_code = "CG";
+    e.office_code = "PP01";
+    e.status = 1;
+    e.start_date = absl::CivilDay(2024, 1, 1);
+    e.amount_minor = 500;
+    e.currency = "KHR";
+    RETURN_IF_ERROR(txn.InsertEnrolment(e).status());
+    CycleRecord c;
+    c.programme_code = "CG";
+    c.period = "2026-11";
+    c.status = 1;
+    ASSIGN_OR_RETURN(c, txn.InsertCycle(c, absl::CivilDay(2026, 11, 1),
+                                        absl::CivilDay(2026, 11, 30)));
+    EXPECT_EQ(c.totals.size(), 1u);
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+}
+
+// A cycle's payroll is one INSERT ... SELECT: the plan reads the
+// programme's enrolments through an index, not the whole table.
+TEST_F(SqliteStoreTest, PayrollQueriesUseTheirIndexes) {
+  { ASSERT_NE(Open(), nullptr); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
+  auto explain = [&](const std::string& sql) {
+    std::string out;
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &stmt, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
+      absl::StrAppend(&out, reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3)), " | ");
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  };
+  const std::string lines = explain(
+      "SELECT e.id FROM enrolments e WHERE e.programme_code = 'OLD_AGE' AND e.status = 1"
+      " AND e.start_date <= '2026-11-30' AND (e.end_date IS NULL OR e.end_date >= '2026-11-01')"
+      " AND e.amount_minor > 0 ORDER BY e.id");
+  EXPECT_THAT(lines, ::testing::HasSubstr("USING INDEX")) << lines;
+  const std::string page = explain(
+      "SELECT l.id FROM lines l WHERE l.cycle_id = 1 AND l.enrolment_id > 0"
+      " ORDER BY l.enrolment_id LIMIT 500");
+  EXPECT_THAT(page, ::testing::Not(::testing::HasSubstr("TEMP B-TREE"))) << page;
+  const std::string by_office = explain(
+      "SELECT l.id FROM lines l WHERE l.cycle_id = 1 AND l.office_code = 'X'"
+      " AND l.enrolment_id > 0 ORDER BY l.enrolment_id LIMIT 500");
+  EXPECT_THAT(by_office, ::testing::HasSubstr("lines_by_cycle_office")) << by_office;
+  EXPECT_THAT(by_office, ::testing::Not(::testing::HasSubstr("TEMP B-TREE"))) << by_office;
+  sqlite3_close(db);
 }
 
 TEST_F(SqliteStoreTest, NewerSchemaIsRefused) {
