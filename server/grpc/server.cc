@@ -12,8 +12,10 @@
 #include "server/eligibility.h"
 #include "server/grpc/dispatch.h"
 #include "server/grpc/eligibility_service.h"
+#include "server/grpc/payments_service.h"
 #include "server/grpc/registry_service.h"
 #include "server/grpc/worker_pool.h"
+#include "server/payments.h"
 #include "server/registry.h"
 #include "storage/postgres/pg_store.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -53,9 +55,11 @@ struct SocleServer::Parts {
         dispatcher(&pool, options.insecure_for_testing),
         registry(store, clock),
         eligibility(store, clock, &policy),
+        payments(store, clock, &policy),
         registry_service(&registry, &dispatcher),
         eligibility_service(&eligibility, &dispatcher),
-        policy_admin_service(&eligibility, &dispatcher) {
+        policy_admin_service(&eligibility, &dispatcher),
+        payments_service(&payments, &dispatcher, &pool, options.insecure_for_testing) {
     registry.AddLifeEventHook(eligibility.DeathHook());
   }
   WorkerPool pool;
@@ -63,9 +67,11 @@ struct SocleServer::Parts {
   PolicyHolder policy;
   Registry registry;
   Eligibility eligibility;
+  Payments payments;
   RegistryService registry_service;
   EligibilityService eligibility_service;
   PolicyAdminService policy_admin_service;
+  PaymentsService payments_service;
 };
 
 absl::StatusOr<std::unique_ptr<storage::Store>> OpenStore(const std::string& spec) {
@@ -131,6 +137,7 @@ absl::StatusOr<std::unique_ptr<SocleServer>> SocleServer::Start(
   builder.RegisterService(&server->parts_->registry_service);
   builder.RegisterService(&server->parts_->eligibility_service);
   builder.RegisterService(&server->parts_->policy_admin_service);
+  builder.RegisterService(&server->parts_->payments_service);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, options.max_metadata_bytes);
