@@ -325,6 +325,85 @@ absl::StatusOr<v1::CoverageReport> Client::GetCoverage(
   return connection_->GetCoverage(request);
 }
 
+absl::StatusOr<v1::Cycle> Client::OpenCycle(absl::string_view programme_code,
+                                            absl::string_view period,
+                                            std::string request_id) {
+  v1::OpenCycleRequest request;
+  request.set_request_id(IdOrNew(std::move(request_id)));
+  request.set_programme_code(std::string(programme_code));
+  request.set_period(std::string(period));
+  return connection_->OpenCycle(request);
+}
+
+absl::StatusOr<v1::Cycle> Client::GetCycle(absl::string_view cycle_id) {
+  v1::GetCycleRequest request;
+  request.set_cycle_id(std::string(cycle_id));
+  return connection_->GetCycle(request);
+}
+
+absl::StatusOr<v1::ListCyclesResponse> Client::ListCycles(
+    const v1::ListCyclesRequest& request) {
+  return connection_->ListCycles(request);
+}
+
+absl::StatusOr<v1::Cycle> Client::CloseCycle(absl::string_view cycle_id,
+                                             std::string request_id) {
+  v1::CloseCycleRequest request;
+  request.set_request_id(IdOrNew(std::move(request_id)));
+  request.set_cycle_id(std::string(cycle_id));
+  return connection_->CloseCycle(request);
+}
+
+absl::Status Client::ListCycleLines(
+    const v1::ListCycleLinesRequest& request,
+    const std::function<bool(const v1::Line&)>& on_line) {
+  return connection_->ListCycleLines(
+      request, [&](const v1::ListCycleLinesResponse& chunk) {
+        for (const v1::Line& line : chunk.lines()) {
+          if (!on_line(line)) return false;
+        }
+        return true;
+      });
+}
+
+absl::StatusOr<v1::Payment> Client::RecordPayment(
+    v1::RecordPaymentRequest request) {
+  if (request.idempotency_key().empty()) {
+    request.set_idempotency_key(GenerateRequestId());
+  }
+  return connection_->RecordPayment(request);
+}
+
+absl::StatusOr<v1::RecordPaymentsResponse> Client::RecordPayments(
+    v1::RecordPaymentsRequest request) {
+  for (v1::RecordPaymentRequest& item : *request.mutable_items()) {
+    if (item.idempotency_key().empty()) {
+      item.set_idempotency_key(GenerateRequestId());
+    }
+  }
+  return connection_->RecordPayments(request);
+}
+
+absl::StatusOr<v1::Payment> Client::ReversePayment(absl::string_view payment_id,
+                                                   absl::string_view reason,
+                                                   std::string request_id) {
+  v1::ReversePaymentRequest request;
+  request.set_request_id(IdOrNew(std::move(request_id)));
+  request.set_payment_id(std::string(payment_id));
+  request.set_reason(std::string(reason));
+  return connection_->ReversePayment(request);
+}
+
+absl::StatusOr<v1::ReconciliationReport> Client::Reconcile(
+    const v1::ReconcileRequest& request) {
+  return connection_->Reconcile(request);
+}
+
+absl::StatusOr<v1::StatementReconciliation> Client::ReconcileStatement(
+    const v1::ReconcileStatementRequest& request) {
+  return connection_->ReconcileStatement(request);
+}
+
 absl::StatusOr<ServingStatus> Client::Check() { return connection_->Check(); }
 
 }  // namespace socle::client

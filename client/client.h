@@ -20,6 +20,7 @@
 #define SOCLE_CLIENT_CLIENT_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,7 @@
 #include "absl/time/civil_time.h"
 #include "client/connection.h"
 #include "socle/v1/eligibility.pb.h"
+#include "socle/v1/payments.pb.h"
 #include "socle/v1/registry.pb.h"
 
 namespace socle::client {
@@ -168,6 +170,36 @@ class Client {
   // `office_code` empty: every office.
   absl::StatusOr<v1::CoverageReport> GetCoverage(
       absl::string_view office_code = "");
+
+  // Payments. Cycles are "C12", lines "L3", payments "P7"; periods
+  // "YYYY-MM". Opening a programme's cycle for a period again returns the
+  // same cycle.
+  absl::StatusOr<v1::Cycle> OpenCycle(absl::string_view programme_code,
+                                      absl::string_view period,
+                                      std::string request_id = "");
+  absl::StatusOr<v1::Cycle> GetCycle(absl::string_view cycle_id);
+  absl::StatusOr<v1::ListCyclesResponse> ListCycles(
+      const v1::ListCyclesRequest& request);
+  absl::StatusOr<v1::Cycle> CloseCycle(absl::string_view cycle_id,
+                                       std::string request_id = "");
+  // Streams the lines of a cycle to `on_line`, which returns false to stop.
+  absl::Status ListCycleLines(const v1::ListCycleLinesRequest& request,
+                              const std::function<bool(const v1::Line&)>& on_line);
+  // Records a payment exactly once under request.idempotency_key(). When the
+  // key is empty one is generated and sent on every retry of this call; a
+  // caller that may retry later (after a crash, a lost link) sets the key
+  // itself and keeps it: the same key always gives back the same payment.
+  absl::StatusOr<v1::Payment> RecordPayment(v1::RecordPaymentRequest request);
+  // A batch; items without a key get one generated (see RecordPayment).
+  absl::StatusOr<v1::RecordPaymentsResponse> RecordPayments(
+      v1::RecordPaymentsRequest request);
+  absl::StatusOr<v1::Payment> ReversePayment(absl::string_view payment_id,
+                                             absl::string_view reason,
+                                             std::string request_id = "");
+  absl::StatusOr<v1::ReconciliationReport> Reconcile(
+      const v1::ReconcileRequest& request);
+  absl::StatusOr<v1::StatementReconciliation> ReconcileStatement(
+      const v1::ReconcileStatementRequest& request);
 
   // The server's health (grpc.health.v1, service ""): SERVING when it takes
   // calls.

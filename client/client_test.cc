@@ -112,6 +112,28 @@ class MockRegistryStub : public RegistryStub {
   MOCK_METHOD(absl::StatusOr<v1::CoverageReport>, GetCoverage,
               (grpc::ClientContext&, const v1::GetCoverageRequest&),
               (override));
+  MOCK_METHOD(absl::StatusOr<v1::Cycle>, OpenCycle,
+              (grpc::ClientContext&, const v1::OpenCycleRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::Cycle>, GetCycle,
+              (grpc::ClientContext&, const v1::GetCycleRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::ListCyclesResponse>, ListCycles,
+              (grpc::ClientContext&, const v1::ListCyclesRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::Cycle>, CloseCycle,
+              (grpc::ClientContext&, const v1::CloseCycleRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::Payment>, RecordPayment,
+              (grpc::ClientContext&, const v1::RecordPaymentRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::RecordPaymentsResponse>, RecordPayments,
+              (grpc::ClientContext&, const v1::RecordPaymentsRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::Payment>, ReversePayment,
+              (grpc::ClientContext&, const v1::ReversePaymentRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::ReconciliationReport>, Reconcile,
+              (grpc::ClientContext&, const v1::ReconcileRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::StatementReconciliation>, ReconcileStatement,
+              (grpc::ClientContext&, const v1::ReconcileStatementRequest&), (override));
+  MOCK_METHOD(absl::Status, ListCycleLines,
+              (grpc::ClientContext&, const v1::ListCycleLinesRequest&,
+               const std::function<bool(const v1::ListCycleLinesResponse&)>&),
+              (override));
   MOCK_METHOD(absl::StatusOr<HealthCheckResponse>, Check,
               (grpc::ClientContext&, const HealthCheckRequest&), (override));
 };

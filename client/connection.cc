@@ -79,6 +79,7 @@ class ConnectionImpl final : public Connection {
                  const ConnectionOptions& options, Sleeper sleeper)
       : stub_(std::move(stub)),
         timeout_(options.timeout),
+        stream_timeout_(options.stream_timeout),
         sleeper_(sleeper ? std::move(sleeper) : DefaultSleeper()) {
     retry_.max_attempts = options.max_attempts;
     retry_.initial_backoff = options.initial_backoff;
@@ -182,6 +183,72 @@ class ConnectionImpl final : public Connection {
     return Call(Idempotency::kRead, request, &RegistryStub::GetCoverage);
   }
 
+  absl::StatusOr<v1::Cycle> OpenCycle(
+      const v1::OpenCycleRequest& request) override {
+    return Call(WriteKind(request), request, &RegistryStub::OpenCycle);
+  }
+  absl::StatusOr<v1::Cycle> GetCycle(
+      const v1::GetCycleRequest& request) override {
+    return Call(Idempotency::kRead, request, &RegistryStub::GetCycle);
+  }
+  absl::StatusOr<v1::ListCyclesResponse> ListCycles(
+      const v1::ListCyclesRequest& request) override {
+    return Call(Idempotency::kRead, request, &RegistryStub::ListCycles);
+  }
+  absl::StatusOr<v1::Cycle> CloseCycle(
+      const v1::CloseCycleRequest& request) override {
+    return Call(WriteKind(request), request, &RegistryStub::CloseCycle);
+  }
+  absl::StatusOr<v1::Payment> RecordPayment(
+      const v1::RecordPaymentRequest& request) override {
+    return Call(request.idempotency_key().empty()
+                    ? Idempotency::kNonIdempotent
+                    : Idempotency::kIdempotentWrite,
+                request, &RegistryStub::RecordPayment);
+  }
+  absl::StatusOr<v1::RecordPaymentsResponse> RecordPayments(
+      const v1::RecordPaymentsRequest& request) override {
+    Idempotency kind = Idempotency::kIdempotentWrite;
+    for (const v1::RecordPaymentRequest& item : request.items()) {
+      if (item.idempotency_key().empty()) kind = Idempotency::kNonIdempotent;
+    }
+    return Call(kind, request, &RegistryStub::RecordPayments);
+  }
+  absl::StatusOr<v1::Payment> ReversePayment(
+      const v1::ReversePaymentRequest& request) override {
+    return Call(WriteKind(request), request, &RegistryStub::ReversePayment);
+  }
+  absl::StatusOr<v1::ReconciliationReport> Reconcile(
+      const v1::ReconcileRequest& request) override {
+    return Call(Idempotency::kRead, request, &RegistryStub::Reconcile);
+  }
+  absl::StatusOr<v1::StatementReconciliation> ReconcileStatement(
+      const v1::ReconcileStatementRequest& request) override {
+    return Call(Idempotency::kRead, request,
+                &RegistryStub::ReconcileStatement);
+  }
+  absl::Status ListCycleLines(
+      const v1::ListCycleLinesRequest& request,
+      const std::function<bool(const v1::ListCycleLinesResponse&)>& on_chunk)
+      override {
+    const int attempts = retry_.max_attempts < 1 ? 1 : retry_.max_attempts;
+    bool delivered = false;
+    for (int i = 1;; ++i) {
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + stream_timeout_));
+      absl::Status status = stub_->ListCycleLines(
+          context, request, [&](const v1::ListCycleLinesResponse& chunk) {
+            delivered = true;
+            return on_chunk(chunk);
+          });
+      if (status.ok() || delivered || i >= attempts ||
+          !IsRetryable(Idempotency::kRead, status.code())) {
+        return status;
+      }
+      sleeper_(BackoffDelay(retry_, i));
+    }
+  }
+
   absl::StatusOr<ServingStatus> Check() override {
     HealthCheckRequest request;  // service "": the server as a whole
     ASSIGN_OR_RETURN(HealthCheckResponse response,
@@ -211,6 +278,7 @@ class ConnectionImpl final : public Connection {
 
   std::shared_ptr<RegistryStub> stub_;
   absl::Duration timeout_;
+  absl::Duration stream_timeout_;
   RetryOptions retry_;
   Sleeper sleeper_;
 };

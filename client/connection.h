@@ -1,12 +1,13 @@
 // The mockable layer of the client library: one virtual method per RPC of
-// socle.v1.Registry, socle.v1.Eligibility and socle.v1.PolicyAdmin, plus the
-// standard health check. The implementation made
+// socle.v1.Registry, socle.v1.Eligibility, socle.v1.PolicyAdmin and
+// socle.v1.Payments, plus the standard health check. The implementation made
 // by MakeConnection owns the per-attempt deadline and the retry loop (see
 // client/retry.h for what is retried). Never throws. The implementations
 // made here are thread-safe: one Connection may serve many threads.
 #ifndef SOCLE_CLIENT_CONNECTION_H_
 #define SOCLE_CLIENT_CONNECTION_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,7 @@
 #include "client/stub.h"
 #include "grpc/health/v1/health.pb.h"
 #include "socle/v1/eligibility.pb.h"
+#include "socle/v1/payments.pb.h"
 #include "socle/v1/registry.pb.h"
 
 namespace socle::client {
@@ -33,6 +35,9 @@ struct ConnectionOptions {
   bool insecure_for_testing = false;
   // Deadline of each attempt.
   absl::Duration timeout = absl::Seconds(10);
+  // Deadline of each attempt of a streamed listing (ListCycleLines), which
+  // may carry a million lines.
+  absl::Duration stream_timeout = absl::Minutes(30);
   // Attempts in all for a retryable call, including the first; >= 1.
   int max_attempts = 4;
   // Wait before the first retry; doubled for each further retry, capped at
@@ -100,6 +105,35 @@ class Connection {
       const v1::ActivatePolicyRequest& request) = 0;
   virtual absl::StatusOr<v1::CoverageReport> GetCoverage(
       const v1::GetCoverageRequest& request) = 0;
+
+  // socle.v1.Payments. GetCycle, ListCycles, ListCycleLines, Reconcile and
+  // ReconcileStatement are reads. RecordPayment is retried when it carries
+  // an idempotency_key, RecordPayments when every item does; the others
+  // are writes retried only with a request_id.
+  virtual absl::StatusOr<v1::Cycle> OpenCycle(
+      const v1::OpenCycleRequest& request) = 0;
+  virtual absl::StatusOr<v1::Cycle> GetCycle(
+      const v1::GetCycleRequest& request) = 0;
+  virtual absl::StatusOr<v1::ListCyclesResponse> ListCycles(
+      const v1::ListCyclesRequest& request) = 0;
+  virtual absl::StatusOr<v1::Cycle> CloseCycle(
+      const v1::CloseCycleRequest& request) = 0;
+  virtual absl::StatusOr<v1::Payment> RecordPayment(
+      const v1::RecordPaymentRequest& request) = 0;
+  virtual absl::StatusOr<v1::RecordPaymentsResponse> RecordPayments(
+      const v1::RecordPaymentsRequest& request) = 0;
+  virtual absl::StatusOr<v1::Payment> ReversePayment(
+      const v1::ReversePaymentRequest& request) = 0;
+  virtual absl::StatusOr<v1::ReconciliationReport> Reconcile(
+      const v1::ReconcileRequest& request) = 0;
+  virtual absl::StatusOr<v1::StatementReconciliation> ReconcileStatement(
+      const v1::ReconcileStatementRequest& request) = 0;
+  // Streams a cycle's lines to `on_chunk` (return false to stop early).
+  // Retried like a read only until the first chunk arrived; a failure after
+  // that is returned (the caller has seen part of the listing).
+  virtual absl::Status ListCycleLines(
+      const v1::ListCycleLinesRequest& request,
+      const std::function<bool(const v1::ListCycleLinesResponse&)>& on_chunk) = 0;
 
   // grpc.health.v1.Health/Check for the whole server (service "").
   virtual absl::StatusOr<ServingStatus> Check() = 0;

@@ -3,6 +3,7 @@
 #include "client/status_conversion.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "socle/v1/eligibility.grpc.pb.h"
+#include "socle/v1/payments.grpc.pb.h"
 #include "socle/v1/registry.grpc.pb.h"
 
 namespace socle::client {
@@ -26,6 +27,7 @@ class GrpcRegistryStub final : public RegistryStub {
       : registry_(v1::Registry::NewStub(channel)),
         eligibility_(v1::Eligibility::NewStub(channel)),
         policy_admin_(v1::PolicyAdmin::NewStub(channel)),
+        payments_(v1::Payments::NewStub(channel)),
         health_(Health::NewStub(channel)) {}
 
 #define SOCLE_SERVICE_METHOD_(service, Method, Request, Response)        \
@@ -84,6 +86,28 @@ class GrpcRegistryStub final : public RegistryStub {
                        v1::PolicyInfo)
   SOCLE_POLICY_METHOD_(GetCoverage, v1::GetCoverageRequest,
                        v1::CoverageReport)
+#define SOCLE_PAYMENTS_METHOD_(Method, Request, Response) \
+  SOCLE_SERVICE_METHOD_(payments_, Method, Request, Response)
+
+  SOCLE_PAYMENTS_METHOD_(OpenCycle, v1::OpenCycleRequest,
+                         v1::Cycle)
+  SOCLE_PAYMENTS_METHOD_(GetCycle, v1::GetCycleRequest,
+                         v1::Cycle)
+  SOCLE_PAYMENTS_METHOD_(ListCycles, v1::ListCyclesRequest,
+                         v1::ListCyclesResponse)
+  SOCLE_PAYMENTS_METHOD_(CloseCycle, v1::CloseCycleRequest,
+                         v1::Cycle)
+  SOCLE_PAYMENTS_METHOD_(RecordPayment, v1::RecordPaymentRequest,
+                         v1::Payment)
+  SOCLE_PAYMENTS_METHOD_(RecordPayments, v1::RecordPaymentsRequest,
+                         v1::RecordPaymentsResponse)
+  SOCLE_PAYMENTS_METHOD_(ReversePayment, v1::ReversePaymentRequest,
+                         v1::Payment)
+  SOCLE_PAYMENTS_METHOD_(Reconcile, v1::ReconcileRequest,
+                         v1::ReconciliationReport)
+  SOCLE_PAYMENTS_METHOD_(ReconcileStatement, v1::ReconcileStatementRequest,
+                         v1::StatementReconciliation)
+#undef SOCLE_PAYMENTS_METHOD_
 #undef SOCLE_POLICY_METHOD_
 #undef SOCLE_ELIGIBILITY_METHOD_
 #undef SOCLE_STUB_METHOD_
@@ -97,10 +121,30 @@ class GrpcRegistryStub final : public RegistryStub {
     });
   }
 
+  absl::Status ListCycleLines(
+      grpc::ClientContext& context, const v1::ListCycleLinesRequest& request,
+      const std::function<bool(const v1::ListCycleLinesResponse&)>& on_chunk)
+      override {
+    std::unique_ptr<grpc::ClientReader<v1::ListCycleLinesResponse>> reader =
+        payments_->ListCycleLines(&context, request);
+    v1::ListCycleLinesResponse chunk;
+    bool stopped = false;
+    while (reader->Read(&chunk)) {
+      if (!stopped && !on_chunk(chunk)) {
+        stopped = true;
+        context.TryCancel();  // then drain what is in flight
+      }
+    }
+    grpc::Status status = reader->Finish();
+    if (stopped) return absl::OkStatus();
+    return FromGrpcStatus(status);
+  }
+
  private:
   std::unique_ptr<v1::Registry::Stub> registry_;
   std::unique_ptr<v1::Eligibility::Stub> eligibility_;
   std::unique_ptr<v1::PolicyAdmin::Stub> policy_admin_;
+  std::unique_ptr<v1::Payments::Stub> payments_;
   std::unique_ptr<Health::Stub> health_;
 };
 

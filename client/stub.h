@@ -1,7 +1,7 @@
 // The layer under Connection: one call per RPC, one attempt, no retry.
 // `RegistryStub` is the interface (faked in tests of the retry loop) for
 // every service the client calls: socle.v1.Registry, socle.v1.Eligibility,
-// socle.v1.PolicyAdmin and grpc.health.v1.Health. MakeGrpcRegistryStub wraps
+// socle.v1.PolicyAdmin, socle.v1.Payments and grpc.health.v1.Health. MakeGrpcRegistryStub wraps
 // the generated gRPC stubs.
 #ifndef SOCLE_CLIENT_STUB_H_
 #define SOCLE_CLIENT_STUB_H_
@@ -9,11 +9,13 @@
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
 
+#include <functional>
 #include <memory>
 
 #include "absl/status/statusor.h"
 #include "grpc/health/v1/health.pb.h"
 #include "socle/v1/eligibility.pb.h"
+#include "socle/v1/payments.pb.h"
 #include "socle/v1/registry.pb.h"
 
 namespace socle::client {
@@ -87,6 +89,31 @@ class RegistryStub {
       const v1::ActivatePolicyRequest& request) = 0;
   virtual absl::StatusOr<v1::CoverageReport> GetCoverage(
       grpc::ClientContext& context, const v1::GetCoverageRequest& request) = 0;
+
+  // socle.v1.Payments. ListCycleLines reads the stream to its end, handing
+  // each chunk to `on_chunk`; when `on_chunk` returns false the call is
+  // cancelled and ListCycleLines returns OK.
+  virtual absl::StatusOr<v1::Cycle> OpenCycle(
+      grpc::ClientContext& context, const v1::OpenCycleRequest& request) = 0;
+  virtual absl::StatusOr<v1::Cycle> GetCycle(
+      grpc::ClientContext& context, const v1::GetCycleRequest& request) = 0;
+  virtual absl::StatusOr<v1::ListCyclesResponse> ListCycles(
+      grpc::ClientContext& context, const v1::ListCyclesRequest& request) = 0;
+  virtual absl::StatusOr<v1::Cycle> CloseCycle(
+      grpc::ClientContext& context, const v1::CloseCycleRequest& request) = 0;
+  virtual absl::StatusOr<v1::Payment> RecordPayment(
+      grpc::ClientContext& context, const v1::RecordPaymentRequest& request) = 0;
+  virtual absl::StatusOr<v1::RecordPaymentsResponse> RecordPayments(
+      grpc::ClientContext& context, const v1::RecordPaymentsRequest& request) = 0;
+  virtual absl::StatusOr<v1::Payment> ReversePayment(
+      grpc::ClientContext& context, const v1::ReversePaymentRequest& request) = 0;
+  virtual absl::StatusOr<v1::ReconciliationReport> Reconcile(
+      grpc::ClientContext& context, const v1::ReconcileRequest& request) = 0;
+  virtual absl::StatusOr<v1::StatementReconciliation> ReconcileStatement(
+      grpc::ClientContext& context, const v1::ReconcileStatementRequest& request) = 0;
+  virtual absl::Status ListCycleLines(
+      grpc::ClientContext& context, const v1::ListCycleLinesRequest& request,
+      const std::function<bool(const v1::ListCycleLinesResponse&)>& on_chunk) = 0;
 
   // grpc.health.v1.Health.
   virtual absl::StatusOr<grpc::health::v1::HealthCheckResponse> Check(

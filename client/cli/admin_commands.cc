@@ -20,6 +20,7 @@
 #include "client/cli/eligibility_format.h"
 #include "client/cli/format.h"
 #include "client/cli/money.h"
+#include "client/cli/payment_commands.h"
 #include "client/cli/tool.h"
 #include "common/field_error.h"
 #include "common/status_macros.h"
@@ -434,7 +435,7 @@ const std::vector<FlagSpec> kOfficeFlag = {
 };
 
 const std::vector<CommandSpec>& AdminCommands() {
-  static const auto* commands = new std::vector<CommandSpec>{
+  static const auto* commands = WithAdminPaymentCommands(new std::vector<CommandSpec>{
       {"policy validate", "policy validate FILE", "FILE",
        "check a policy file",
        "Has the server check a policy file (a text-format PolicySet, see\n"
@@ -473,7 +474,7 @@ const std::vector<CommandSpec>& AdminCommands() {
        "date: ends those no longer eligible, adjusts amounts that changed,\n"
        "and lists every change. Safe to repeat with the same --request-id.",
        Concat({kAsOfFlag, kOfficeFlag}), 0, 0, &RunRecertify},
-  };
+  });
   return *commands;
 }
 
@@ -487,9 +488,10 @@ constexpr absl::string_view kAdminConventions =
 const Tool& AdminTool() {
   static const auto* tool = new Tool{
       "socle-admin",
-      "the national policy, its costing, coverage and recertification.",
+      "the national policy, its costing, coverage and recertification;\n"
+      "payment cycles and reconciliation.",
       &AdminCommands(),
-      {"policy"},
+      {"policy", "cycle", "payment"},
       AdminCertificates(),
       std::string(kAdminConventions)};
   return *tool;

@@ -62,6 +62,30 @@ class MockConnection : public Connection {
               (const v1::ActivatePolicyRequest&), (override));
   MOCK_METHOD(absl::StatusOr<v1::CoverageReport>, GetCoverage,
               (const v1::GetCoverageRequest&), (override));
+
+  // socle.v1.Payments.
+  MOCK_METHOD(absl::StatusOr<v1::Cycle>, OpenCycle,
+              (const v1::OpenCycleRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::Cycle>, GetCycle,
+              (const v1::GetCycleRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::ListCyclesResponse>, ListCycles,
+              (const v1::ListCyclesRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::Cycle>, CloseCycle,
+              (const v1::CloseCycleRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::Payment>, RecordPayment,
+              (const v1::RecordPaymentRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::RecordPaymentsResponse>, RecordPayments,
+              (const v1::RecordPaymentsRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::Payment>, ReversePayment,
+              (const v1::ReversePaymentRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::ReconciliationReport>, Reconcile,
+              (const v1::ReconcileRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::StatementReconciliation>, ReconcileStatement,
+              (const v1::ReconcileStatementRequest&), (override));
+  MOCK_METHOD(absl::Status, ListCycleLines,
+              (const v1::ListCycleLinesRequest&,
+               const std::function<bool(const v1::ListCycleLinesResponse&)>&),
+              (override));
   MOCK_METHOD(absl::StatusOr<ServingStatus>, Check, (), (override));
 };
 
