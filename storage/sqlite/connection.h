@@ -84,9 +84,10 @@ enum class Sql : int {
   kGetPaymentByKey,
   kListPaymentsByLine,
   kReconcilePeriod,
-  kListUnbalancedLines,
+  kListUnbalancedLinesOfCycle,
   kListIrregularPayments,
   kListReferencedPayments,
+  kListPeriodCycles,
   kCount,  // not a statement
 };
 

@@ -38,10 +38,13 @@ namespace {
   "id, programme_code, period, status, opened_at, opened_by, " \
   "closed_at, closed_by"
 // A payment that is not a reversal entry and that no reversal entry
-// reverses (the UNIQUE index on reversal_of answers the NOT EXISTS).
-#define SOCLE_EFFECTIVE(p)                 \
-  p ".reversal_of IS NULL AND NOT EXISTS " \
-    "(SELECT 1 FROM payments r WHERE r.reversal_of = " p ".id)"
+// reverses (the UNIQUE index on reversal_of answers the NOT EXISTS). The
+// "+" keeps the planner off that index for "reversal_of IS NULL": it takes
+// a UNIQUE index for selective, but nearly every payment has NULL there,
+// and the index of the line or of the period is the one to use.
+#define SOCLE_EFFECTIVE(p)                     \
+  "+" p ".reversal_of IS NULL AND NOT EXISTS " \
+      "(SELECT 1 FROM payments r WHERE r.reversal_of = " p ".id)"
 // Lines with their payment figures (two lookups in payments_by_line).
 #define SOCLE_LINE_COLUMNS                                                     \
   "l.id, l.cycle_id, l.enrolment_id, l.person_id, l.programme_code, "          \
@@ -207,12 +210,14 @@ constexpr const char* kSqlText[] = {
     "INSERT INTO cycles (programme_code, period, status, opened_at, "
     "opened_by, closed_at, closed_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     // kInsertLines: the payroll, set-based: ?1 cycle, ?2 programme, ?3 the
-    // period's first day, ?4 its last. In enrolment order, so that the
-    // UNIQUE (cycle_id, enrolment_id) index grows at its end.
+    // period's first day, ?4 its last. Through the programme's index
+    // ("+status": the status index would read every programme's active
+    // enrolments), in enrolment order, so that the UNIQUE (cycle_id,
+    // enrolment_id) index grows at its end.
     "INSERT INTO lines (cycle_id, enrolment_id, person_id, programme_code, "
     "office_code, amount_minor, currency) SELECT ?1, e.id, e.person_id, "
     "e.programme_code, e.office_code, e.amount_minor, e.currency "
-    "FROM enrolments e WHERE e.programme_code = ?2 AND e.status = 1 "
+    "FROM enrolments e WHERE e.programme_code = ?2 AND +e.status = 1 "
     "AND e.start_date <= ?4 AND (e.end_date IS NULL OR e.end_date >= ?3) "
     "AND e.amount_minor > 0 ORDER BY e.id",
     // kInsertCycleTotals
@@ -313,16 +318,16 @@ constexpr const char* kSqlText[] = {
     " FROM k LEFT JOIN lt USING (office_code, programme_code, currency)"
     " LEFT JOIN pt USING (office_code, programme_code, currency)"
     " ORDER BY k.office_code, k.programme_code, k.currency",
-    // kListUnbalancedLines: ?1 period, ?2 office, ?3 programme, (?4, ?5)
-    // the cursor (cycle id, enrolment id), ?6 limit. The cycles of the
-    // period in id order, each cycle's lines in enrolment order: no sort.
-    "SELECT * FROM (SELECT " SOCLE_LINE_COLUMNS
-    " FROM cycles c JOIN lines l ON l.cycle_id = c.id"
-    " WHERE c.period = ?1 AND (?3 = '' OR c.programme_code = ?3)"
-    " AND (?2 = '' OR l.office_code = ?2)"
-    " AND (l.cycle_id, l.enrolment_id) > (?4, ?5)"
-    " ORDER BY l.cycle_id, l.enrolment_id)"
-    " WHERE net <> amount_minor LIMIT ?6",
+    // kListUnbalancedLinesOfCycle: ?1 cycle, ?2 office ('' any), ?3 after
+    // enrolment id, ?4 limit. In the order of the UNIQUE (cycle_id,
+    // enrolment_id) index, so that a page reads no further than it needs
+    // (one query over the period's cycles would sort all their lines for
+    // each page).
+    "SELECT " SOCLE_LINE_COLUMNS
+    " FROM lines l WHERE l.cycle_id = ?1 AND (?2 = '' OR l.office_code = ?2)"
+    " AND l.enrolment_id > ?3 AND (SELECT coalesce(sum(q.amount_minor), 0)"
+    " FROM payments q WHERE q.line_id = l.id AND " SOCLE_EFFECTIVE("q")
+    ") <> l.amount_minor ORDER BY l.enrolment_id LIMIT ?4",
     // kListIrregularPayments: ?1 period, ?2 office, ?3 programme, ?4 first
     // day, ?5 after id, ?6 limit.
     "SELECT " SOCLE_PAYMENT_COLUMNS ", d.date_of_death"
@@ -339,6 +344,9 @@ constexpr const char* kSqlText[] = {
     " AND (?3 = '' OR p.programme_code = ?3) AND (?4 = 0 OR p.channel = ?4)"
     " AND p.id > ?5 AND p.provider_reference <> ''"
     " AND " SOCLE_EFFECTIVE("p") " ORDER BY p.id LIMIT ?6",
+    // kListPeriodCycles: ?1 period, ?2 programme ('' any), ?3 lowest id.
+    "SELECT id FROM cycles WHERE period = ?1"
+    " AND (?2 = '' OR programme_code = ?2) AND id >= ?3 ORDER BY id",
 };
 static_assert(std::size(kSqlText) == static_cast<size_t>(Sql::kCount),
               "one SQL text per Sql value, in order");
@@ -1407,14 +1415,37 @@ absl::StatusOr<std::vector<ReconciliationTotals>> SqliteTxn::ReconcilePeriod(
 
 absl::StatusOr<std::vector<LineRecord>> SqliteTxn::ListUnbalancedLines(
     const PeriodFilter& filter, std::optional<LineCursor> after, int limit) {
-  if (limit <= 0) return std::vector<LineRecord>();
-  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kListUnbalancedLines));
-  Stmt stmt(s);
-  BindPeriod(stmt, filter);
-  stmt.Int(4, after ? after->cycle_id : 0);
-  stmt.Int(5, after ? after->enrolment_id : 0);
-  stmt.Int(6, limit);
-  return ReadLines(stmt);
+  std::vector<LineRecord> out;
+  if (limit <= 0) return out;
+  // A period has few cycles (one per programme): list them, then read each
+  // cycle's lines in index order until the page is full.
+  std::vector<int64_t> cycles;
+  {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kListPeriodCycles));
+    Stmt stmt(s);
+    stmt.Text(1, filter.period);
+    stmt.Text(2, filter.programme_code);
+    stmt.Int(3, after ? after->cycle_id : 0);
+    for (;;) {
+      int rc = stmt.Step();
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return conn_->Error(rc, kReadCycleCtx);
+      cycles.push_back(stmt.ColumnInt(0));
+    }
+  }
+  for (int64_t cycle : cycles) {
+    const int wanted = limit - static_cast<int>(out.size());
+    if (wanted <= 0) break;
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kListUnbalancedLinesOfCycle));
+    Stmt stmt(s);
+    stmt.Int(1, cycle);
+    stmt.Text(2, filter.office_code);
+    stmt.Int(3, after && after->cycle_id == cycle ? after->enrolment_id : 0);
+    stmt.Int(4, wanted);
+    ASSIGN_OR_RETURN(std::vector<LineRecord> page, ReadLines(stmt));
+    for (LineRecord& l : page) out.push_back(std::move(l));
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<EffectivePayment>> SqliteTxn::ListIrregularPayments(

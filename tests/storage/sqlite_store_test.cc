@@ -25,6 +25,7 @@
 #include "common/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "storage/sqlite/connection.h"
 
 namespace socle::storage {
 namespace {
@@ -317,16 +318,23 @@ TEST_F(SqliteStoreTest, VersionTwoDatabaseGainsPaymentsKeepingItsData) {
   EXPECT_TRUE(s.ok()) << s;
 }
 
-// A cycle's payroll is one INSERT ... SELECT: the plan reads the
-// programme's enrolments through an index, not the whole table.
-TEST_F(SqliteStoreTest, PayrollQueriesUseTheirIndexes) {
+// The payment statements as the store runs them, through the indexes that
+// keep them proportional to what they return: a plan that scans payments or
+// sorts a cycle's lines turns a month's reconciliation of a million lines
+// from seconds into hours. No ANALYZE, as in production.
+TEST_F(SqliteStoreTest, PaymentStatementsUseTheirIndexes) {
+  using sqlite_internal::Sql;
+  using sqlite_internal::SqlText;
+  using ::testing::HasSubstr;
+  using ::testing::Not;
   { ASSERT_NE(Open(), nullptr); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
-  auto explain = [&](const std::string& sql) {
+  auto explain = [&](Sql id) {
     std::string out;
     sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &stmt, nullptr),
+    EXPECT_EQ(sqlite3_prepare_v2(db, absl::StrCat("EXPLAIN QUERY PLAN ", SqlText(id)).c_str(),
+                                 -1, &stmt, nullptr),
               SQLITE_OK)
         << sqlite3_errmsg(db);
     while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
@@ -335,20 +343,31 @@ TEST_F(SqliteStoreTest, PayrollQueriesUseTheirIndexes) {
     sqlite3_finalize(stmt);
     return out;
   };
-  const std::string lines = explain(
-      "SELECT e.id FROM enrolments e WHERE e.programme_code = 'OLD_AGE' AND e.status = 1"
-      " AND e.start_date <= '2026-11-30' AND (e.end_date IS NULL OR e.end_date >= '2026-11-01')"
-      " AND e.amount_minor > 0 ORDER BY e.id");
-  EXPECT_THAT(lines, ::testing::HasSubstr("USING INDEX")) << lines;
-  const std::string page = explain(
-      "SELECT l.id FROM lines l WHERE l.cycle_id = 1 AND l.enrolment_id > 0"
-      " ORDER BY l.enrolment_id LIMIT 500");
-  EXPECT_THAT(page, ::testing::Not(::testing::HasSubstr("TEMP B-TREE"))) << page;
-  const std::string by_office = explain(
-      "SELECT l.id FROM lines l WHERE l.cycle_id = 1 AND l.office_code = 'X'"
-      " AND l.enrolment_id > 0 ORDER BY l.enrolment_id LIMIT 500");
-  EXPECT_THAT(by_office, ::testing::HasSubstr("lines_by_cycle_office")) << by_office;
-  EXPECT_THAT(by_office, ::testing::Not(::testing::HasSubstr("TEMP B-TREE"))) << by_office;
+  const std::string payroll = explain(Sql::kInsertLines);
+  EXPECT_THAT(payroll, HasSubstr("enrolments_by_programme_office")) << payroll;
+  const std::string line = explain(Sql::kGetLine);
+  EXPECT_THAT(line, HasSubstr("SEARCH q USING INDEX payments_by_line")) << line;
+  EXPECT_THAT(line, Not(HasSubstr("SEARCH q USING INDEX sqlite_autoindex"))) << line;
+  for (Sql id : {Sql::kListLines, Sql::kListUnbalancedLinesOfCycle}) {
+    const std::string plan = explain(id);
+    EXPECT_THAT(plan, Not(HasSubstr("TEMP B-TREE"))) << plan;
+    EXPECT_THAT(plan, Not(HasSubstr("SCAN l"))) << plan;
+  }
+  const std::string by_office = explain(Sql::kListLinesByOffice);
+  EXPECT_THAT(by_office, HasSubstr("lines_by_cycle_office")) << by_office;
+  EXPECT_THAT(by_office, Not(HasSubstr("TEMP B-TREE"))) << by_office;
+  for (Sql id : {Sql::kListIrregularPayments, Sql::kListReferencedPayments}) {
+    const std::string plan = explain(id);
+    EXPECT_THAT(plan, HasSubstr("SEARCH p USING INDEX payments_by_period")) << plan;
+    EXPECT_THAT(plan, Not(HasSubstr("TEMP B-TREE"))) << plan;
+  }
+  // Set-based over the period's rows only: payments through their period,
+  // lines through their cycle, never a whole table.
+  const std::string totals = explain(Sql::kReconcilePeriod);
+  EXPECT_THAT(totals, Not(HasSubstr("SCAN p |"))) << totals;
+  EXPECT_THAT(totals, Not(HasSubstr("SCAN l |"))) << totals;
+  EXPECT_THAT(totals, HasSubstr("SEARCH l USING INDEX sqlite_autoindex_lines_1 (cycle_id=?)"))
+      << totals;
   sqlite3_close(db);
 }
 
