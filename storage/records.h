@@ -129,6 +129,23 @@ struct PolicyRecord {
   std::string text;
 };
 
+// A clerk or supervisor who logs in at the terminals of one office (issue
+// 6). Stored role values are socle.v1.Role numbers (1 clerk, 2 supervisor):
+// DO NOT CHANGE them.
+struct UserRecord {
+  std::string user_name;  // the key: 3 to 64 characters of [a-z0-9._-]
+  std::string display_name;
+  int role = 0;
+  std::string office_code;
+  bool disabled = false;
+  // A self-describing salted hash ("pbkdf2-sha256$ITERATIONS$SALT$HASH"):
+  // opaque to the store, never a password.
+  std::string password_hash;
+  int64_t version = 0;  // 1 on insert; the logic increments it on update
+  absl::Time created_at;
+  absl::Time updated_at;
+};
+
 // Cursor for ordered listings of life events: (date, id) of the last one seen.
 struct EventCursor {
   absl::CivilDay date;

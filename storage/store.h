@@ -153,6 +153,14 @@ class ReadTxn {
   virtual absl::StatusOr<std::vector<PaymentRecord>> ListReferencedPayments(
       const PeriodFilter& filter, int channel, int64_t after_id, int limit);
 
+  // Users (issue 6). NOT_FOUND when no user has this name.
+  virtual absl::StatusOr<UserRecord> GetUser(absl::string_view user_name) = 0;
+  // Users of `office_code` (empty: every office) with names > after_name, by
+  // name, at most `limit`.
+  virtual absl::StatusOr<std::vector<UserRecord>> ListUsers(
+      absl::string_view office_code, absl::string_view after_name,
+      int limit) = 0;
+
   // NOT_FOUND when the id was never used.
   virtual absl::StatusOr<RequestRecord> GetRequest(
       absl::string_view request_id) = 0;
@@ -216,6 +224,11 @@ class Txn : public ReadTxn {
   // FAILED_PRECONDITION when the cycle, line, person or reversed payment
   // does not exist.
   virtual absl::StatusOr<int64_t> InsertPayment(const PaymentRecord& payment);
+
+  // ALREADY_EXISTS when the user name is taken.
+  virtual absl::Status InsertUser(const UserRecord& user) = 0;
+  // Overwrites every column of the row `user.user_name` (NOT_FOUND if absent).
+  virtual absl::Status UpdateUser(const UserRecord& user) = 0;
 
   // ALREADY_EXISTS when the request id is already stored.
   virtual absl::Status PutRequest(const RequestRecord& request) = 0;
