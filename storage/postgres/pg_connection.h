@@ -63,6 +63,11 @@ enum class Sql : int {
   kAppendAudit,
   kLastAudit,
   kListAudit,
+  kGetUser,
+  kListUsers,
+  kListUsersByOffice,
+  kInsertUser,
+  kUpdateUser,
   kCount,  // not a statement
 };
 

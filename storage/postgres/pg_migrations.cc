@@ -153,6 +153,25 @@ CREATE TABLE policies (
   text TEXT NOT NULL
 );
 )sql",
+
+    // Migration 6 (branch authz): users, the clerks and supervisors who log
+    // in at an office's terminals. user_name and office_code in "C", so that
+    // listings are in byte order, as on SQLite.
+    // persisted: DO NOT CHANGE; add new migrations at the end.
+    R"sql(
+CREATE TABLE users (
+  user_name TEXT COLLATE "C" PRIMARY KEY,
+  display_name TEXT NOT NULL,
+  role INTEGER NOT NULL CHECK (role IN (1, 2)),  -- socle.v1.Role
+  office_code TEXT COLLATE "C" NOT NULL,
+  disabled BOOLEAN NOT NULL,
+  password_hash TEXT NOT NULL,  -- salted, self-describing; never a password
+  version BIGINT NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX users_by_office ON users (office_code, user_name);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

@@ -40,6 +40,13 @@ namespace {
   "request_id, method, request, response, created_at"
 #define SOCLE_PG_AUDIT_COLUMNS \
   "seq, at, actor, office_code, action, subject, details, prev_hash, hash"
+#define SOCLE_PG_USER_COLUMNS                                             \
+  "user_name, display_name, role, office_code, disabled, password_hash, " \
+  "version, created_at, updated_at"
+// $1..$9 as BindUser adds them.
+#define SOCLE_PG_USER_VALUES                                           \
+  "$1::text, $2::text, $3::int4, $4::text, $5::bool, $6::text, $7::int8, " \
+  "$8::timestamptz, $9::timestamptz"
 
 constexpr const char* kSqlText[] = {
     // kInsertPerson
@@ -179,6 +186,24 @@ constexpr const char* kSqlText[] = {
     // kListAudit
     "SELECT " SOCLE_PG_AUDIT_COLUMNS
     " FROM audit WHERE seq > $1::int8 ORDER BY seq LIMIT $2::int8",
+    // kGetUser
+    "SELECT " SOCLE_PG_USER_COLUMNS " FROM users WHERE user_name = $1::text",
+    // kListUsers: every office, in the primary key's order.
+    "SELECT " SOCLE_PG_USER_COLUMNS
+    " FROM users WHERE user_name > $1::text"
+    " ORDER BY user_name LIMIT $2::int8",
+    // kListUsersByOffice (index users_by_office)
+    "SELECT " SOCLE_PG_USER_COLUMNS
+    " FROM users WHERE user_name > $1::text AND office_code = $3::text"
+    " ORDER BY user_name LIMIT $2::int8",
+    // kInsertUser
+    "INSERT INTO users (" SOCLE_PG_USER_COLUMNS ") VALUES "
+    "(" SOCLE_PG_USER_VALUES ")",
+    // kUpdateUser: the key is $1.
+    "UPDATE users SET (display_name, role, office_code, disabled, "
+    "password_hash, version, created_at, updated_at) = ($2::text, $3::int4, "
+    "$4::text, $5::bool, $6::text, $7::int8, $8::timestamptz, "
+    "$9::timestamptz) WHERE user_name = $1::text",
 };
 static_assert(std::size(kSqlText) == static_cast<size_t>(Sql::kCount),
               "one SQL text per Sql value, in order");
@@ -216,6 +241,10 @@ constexpr ErrorContext kReadRequestCtx{"read request"};
 constexpr ErrorContext kAppendAuditCtx{"append audit entry",
                                        "audit sequence number already used"};
 constexpr ErrorContext kReadAuditCtx{"read audit"};
+constexpr ErrorContext kInsertUserCtx{"insert user",
+                                     "user name already taken"};
+constexpr ErrorContext kUpdateUserCtx{"update user"};
+constexpr ErrorContext kReadUserCtx{"read users"};
 
 absl::Status Unexpected() {
   return absl::InternalError("unexpected column format from the database");
@@ -384,6 +413,31 @@ void ReadAudit(const Row& r, AuditRecord* a) {
   Assign(&a->details, r.Bytes(6));
   Assign(&a->prev_hash, r.Bytes(7));
   Assign(&a->hash, r.Bytes(8));
+}
+
+void ReadUser(const Row& r, UserRecord* u) {
+  Assign(&u->user_name, r.Bytes(0));
+  Assign(&u->display_name, r.Bytes(1));
+  u->role = r.Int4(2);
+  Assign(&u->office_code, r.Bytes(3));
+  u->disabled = r.Bool(4);
+  Assign(&u->password_hash, r.Bytes(5));
+  u->version = r.Int8(6);
+  u->created_at = r.Time(7);
+  u->updated_at = r.Time(8);
+}
+
+// Adds $1..$9 of kInsertUser / kUpdateUser.
+void BindUser(Params& s, const UserRecord& u, int64_t version) {
+  s.Text(u.user_name);
+  s.Text(u.display_name);
+  s.Int4(u.role);
+  s.Text(u.office_code);
+  s.Bool(u.disabled);
+  s.Text(u.password_hash);
+  s.Int8(version);
+  s.Time(u.created_at, "created_at");
+  s.Time(u.updated_at, "updated_at");
 }
 
 // Reads every row of `r` with `read`; INTERNAL when a column is malformed.
@@ -704,6 +758,28 @@ absl::StatusOr<std::vector<AuditRecord>> PgTxn::ListAudit(int64_t after_seq,
   return ReadAll<AuditRecord>(r, ReadAudit);
 }
 
+absl::StatusOr<UserRecord> PgTxn::GetUser(absl::string_view user_name) {
+  Params p;
+  p.Text(user_name);
+  ASSIGN_OR_RETURN(Result r, conn_->Exec(Sql::kGetUser, p, kReadUserCtx));
+  return ReadOne<UserRecord>(r, ReadUser, "user not found");
+}
+
+absl::StatusOr<std::vector<UserRecord>> PgTxn::ListUsers(
+    absl::string_view office_code, absl::string_view after_name, int limit) {
+  if (limit <= 0) return std::vector<UserRecord>();
+  Params p;
+  p.Text(after_name);  // '' sorts before every name
+  p.Int8(limit);
+  Sql id = Sql::kListUsers;
+  if (!office_code.empty()) {
+    p.Text(office_code);
+    id = Sql::kListUsersByOffice;
+  }
+  ASSIGN_OR_RETURN(Result r, conn_->Exec(id, p, kReadUserCtx));
+  return ReadAll<UserRecord>(r, ReadUser);
+}
+
 // ---------------------------------------------------------------------------
 // Writes: each runs guarded, so that fn may go on after a domain error.
 
@@ -796,6 +872,19 @@ absl::StatusOr<int64_t> PgTxn::InsertPolicy(const PolicyRecord& policy) {
   p.Text(policy.file_name);
   p.Text(policy.text);
   return InsertReturningId(Sql::kInsertPolicy, p, kInsertPolicyCtx);
+}
+
+absl::Status PgTxn::InsertUser(const UserRecord& user) {
+  Params p;
+  // The version of a new user is 1 (records.h).
+  BindUser(p, user, /*version=*/1);
+  return conn_->ExecGuarded(Sql::kInsertUser, p, kInsertUserCtx).status();
+}
+
+absl::Status PgTxn::UpdateUser(const UserRecord& user) {
+  Params p;
+  BindUser(p, user, user.version);
+  return ChangeOne(Sql::kUpdateUser, p, kUpdateUserCtx, "user not found");
 }
 
 absl::Status PgTxn::PutRequest(const RequestRecord& request) {

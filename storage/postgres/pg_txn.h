@@ -49,6 +49,10 @@ class PgTxn final : public Txn {
       int status, absl::string_view office_code, int64_t after_id,
       int limit) override;
   absl::StatusOr<PolicyRecord> GetActivePolicy() override;
+  absl::StatusOr<UserRecord> GetUser(absl::string_view user_name) override;
+  absl::StatusOr<std::vector<UserRecord>> ListUsers(
+      absl::string_view office_code, absl::string_view after_name,
+      int limit) override;
   absl::StatusOr<RequestRecord> GetRequest(
       absl::string_view request_id) override;
   absl::StatusOr<AuditRecord> LastAudit() override;
@@ -69,6 +73,8 @@ class PgTxn final : public Txn {
       const EnrolmentRecord& enrolment) override;
   absl::Status UpdateEnrolment(const EnrolmentRecord& enrolment) override;
   absl::StatusOr<int64_t> InsertPolicy(const PolicyRecord& policy) override;
+  absl::Status InsertUser(const UserRecord& user) override;
+  absl::Status UpdateUser(const UserRecord& user) override;
   absl::Status PutRequest(const RequestRecord& request) override;
   absl::Status AppendAudit(const AuditRecord& entry) override;
 

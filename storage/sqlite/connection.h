@@ -88,6 +88,11 @@ enum class Sql : int {
   kListIrregularPayments,
   kListReferencedPayments,
   kListPeriodCycles,
+  kGetUser,
+  kListUsers,
+  kListUsersByOffice,
+  kInsertUser,
+  kUpdateUser,
   kCount,  // not a statement
 };
 

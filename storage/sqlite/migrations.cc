@@ -207,6 +207,24 @@ CREATE TABLE payments (
 CREATE INDEX payments_by_line ON payments (line_id);
 CREATE INDEX payments_by_period ON payments (period);
 )sql",
+    // Migration 6 (branch authz): users, the clerks and supervisors who log
+    // in at an office's terminals. user_name is compared byte for byte
+    // (BINARY), so listings are in byte order, as on PostgreSQL ("C").
+    // persisted: DO NOT CHANGE; add new migrations at the end.
+    R"sql(
+CREATE TABLE users (
+  user_name TEXT PRIMARY KEY,
+  display_name TEXT NOT NULL,
+  role INTEGER NOT NULL CHECK (role IN (1, 2)),  -- socle.v1.Role
+  office_code TEXT NOT NULL,
+  disabled INTEGER NOT NULL CHECK (disabled IN (0, 1)),
+  password_hash TEXT NOT NULL,  -- salted, self-describing; never a password
+  version INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX users_by_office ON users (office_code, user_name);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

@@ -59,6 +59,9 @@ namespace {
   "p.channel, p.provider_reference, p.paid_at, p.supplement, p.note, "        \
   "p.recorded_at, p.recorded_by, p.reversal_of, p.reversal_reason, "          \
   "(SELECT r.id FROM payments r WHERE r.reversal_of = p.id)"
+#define SOCLE_USER_COLUMNS                                                \
+  "user_name, display_name, role, office_code, disabled, password_hash, " \
+  "version, created_at, updated_at"
 
 constexpr const char* kSqlText[] = {
     // kBeginDeferred
@@ -347,6 +350,22 @@ constexpr const char* kSqlText[] = {
     // kListPeriodCycles: ?1 period, ?2 programme ('' any), ?3 lowest id.
     "SELECT id FROM cycles WHERE period = ?1"
     " AND (?2 = '' OR programme_code = ?2) AND id >= ?3 ORDER BY id",
+    // kGetUser
+    "SELECT " SOCLE_USER_COLUMNS " FROM users WHERE user_name = ?1",
+    // kListUsers: every office, in the primary key's order.
+    "SELECT " SOCLE_USER_COLUMNS
+    " FROM users WHERE user_name > ?2 ORDER BY user_name LIMIT ?3",
+    // kListUsersByOffice (index users_by_office)
+    "SELECT " SOCLE_USER_COLUMNS
+    " FROM users WHERE office_code = ?1 AND user_name > ?2"
+    " ORDER BY user_name LIMIT ?3",
+    // kInsertUser: parameters ?1..?9 as BindUser binds them.
+    "INSERT INTO users (" SOCLE_USER_COLUMNS
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    // kUpdateUser
+    "UPDATE users SET display_name = ?2, role = ?3, office_code = ?4, "
+    "disabled = ?5, password_hash = ?6, version = ?7, created_at = ?8, "
+    "updated_at = ?9 WHERE user_name = ?1",
 };
 static_assert(std::size(kSqlText) == static_cast<size_t>(Sql::kCount),
               "one SQL text per Sql value, in order");
@@ -1578,6 +1597,92 @@ absl::StatusOr<int64_t> SqliteTxn::InsertPayment(const PaymentRecord& p) {
   int rc = stmt.Step();
   if (rc != SQLITE_DONE) return conn_->Error(rc, kInsertPaymentCtx);
   return sqlite3_last_insert_rowid(conn_->db());
+}
+
+// ---------------------------------------------------------------------------
+// Users.
+
+namespace {
+
+constexpr ErrorContext kInsertUserCtx{"insert user",
+                                     "user name already taken"};
+constexpr ErrorContext kUpdateUserCtx{"update user"};
+constexpr ErrorContext kReadUserCtx{"read users"};
+
+void ReadUser(const Stmt& s, UserRecord* u) {
+  Assign(&u->user_name, s.ColumnText(0));
+  Assign(&u->display_name, s.ColumnText(1));
+  u->role = static_cast<int>(s.ColumnInt(2));
+  Assign(&u->office_code, s.ColumnText(3));
+  u->disabled = s.ColumnInt(4) != 0;
+  Assign(&u->password_hash, s.ColumnText(5));
+  u->version = s.ColumnInt(6);
+  u->created_at = FromMicros(s.ColumnInt(7));
+  u->updated_at = FromMicros(s.ColumnInt(8));
+}
+
+// Binds ?1..?9 of kInsertUser / kUpdateUser.
+void BindUser(Stmt& s, const UserRecord& u, int64_t version) {
+  s.Text(1, u.user_name);
+  s.Text(2, u.display_name);
+  s.Int(3, u.role);
+  s.Text(4, u.office_code);
+  s.Int(5, u.disabled ? 1 : 0);
+  s.Text(6, u.password_hash);
+  s.Int(7, version);
+  s.Int(8, Micros(u.created_at));
+  s.Int(9, Micros(u.updated_at));
+}
+
+}  // namespace
+
+absl::StatusOr<UserRecord> SqliteTxn::GetUser(absl::string_view user_name) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kGetUser));
+  Stmt stmt(s);
+  stmt.Text(1, user_name);
+  int rc = stmt.Step();
+  if (rc == SQLITE_DONE) return absl::NotFoundError("user not found");
+  if (rc != SQLITE_ROW) return conn_->Error(rc, kReadUserCtx);
+  UserRecord u;
+  ReadUser(stmt, &u);
+  return u;
+}
+
+absl::StatusOr<std::vector<UserRecord>> SqliteTxn::ListUsers(
+    absl::string_view office_code, absl::string_view after_name, int limit) {
+  if (limit <= 0) return std::vector<UserRecord>();
+  const Sql id =
+      office_code.empty() ? Sql::kListUsers : Sql::kListUsersByOffice;
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(id));
+  Stmt stmt(s);
+  if (!office_code.empty()) stmt.Text(1, office_code);
+  stmt.Text(2, after_name);  // '' sorts before every name
+  stmt.Int(3, limit);
+  std::vector<UserRecord> out;
+  for (;;) {
+    int rc = stmt.Step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return conn_->Error(rc, kReadUserCtx);
+    ReadUser(stmt, &out.emplace_back());
+  }
+  return out;
+}
+
+absl::Status SqliteTxn::InsertUser(const UserRecord& user) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kInsertUser));
+  Stmt stmt(s);
+  // The version of a new user is 1 (records.h).
+  BindUser(stmt, user, /*version=*/1);
+  int rc = stmt.Step();
+  if (rc != SQLITE_DONE) return conn_->Error(rc, kInsertUserCtx);
+  return absl::OkStatus();
+}
+
+absl::Status SqliteTxn::UpdateUser(const UserRecord& user) {
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kUpdateUser));
+  Stmt stmt(s);
+  BindUser(stmt, user, user.version);
+  return ChangeOne(stmt, kUpdateUserCtx, "user not found");
 }
 
 }  // namespace socle::storage::sqlite_internal

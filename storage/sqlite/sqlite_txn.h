@@ -76,6 +76,10 @@ class SqliteTxn final : public Txn {
   absl::StatusOr<std::vector<PaymentRecord>> ListReferencedPayments(
       const PeriodFilter& filter, int channel, int64_t after_id,
       int limit) override;
+  absl::StatusOr<UserRecord> GetUser(absl::string_view user_name) override;
+  absl::StatusOr<std::vector<UserRecord>> ListUsers(
+      absl::string_view office_code, absl::string_view after_name,
+      int limit) override;
   absl::StatusOr<RequestRecord> GetRequest(
       absl::string_view request_id) override;
   absl::StatusOr<AuditRecord> LastAudit() override;
@@ -101,6 +105,8 @@ class SqliteTxn final : public Txn {
                                           absl::CivilDay last_day) override;
   absl::Status UpdateCycle(const CycleRecord& cycle) override;
   absl::StatusOr<int64_t> InsertPayment(const PaymentRecord& payment) override;
+  absl::Status InsertUser(const UserRecord& user) override;
+  absl::Status UpdateUser(const UserRecord& user) override;
   absl::Status PutRequest(const RequestRecord& request) override;
   absl::Status AppendAudit(const AuditRecord& entry) override;
 

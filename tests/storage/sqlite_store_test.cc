@@ -206,7 +206,7 @@ TEST_F(SqliteStoreTest, MigrationsAreAppliedOnce) {
 
 TEST_F(SqliteStoreTest, NewDatabaseHasTheLatestSchemaVersion) {
   { ASSERT_NE(Open(), nullptr); }
-  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "3");
+  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "4");
   std::string schema = Query(
       DbPath(), "SELECT group_concat(name, ',') FROM (SELECT name FROM"
                 " sqlite_schema WHERE name LIKE 'enrolments%' OR name ="
@@ -219,10 +219,14 @@ TEST_F(SqliteStoreTest, NewDatabaseHasTheLatestSchemaVersion) {
                             " FROM sqlite_schema WHERE name IN ('cycles',"
                             " 'cycle_totals', 'lines', 'payments') ORDER BY name)"),
             "cycle_totals,cycles,lines,payments");
+  EXPECT_EQ(Query(DbPath(), "SELECT group_concat(name, ',') FROM (SELECT name"
+                            " FROM sqlite_schema WHERE tbl_name = 'users'"
+                            " AND sql IS NOT NULL ORDER BY name)"),
+            "users,users_by_office");
   // Reopening is idempotent.
   { ASSERT_NE(Open(), nullptr); }
   { ASSERT_NE(Open(), nullptr); }
-  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "3");
+  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "4");
 }
 
 TEST_F(SqliteStoreTest, VersionOneDatabaseIsMigratedKeepingItsData) {
@@ -231,13 +235,14 @@ TEST_F(SqliteStoreTest, VersionOneDatabaseIsMigratedKeepingItsData) {
     ASSERT_NE(store, nullptr);
     ASSERT_TRUE(InsertOne(*store, "N-1").ok());
   }
-  // Turn the file back into a version-1 database: migrations 2 and 3 only
+  // Turn the file back into a version-1 database: migrations 2 to 4 only
   // add tables and their indexes.
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
     EXPECT_EQ(sqlite3_exec(db,
-                           "BEGIN; DROP TABLE payments; DROP TABLE lines;"
+                           "BEGIN; DROP TABLE users; DROP TABLE payments;"
+                           " DROP TABLE lines;"
                            " DROP TABLE cycle_totals; DROP TABLE cycles;"
                            " DROP TABLE enrolments; DROP TABLE policies;"
                            " PRAGMA user_version = 1; COMMIT;",
@@ -249,7 +254,7 @@ TEST_F(SqliteStoreTest, VersionOneDatabaseIsMigratedKeepingItsData) {
   ASSERT_EQ(Query(DbPath(), "PRAGMA user_version"), "1");
   std::unique_ptr<Store> store = Open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "3");
+  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "4");
   int64_t person_id = 0;
   absl::Status s = store->Read([&](ReadTxn& txn) -> absl::Status {
     ASSIGN_OR_RETURN(PersonRecord p, txn.GetPersonByNationalId("N-1"));
@@ -284,7 +289,8 @@ TEST_F(SqliteStoreTest, VersionTwoDatabaseGainsPaymentsKeepingItsData) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
     EXPECT_EQ(sqlite3_exec(db,
-                           "BEGIN; DROP TABLE payments; DROP TABLE lines;"
+                           "BEGIN; DROP TABLE users; DROP TABLE payments;"
+                           " DROP TABLE lines;"
                            " DROP TABLE cycle_totals; DROP TABLE cycles;"
                            " PRAGMA user_version = 2; COMMIT;",
                            nullptr, nullptr, nullptr),
@@ -294,7 +300,7 @@ TEST_F(SqliteStoreTest, VersionTwoDatabaseGainsPaymentsKeepingItsData) {
   }
   std::unique_ptr<Store> store = Open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "3");
+  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "4");
   absl::Status s = store->Write([&](Txn& txn) -> absl::Status {
     ASSIGN_OR_RETURN(PersonRecord p, txn.GetPersonByNationalId("N-1"));
     EnrolmentRecord e;
@@ -368,6 +374,44 @@ TEST_F(SqliteStoreTest, PaymentStatementsUseTheirIndexes) {
   EXPECT_THAT(totals, Not(HasSubstr("SCAN l |"))) << totals;
   EXPECT_THAT(totals, HasSubstr("SEARCH l USING INDEX sqlite_autoindex_lines_1 (cycle_id=?)"))
       << totals;
+  sqlite3_close(db);
+}
+
+// User listings read their index in name order: no sort, no scan of other
+// offices' users.
+TEST_F(SqliteStoreTest, UserStatementsUseTheirIndexes) {
+  using sqlite_internal::Sql;
+  using sqlite_internal::SqlText;
+  using ::testing::HasSubstr;
+  using ::testing::Not;
+  { ASSERT_NE(Open(), nullptr); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
+  auto explain = [&](Sql id) {
+    std::string out;
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(
+                  db, absl::StrCat("EXPLAIN QUERY PLAN ", SqlText(id)).c_str(),
+                  -1, &stmt, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
+      absl::StrAppend(
+          &out, reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3)),
+          " | ");
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  };
+  const std::string get = explain(Sql::kGetUser);
+  EXPECT_THAT(get, HasSubstr("SEARCH users USING PRIMARY KEY")) << get;
+  const std::string all = explain(Sql::kListUsers);
+  EXPECT_THAT(all, HasSubstr("SEARCH users USING PRIMARY KEY")) << all;
+  EXPECT_THAT(all, Not(HasSubstr("TEMP B-TREE"))) << all;
+  const std::string by_office = explain(Sql::kListUsersByOffice);
+  EXPECT_THAT(by_office, HasSubstr("users_by_office (office_code=? AND"))
+      << by_office;
+  EXPECT_THAT(by_office, Not(HasSubstr("TEMP B-TREE"))) << by_office;
   sqlite3_close(db);
 }
 
