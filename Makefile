@@ -48,13 +48,16 @@ run: build certs
 	@echo "In another terminal, try:"
 	@echo
 	@echo "    $(BUILD_DIR)/bin/socle health"
+	@echo "    $(BUILD_DIR)/bin/socle-admin user add dara --office KH-SR-03 --role supervisor   (type a password of 12+ characters)"
+	@echo "    $(BUILD_DIR)/bin/socle login --user dara"
 	@echo "    $(BUILD_DIR)/bin/socle register --given Sokha --family Chan --sex female --born 1990-04-12 --province \"Siem Reap\" --district \"Siem Reap\""
 	@echo
 	@echo "(the socle command finds the development certificates in $(CERT_DIR) by itself; Ctrl-C stops the server)"
 	@echo
 	$(BUILD_DIR)/bin/socle-server --port=$(PORT) --store=sqlite:$(DEV_DIR)/socle.db \
 	  --policy=deploy/policy/default.textproto \
-	  --tls_cert=$(CERT_DIR)/server.pem --tls_key=$(CERT_DIR)/server.key --client_ca=$(CERT_DIR)/ca.pem
+	  --tls_cert=$(CERT_DIR)/server.pem --tls_key=$(CERT_DIR)/server.key --client_ca=$(CERT_DIR)/ca.pem \
+	  --principals=deploy/principals.textproto --token_key=$(CERT_DIR)/token.key --crl_dir=$(CERT_DIR)/crl
 
 # The storage suite runs against SQLite and PostgreSQL: tests/pg/with_postgres.sh
 # starts a throw-away PostgreSQL server (as an unprivileged user when root) in a

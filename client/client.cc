@@ -394,6 +394,44 @@ absl::StatusOr<v1::Payment> Client::ReversePayment(absl::string_view payment_id,
   return connection_->ReversePayment(request);
 }
 
+absl::StatusOr<v1::LoginResponse> Client::Login(absl::string_view user_name,
+                                                absl::string_view password) {
+  v1::LoginRequest request;
+  request.set_user_name(std::string(user_name));
+  request.set_password(std::string(password));
+  return connection_->Login(request);
+}
+
+absl::StatusOr<v1::User> Client::AddUser(const v1::User& user, absl::string_view password) {
+  v1::AddUserRequest request;
+  request.set_request_id(GenerateRequestId());
+  *request.mutable_user() = user;
+  request.set_password(std::string(password));
+  return connection_->AddUser(request);
+}
+
+absl::StatusOr<v1::User> Client::DisableUser(absl::string_view user_name) {
+  v1::DisableUserRequest request;
+  request.set_request_id(GenerateRequestId());
+  request.set_user_name(std::string(user_name));
+  return connection_->DisableUser(request);
+}
+
+absl::StatusOr<v1::User> Client::ResetPassword(absl::string_view user_name,
+                                               absl::string_view password) {
+  v1::ResetPasswordRequest request;
+  request.set_request_id(GenerateRequestId());
+  request.set_user_name(std::string(user_name));
+  request.set_password(std::string(password));
+  return connection_->ResetPassword(request);
+}
+
+absl::StatusOr<v1::ListUsersResponse> Client::ListUsers(absl::string_view office_code) {
+  v1::ListUsersRequest request;
+  request.set_office_code(std::string(office_code));
+  return connection_->ListUsers(request);
+}
+
 absl::StatusOr<v1::ReconciliationReport> Client::Reconcile(
     const v1::ReconcileRequest& request) {
   return connection_->Reconcile(request);

@@ -201,6 +201,17 @@ class Client {
   absl::StatusOr<v1::StatementReconciliation> ReconcileStatement(
       const v1::ReconcileStatementRequest& request);
 
+  // Logs a clerk or supervisor in at this terminal; the token goes into
+  // ConnectionOptions::token of the connections that act for the user.
+  absl::StatusOr<v1::LoginResponse> Login(absl::string_view user_name,
+                                          absl::string_view password);
+  // User administration (administrators). Writes generate a request_id.
+  absl::StatusOr<v1::User> AddUser(const v1::User& user, absl::string_view password);
+  absl::StatusOr<v1::User> DisableUser(absl::string_view user_name);
+  absl::StatusOr<v1::User> ResetPassword(absl::string_view user_name,
+                                         absl::string_view password);
+  absl::StatusOr<v1::ListUsersResponse> ListUsers(absl::string_view office_code = "");
+
   // The server's health (grpc.health.v1, service ""): SERVING when it takes
   // calls.
   absl::StatusOr<ServingStatus> Check();

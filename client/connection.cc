@@ -78,6 +78,7 @@ class ConnectionImpl final : public Connection {
   ConnectionImpl(std::shared_ptr<RegistryStub> stub,
                  const ConnectionOptions& options, Sleeper sleeper)
       : stub_(std::move(stub)),
+        authorization_(options.token.empty() ? "" : "Bearer " + options.token),
         timeout_(options.timeout),
         stream_timeout_(options.stream_timeout),
         sleeper_(sleeper ? std::move(sleeper) : DefaultSleeper()) {
@@ -236,6 +237,7 @@ class ConnectionImpl final : public Connection {
     for (int i = 1;; ++i) {
       grpc::ClientContext context;
       context.set_deadline(absl::ToChronoTime(absl::Now() + stream_timeout_));
+      Authorize(context);
       absl::Status status = stub_->ListCycleLines(
           context, request, [&](const v1::ListCycleLinesResponse& chunk) {
             delivered = true;
@@ -247,6 +249,23 @@ class ConnectionImpl final : public Connection {
       }
       sleeper_(BackoffDelay(retry_, i));
     }
+  }
+
+  absl::StatusOr<v1::LoginResponse> Login(const v1::LoginRequest& request) override {
+    return Call(Idempotency::kRead, request, &RegistryStub::Login);
+  }
+  absl::StatusOr<v1::User> AddUser(const v1::AddUserRequest& request) override {
+    return Call(WriteKind(request), request, &RegistryStub::AddUser);
+  }
+  absl::StatusOr<v1::User> DisableUser(const v1::DisableUserRequest& request) override {
+    return Call(WriteKind(request), request, &RegistryStub::DisableUser);
+  }
+  absl::StatusOr<v1::User> ResetPassword(const v1::ResetPasswordRequest& request) override {
+    return Call(WriteKind(request), request, &RegistryStub::ResetPassword);
+  }
+  absl::StatusOr<v1::ListUsersResponse> ListUsers(
+      const v1::ListUsersRequest& request) override {
+    return Call(Idempotency::kRead, request, &RegistryStub::ListUsers);
   }
 
   absl::StatusOr<ServingStatus> Check() override {
@@ -272,11 +291,17 @@ class ConnectionImpl final : public Connection {
     return RetryLoop(retry_, kind, sleeper_, [&] {
       grpc::ClientContext context;  // one per attempt, as gRPC requires
       context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+      Authorize(context);
       return ((*stub_).*method)(context, request);
     });
   }
 
+  void Authorize(grpc::ClientContext& context) const {
+    if (!authorization_.empty()) context.AddMetadata("authorization", authorization_);
+  }
+
   std::shared_ptr<RegistryStub> stub_;
+  std::string authorization_;  // "Bearer TOKEN", or empty
   absl::Duration timeout_;
   absl::Duration stream_timeout_;
   RetryOptions retry_;

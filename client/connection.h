@@ -16,6 +16,7 @@
 #include "client/retry.h"
 #include "client/stub.h"
 #include "grpc/health/v1/health.pb.h"
+#include "socle/v1/access.pb.h"
 #include "socle/v1/eligibility.pb.h"
 #include "socle/v1/payments.pb.h"
 #include "socle/v1/registry.pb.h"
@@ -33,6 +34,10 @@ struct ConnectionOptions {
   std::string ca_file, cert_file, key_file;
   // Plaintext, no certificates: for tests only.
   bool insecure_for_testing = false;
+  // The login token of the user at this terminal (Login; `socle login`
+  // keeps it in a file), sent with every call as `authorization: Bearer`.
+  // Empty for systems and workstations, which need no login.
+  std::string token;
   // Deadline of each attempt.
   absl::Duration timeout = absl::Seconds(10);
   // Deadline of each attempt of a streamed listing (ListCycleLines), which
@@ -134,6 +139,26 @@ class Connection {
   virtual absl::Status ListCycleLines(
       const v1::ListCycleLinesRequest& request,
       const std::function<bool(const v1::ListCycleLinesResponse&)>& on_chunk) = 0;
+
+  // socle.v1.Access and socle.v1.UserAdmin. Login is retried like a read
+  // (it changes nothing but a failure count, and only on failure); the
+  // others are writes retried only with a request_id. Not pure, so that
+  // test doubles of the other services need not implement them.
+  virtual absl::StatusOr<v1::LoginResponse> Login(const v1::LoginRequest&) {
+    return absl::UnimplementedError("Login");
+  }
+  virtual absl::StatusOr<v1::User> AddUser(const v1::AddUserRequest&) {
+    return absl::UnimplementedError("AddUser");
+  }
+  virtual absl::StatusOr<v1::User> DisableUser(const v1::DisableUserRequest&) {
+    return absl::UnimplementedError("DisableUser");
+  }
+  virtual absl::StatusOr<v1::User> ResetPassword(const v1::ResetPasswordRequest&) {
+    return absl::UnimplementedError("ResetPassword");
+  }
+  virtual absl::StatusOr<v1::ListUsersResponse> ListUsers(const v1::ListUsersRequest&) {
+    return absl::UnimplementedError("ListUsers");
+  }
 
   // grpc.health.v1.Health/Check for the whole server (service "").
   virtual absl::StatusOr<ServingStatus> Check() = 0;

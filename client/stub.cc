@@ -2,6 +2,7 @@
 
 #include "client/status_conversion.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "socle/v1/access.grpc.pb.h"
 #include "socle/v1/eligibility.grpc.pb.h"
 #include "socle/v1/payments.grpc.pb.h"
 #include "socle/v1/registry.grpc.pb.h"
@@ -28,6 +29,8 @@ class GrpcRegistryStub final : public RegistryStub {
         eligibility_(v1::Eligibility::NewStub(channel)),
         policy_admin_(v1::PolicyAdmin::NewStub(channel)),
         payments_(v1::Payments::NewStub(channel)),
+        access_(v1::Access::NewStub(channel)),
+        user_admin_(v1::UserAdmin::NewStub(channel)),
         health_(Health::NewStub(channel)) {}
 
 #define SOCLE_SERVICE_METHOD_(service, Method, Request, Response)        \
@@ -107,6 +110,12 @@ class GrpcRegistryStub final : public RegistryStub {
                          v1::ReconciliationReport)
   SOCLE_PAYMENTS_METHOD_(ReconcileStatement, v1::ReconcileStatementRequest,
                          v1::StatementReconciliation)
+  SOCLE_SERVICE_METHOD_(access_, Login, v1::LoginRequest, v1::LoginResponse)
+  SOCLE_SERVICE_METHOD_(user_admin_, AddUser, v1::AddUserRequest, v1::User)
+  SOCLE_SERVICE_METHOD_(user_admin_, DisableUser, v1::DisableUserRequest, v1::User)
+  SOCLE_SERVICE_METHOD_(user_admin_, ResetPassword, v1::ResetPasswordRequest, v1::User)
+  SOCLE_SERVICE_METHOD_(user_admin_, ListUsers, v1::ListUsersRequest,
+                        v1::ListUsersResponse)
 #undef SOCLE_PAYMENTS_METHOD_
 #undef SOCLE_POLICY_METHOD_
 #undef SOCLE_ELIGIBILITY_METHOD_
@@ -145,6 +154,8 @@ class GrpcRegistryStub final : public RegistryStub {
   std::unique_ptr<v1::Eligibility::Stub> eligibility_;
   std::unique_ptr<v1::PolicyAdmin::Stub> policy_admin_;
   std::unique_ptr<v1::Payments::Stub> payments_;
+  std::unique_ptr<v1::Access::Stub> access_;
+  std::unique_ptr<v1::UserAdmin::Stub> user_admin_;
   std::unique_ptr<Health::Stub> health_;
 };
 

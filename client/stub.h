@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "grpc/health/v1/health.pb.h"
+#include "socle/v1/access.pb.h"
 #include "socle/v1/eligibility.pb.h"
 #include "socle/v1/payments.pb.h"
 #include "socle/v1/registry.pb.h"
@@ -53,6 +54,28 @@ class RegistryStub {
   virtual absl::StatusOr<v1::ListLifeEventsResponse> ListLifeEvents(
       grpc::ClientContext& context,
       const v1::ListLifeEventsRequest& request) = 0;
+
+  // socle.v1.Access and socle.v1.UserAdmin. Not pure: fakes of the other
+  // services need not implement them.
+  virtual absl::StatusOr<v1::LoginResponse> Login(grpc::ClientContext&,
+                                                  const v1::LoginRequest&) {
+    return absl::UnimplementedError("Login");
+  }
+  virtual absl::StatusOr<v1::User> AddUser(grpc::ClientContext&, const v1::AddUserRequest&) {
+    return absl::UnimplementedError("AddUser");
+  }
+  virtual absl::StatusOr<v1::User> DisableUser(grpc::ClientContext&,
+                                               const v1::DisableUserRequest&) {
+    return absl::UnimplementedError("DisableUser");
+  }
+  virtual absl::StatusOr<v1::User> ResetPassword(grpc::ClientContext&,
+                                                 const v1::ResetPasswordRequest&) {
+    return absl::UnimplementedError("ResetPassword");
+  }
+  virtual absl::StatusOr<v1::ListUsersResponse> ListUsers(grpc::ClientContext&,
+                                                          const v1::ListUsersRequest&) {
+    return absl::UnimplementedError("ListUsers");
+  }
 
   // socle.v1.Eligibility.
   virtual absl::StatusOr<v1::CheckEligibilityResponse> CheckEligibility(

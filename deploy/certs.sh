@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Creates a test certificate authority and the certificates socle needs, with
-# openssl: a server certificate for localhost, and client certificates for an
-# office terminal, a ministry system and an administrator workstation.
+# openssl: a server certificate for localhost; client certificates for two
+# terminals of OFFICE (terminal, terminal2), one terminal of another office
+# (other-terminal, KH-BB-01), a ministry system, a ministry statistics system,
+# an auditor and an administrator workstation; a revoked terminal certificate
+# and the revocation list naming it (crl/, hashed for --crl_dir); and the key
+# that signs login tokens (token.key). deploy/principals.textproto maps these
+# identities to terminals and roles.
 #
 #   deploy/certs.sh DIR [OFFICE]     (OFFICE defaults to KH-SR-03)
 #
@@ -17,7 +22,7 @@ days=${DAYS:-825}
 mkdir -p "$dir"
 cd "$dir"
 
-if [[ -f ca.pem && -f server.pem && -f terminal.pem && -f ministry.pem && -f admin.pem && -z "${FORCE:-}" ]]; then
+if [[ -f ca.pem && -f server.pem && -f terminal.pem && -f ministry.pem && -f admin.pem && -f token.key && -d crl && -z "${FORCE:-}" ]]; then
   exit 0
 fi
 command -v openssl >/dev/null || { echo "certs.sh: openssl is required" >&2; exit 1; }
@@ -46,8 +51,37 @@ sign server localhost \
   "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\n"
 client_ext="basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n"
 sign terminal "terminal:$office:T01" "$client_ext"
+sign terminal2 "terminal:$office:T02" "$client_ext"
+sign other-terminal "terminal:KH-BB-01:T01" "$client_ext"
 sign ministry "ministry:MINISTRY-STATS" "$client_ext"
+sign statistics "ministry:STATISTICS" "$client_ext"
+sign auditor "auditor:AUDIT-01" "$client_ext"
 sign admin "admin:ADMIN-01" "$client_ext"
+sign revoked "terminal:$office:REVOKED" "$client_ext"
+sign unlisted "kiosk:UNLISTED" "$client_ext"
+
+# The revocation list: the CA revokes `revoked`; crl/ holds it under its
+# hash name, as --crl_dir expects.
+mkdir -p ca-db crl
+: > ca-db/index.txt
+echo 1000 > ca-db/crlnumber
+cat > ca-db/ca.cnf <<CNF
+[ca]
+default_ca = test_ca
+[test_ca]
+database = ca-db/index.txt
+crlnumber = ca-db/crlnumber
+certificate = ca.pem
+private_key = ca.key
+default_md = sha256
+default_crl_days = $days
+CNF
+openssl ca -config ca-db/ca.cnf -revoke revoked.pem >/dev/null 2>&1
+openssl ca -config ca-db/ca.cnf -gencrl -out crl/ca-crl.pem >/dev/null 2>&1
+openssl rehash crl >/dev/null 2>&1 || c_rehash crl >/dev/null
+
+# The key that signs login tokens (the same file on every replica).
+openssl rand -hex 32 > token.key
 # A certificate from another CA, which the server must refuse (for tests).
 key rogue-ca.key
 openssl req -x509 -new -key rogue-ca.key -sha256 -days "$days" -subj "/CN=rogue CA" -out rogue-ca.pem

@@ -47,7 +47,7 @@ absl::Status AppendAudit(storage::Txn& txn, absl::Time now,
     return head.status();
   }
   entry.at = now;
-  entry.actor = caller.id;
+  entry.actor = caller.Actor();
   entry.office_code = caller.office_code;
   entry.action = std::string(action);
   entry.subject = std::string(subject);

@@ -17,6 +17,7 @@
 #include "common/ids.h"
 #include "common/status_macros.h"
 #include "google/protobuf/text_format.h"
+#include "server/access/read_audit.h"
 #include "server/audit.h"
 #include "server/convert.h"
 #include "server/idempotency.h"
@@ -99,11 +100,14 @@ absl::flat_hash_set<std::string> ActiveOn(const std::vector<EnrolmentRecord>& en
   return codes;
 }
 
-absl::StatusOr<PersonContext> LoadContext(storage::ReadTxn& txn, int64_t person_id,
-                                          absl::CivilDay as_of) {
+// A person of another office answers as a missing one to a caller bound to
+// an office.
+absl::StatusOr<PersonContext> LoadContext(storage::ReadTxn& txn, const Caller& caller,
+                                          int64_t person_id, absl::CivilDay as_of) {
   PersonContext c;
   auto record = txn.GetPerson(person_id);
-  if (absl::IsNotFound(record.status())) {
+  if (absl::IsNotFound(record.status()) ||
+      (record.ok() && !caller.Sees(record->office_code))) {
     return absl::NotFoundError(
         absl::StrCat("person ", FormatBeneficiaryNumber(person_id), " not found"));
   }
@@ -363,7 +367,7 @@ absl::StatusOr<v1::CheckEligibilityResponse> Eligibility::CheckEligibility(
                                  request.programme_codes().end());
   v1::CheckEligibilityResponse out;
   RETURN_IF_ERROR(store_.Read([&](storage::ReadTxn& txn) -> absl::Status {
-    ASSIGN_OR_RETURN(PersonContext context, LoadContext(txn, *id, *as_of));
+    ASSIGN_OR_RETURN(PersonContext context, LoadContext(txn, caller, *id, *as_of));
     auto decisions = policy::Decide(policy->policies, InputOf(context, *as_of), codes);
     if (!decisions.ok()) {
       // The engine names "programmes[i]"; the request field is programme_codes.
@@ -384,6 +388,8 @@ absl::StatusOr<v1::CheckEligibilityResponse> Eligibility::CheckEligibility(
   const v1::Policy* in_force = policy::PolicyInForce(policy->policies, *as_of);
   if (in_force != nullptr) out.set_policy_version(in_force->version());
   *out.mutable_as_of() = ToProtoDate(*as_of);
+  RETURN_IF_ERROR(AuditMinistryRead(store_, clock_.Now(), caller, "CheckEligibility",
+                                    FormatBeneficiaryNumber(*id)));
   return out;
 }
 
@@ -409,7 +415,7 @@ absl::StatusOr<v1::Enrolment> Eligibility::Enrol(const Caller& caller,
   RETURN_IF_ERROR(RunIdempotent(
       store_, absl::StrCat(kEligibility, "Enrol"), request.request_id(), request, now, out,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
-        ASSIGN_OR_RETURN(PersonContext context, LoadContext(txn, *id, *start));
+        ASSIGN_OR_RETURN(PersonContext context, LoadContext(txn, caller, *id, *start));
         if (context.record.date_of_death && *context.record.date_of_death < *start) {
           return absl::FailedPreconditionError(absl::StrCat(
               "person ", FormatBeneficiaryNumber(*id), " died on ",
@@ -427,6 +433,13 @@ absl::StatusOr<v1::Enrolment> Eligibility::Enrol(const Caller& caller,
           return decisions.status();
         }
         const v1::Decision& d = decisions->front();
+        if (!d.eligible() && !request.override_reason().empty() && !caller.MayOverride()) {
+          return WithErrorInfo(
+              absl::PermissionDeniedError(absl::StrCat(
+                  "override_reason: enrolling a person not eligible for ",
+                  d.programme_code(), " needs a supervisor")),
+              {"SUPERVISOR_REQUIRED", {{"field", "override_reason"}}});
+        }
         if (!d.eligible() && request.override_reason().empty()) {
           std::vector<std::string> failed = FailedCriteria(d);
           return WithErrorInfo(
@@ -499,7 +512,8 @@ absl::StatusOr<v1::Enrolment> Eligibility::ChangeEnrolment(
       store_, absl::StrCat(kEligibility, method), request.request_id(), request, now, out,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
         auto found = txn.GetEnrolment(*id);
-        if (absl::IsNotFound(found.status())) {
+        if (absl::IsNotFound(found.status()) ||
+            (found.ok() && !caller.Sees(found->office_code))) {
           return absl::NotFoundError(
               absl::StrCat("enrolment ", FormatEnrolmentId(*id), " not found"));
         }
@@ -614,7 +628,8 @@ absl::StatusOr<v1::ListEnrolmentsResponse> Eligibility::ListEnrolments(
     std::vector<EnrolmentRecord> found;
     if (kind == "person") {
       auto person = txn.GetPerson(person_id);
-      if (absl::IsNotFound(person.status())) {
+      if (absl::IsNotFound(person.status()) ||
+          (person.ok() && !caller.Sees(person->office_code))) {
         return absl::NotFoundError(
             absl::StrCat("person ", FormatBeneficiaryNumber(person_id), " not found"));
       }
@@ -627,6 +642,8 @@ absl::StatusOr<v1::ListEnrolmentsResponse> Eligibility::ListEnrolments(
       }
     } else {
       const v1::ProgrammeOffice& po = request.programme_office();
+      // Another office's enrolments do not exist for a clerk.
+      if (!caller.Sees(po.office_code())) return absl::OkStatus();
       ASSIGN_OR_RETURN(found, txn.ListEnrolmentsByProgramme(po.programme_code(), po.office_code(),
                                                             po.status(), after_id, page_size + 1));
     }
@@ -679,7 +696,7 @@ absl::StatusOr<v1::RecertifyResponse> Eligibility::Recertify(
             const v1::Enrolment before = EnrolmentView(e);
             v1::Enrolment view = before;
             std::string explanation;
-            ASSIGN_OR_RETURN(PersonContext context, LoadContext(txn, e.person_id, *as_of));
+            ASSIGN_OR_RETURN(PersonContext context, LoadContext(txn, caller, e.person_id, *as_of));
             // The programme itself is not "another" programme.
             context.active_programmes.erase(e.programme_code);
             auto decisions = policy::Decide(policy->policies, InputOf(context, *as_of),
@@ -784,7 +801,7 @@ absl::StatusOr<v1::PolicyInfo> Eligibility::ActivatePolicy(
   }
   storage::PolicyRecord record;
   record.activated_at = now;
-  record.activated_by = caller.id;
+  record.activated_by = caller.Actor();
   record.file_name = FileNameOr(request.file_name());
   record.text = request.text();
   v1::PolicyInfo out;
@@ -796,7 +813,7 @@ absl::StatusOr<v1::PolicyInfo> Eligibility::ActivatePolicy(
                                     absl::StrCat("activation ", record.seq)));
         v1::PolicyInfo info = Summary(loaded.policies, absl::ToCivilDay(now, absl::UTCTimeZone()));
         *info.mutable_activated_at() = ToTimestamp(now);
-        info.set_activated_by(caller.id);
+        info.set_activated_by(caller.Actor());
         response.CopyFrom(info);
         return absl::OkStatus();
       }));
@@ -955,6 +972,7 @@ absl::StatusOr<v1::CoverageReport> Eligibility::GetCoverage(
     ASSIGN_OR_RETURN(RegistrySnapshot s, LoadSnapshot(txn));
     for (const PersonRecord& p : s.persons) {
       if (!request.office_code().empty() && p.office_code != request.office_code()) continue;
+      if (!caller.Sees(p.office_code)) continue;  // a supervisor: their office only
       if (p.date_of_death && *p.date_of_death < today) continue;
       absl::flat_hash_set<int> covered;
       auto e = s.enrolments.find(p.id);

@@ -31,6 +31,20 @@ ABSL_FLAG(std::string, tls_key, "", "PEM private key of the server.");
 ABSL_FLAG(std::string, client_ca, "",
           "PEM CA certificate that signs client certificates (terminals, ministry "
           "systems, administrators). Clients without one are refused.");
+ABSL_FLAG(std::string, crl_dir, "",
+          "Directory of certificate revocation lists named by hash (`openssl rehash DIR`), "
+          "checked on every TLS handshake: a revoked terminal cannot connect.");
+ABSL_FLAG(std::string, principals, "",
+          "Principals file (text-format socle.v1.PrincipalsFile, e.g. "
+          "deploy/principals.textproto): which certificates may connect, as an office "
+          "terminal or with a role. Required; a bad file stops the server.");
+ABSL_FLAG(std::string, token_key, "",
+          "File holding the key (at least 32 bytes, e.g. `openssl rand -hex 32`) that signs "
+          "login tokens; the same file on every replica. Required.");
+ABSL_FLAG(absl::Duration, token_ttl, absl::Hours(1),
+          "Lifetime of a login token; clerks log in again after it.");
+ABSL_FLAG(int, password_iterations, 600000,
+          "PBKDF2-HMAC-SHA-256 iterations for new password hashes.");
 ABSL_FLAG(bool, insecure_for_testing, false,
           "Plaintext, no client certificates, loopback only. For tests; never in production.");
 ABSL_FLAG(int, worker_threads, 64, "Threads running store work.");
@@ -41,6 +55,19 @@ ABSL_FLAG(int, max_message_bytes, 4 << 20, "Largest request or response message.
 namespace {
 
 socle::SocleServer* g_server = nullptr;
+
+// The --store value as it may be printed: a PostgreSQL URL loses its user
+// information and parameters, which may hold a password.
+std::string RedactedStore(const std::string& store) {
+  const size_t scheme = store.find("://");
+  if (scheme == std::string::npos) return store;
+  std::string rest = store.substr(scheme + 3);
+  const size_t at = rest.rfind('@', rest.find('/'));
+  if (at != std::string::npos) rest = rest.substr(at + 1);
+  const size_t query = rest.find('?');
+  if (query != std::string::npos) rest = rest.substr(0, query);
+  return absl::StrCat(store.substr(0, scheme + 3), rest);
+}
 
 void Fail(const std::string& message) {
   std::cerr << "socle-server: " << message << "\n";
@@ -80,6 +107,11 @@ int main(int argc, char** argv) {
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   options.client_ca_file = absl::GetFlag(FLAGS_client_ca);
   options.insecure_for_testing = absl::GetFlag(FLAGS_insecure_for_testing);
+  options.crl_dir = absl::GetFlag(FLAGS_crl_dir);
+  options.principals_file = absl::GetFlag(FLAGS_principals);
+  options.token_key_file = absl::GetFlag(FLAGS_token_key);
+  options.token_ttl = absl::GetFlag(FLAGS_token_ttl);
+  options.password_iterations = absl::GetFlag(FLAGS_password_iterations);
   options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   options.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
@@ -97,7 +129,7 @@ int main(int argc, char** argv) {
   }
   std::cout << "socle-server listening on " << options.host << ":" << (*server)->port()
             << (options.insecure_for_testing ? " (INSECURE, testing only)" : " (TLS, client certificates required)")
-            << ", store " << options.store << std::endl;
+            << ", store " << RedactedStore(options.store) << std::endl;
 
   std::thread waiter([&] {
     int sig = 0;

@@ -423,7 +423,7 @@ absl::StatusOr<v1::Cycle> Payments::OpenCycle(const Caller& caller,
         cycle.period = period->text;
         cycle.status = v1::CYCLE_STATUS_OPEN;
         cycle.opened_at = now;
-        cycle.opened_by = caller.id;
+        cycle.opened_by = caller.Actor();
         ASSIGN_OR_RETURN(cycle, txn.InsertCycle(cycle, period->first_day, period->last_day));
         v1::Cycle view = CycleView(cycle);
         std::string owed;
@@ -509,7 +509,7 @@ absl::StatusOr<v1::Cycle> Payments::CloseCycle(const Caller& caller,
         if (cycle->status != v1::CYCLE_STATUS_CLOSED) {
           cycle->status = v1::CYCLE_STATUS_CLOSED;
           cycle->closed_at = now;
-          cycle->closed_by = caller.id;
+          cycle->closed_by = caller.Actor();
           RETURN_IF_ERROR(txn.UpdateCycle(*cycle));
           RETURN_IF_ERROR(AppendAudit(txn, now, caller, "CloseCycle", FormatCycleId(*id),
                                       absl::StrCat(cycle->programme_code, " ", cycle->period)));
@@ -537,6 +537,11 @@ absl::StatusOr<Payments::LineListing> Payments::BeginListLines(
   listing.request = request;
   listing.cycle_id = *id;
   listing.chunk_size = request.chunk_size() == 0 ? kDefaultChunk : request.chunk_size();
+  // A clerk lists the lines of their office; another office's are as absent.
+  if (caller.OfficeBound()) {
+    if (request.office_code().empty()) listing.request.set_office_code(caller.office_code);
+    listing.done = !caller.Sees(listing.request.office_code());
+  }
   RETURN_IF_ERROR(store_.Read([&](storage::ReadTxn& txn) -> absl::Status {
     auto cycle = txn.GetCycle(*id);
     if (absl::IsNotFound(cycle.status())) return NotFound("cycle", FormatCycleId(*id));
@@ -594,10 +599,22 @@ struct Payments::Plan {
 };
 
 absl::StatusOr<Payments::Plan> Payments::PlanPayment(storage::ReadTxn& txn,
+                                                     const Caller& caller,
                                                      const v1::RecordPaymentRequest& r,
                                                      absl::Time now) {
   Plan plan;
+  if (r.supplement() && !caller.MayOverride()) {
+    return WithErrorInfo(
+        absl::PermissionDeniedError("supplement: a supplement payment needs a supervisor"),
+        {"SUPERVISOR_REQUIRED", {{"field", "supplement"}}});
+  }
   auto prior = txn.GetPaymentByKey(r.idempotency_key());
+  if (prior.ok() && !caller.Sees(prior->office_code)) {
+    // Another office's payment: say nothing about it.
+    return WithErrorInfo(
+        absl::AlreadyExistsError("idempotency_key is already used; generate a new one"),
+        {"IDEMPOTENCY_KEY_REUSED", {{"field", "idempotency_key"}}});
+  }
   if (prior.ok()) {
     const std::string field = DiffersFrom(*prior, r);
     if (!field.empty()) {
@@ -618,7 +635,10 @@ absl::StatusOr<Payments::Plan> Payments::PlanPayment(storage::ReadTxn& txn,
   if (r.target_case() == v1::RecordPaymentRequest::kLineId) {
     ASSIGN_OR_RETURN(int64_t line_id, ParseLineId(r.line_id(), "line_id"));
     auto found = txn.GetLine(line_id);
-    if (absl::IsNotFound(found.status())) return NotFound("line", FormatLineId(line_id));
+    if (absl::IsNotFound(found.status()) ||
+        (found.ok() && !caller.Sees(found->office_code))) {
+      return NotFound("line", FormatLineId(line_id));
+    }
     RETURN_IF_ERROR(found.status());
     line = *std::move(found);
     ASSIGN_OR_RETURN(cycle, txn.GetCycle(line->cycle_id));
@@ -635,7 +655,8 @@ absl::StatusOr<Payments::Plan> Payments::PlanPayment(storage::ReadTxn& txn,
     RETURN_IF_ERROR(found.status());
     cycle = *std::move(found);
     auto person = txn.GetPerson(person_id);
-    if (absl::IsNotFound(person.status())) {
+    if (absl::IsNotFound(person.status()) ||
+        (person.ok() && !caller.Sees(person->office_code))) {
       return NotFound("person", FormatBeneficiaryNumber(person_id));
     }
     RETURN_IF_ERROR(person.status());
@@ -728,7 +749,7 @@ absl::StatusOr<Payments::Plan> Payments::PlanPayment(storage::ReadTxn& txn,
 absl::StatusOr<v1::Payment> Payments::ApplyPayment(storage::Txn& txn, const Caller& caller,
                                                    Plan& plan, absl::Time now) {
   PaymentRecord& p = plan.record;
-  p.recorded_by = caller.id;
+  p.recorded_by = caller.Actor();
   ASSIGN_OR_RETURN(p.id, txn.InsertPayment(p));
   RETURN_IF_ERROR(AppendAudit(
       txn, now, caller, "RecordPayment", FormatPaymentId(p.id),
@@ -746,7 +767,7 @@ absl::StatusOr<v1::Payment> Payments::RecordPayment(const Caller& caller,
   RETURN_IF_ERROR(v.ToStatus());
   v1::Payment out;
   RETURN_IF_ERROR(store_.Write([&](storage::Txn& txn) -> absl::Status {
-    ASSIGN_OR_RETURN(Plan plan, PlanPayment(txn, request, now));
+    ASSIGN_OR_RETURN(Plan plan, PlanPayment(txn, caller, request, now));
     if (plan.replay) {
       out = PaymentView(*plan.replay);
       return absl::OkStatus();
@@ -765,7 +786,7 @@ absl::StatusOr<v1::PaymentResult> Payments::RecordAlone(const Caller& caller,
   absl::Status status = store_.Write([&](storage::Txn& txn) -> absl::Status {
     result.clear_payment();
     result.set_replayed(false);
-    ASSIGN_OR_RETURN(Plan plan, PlanPayment(txn, item, now));
+    ASSIGN_OR_RETURN(Plan plan, PlanPayment(txn, caller, item, now));
     if (plan.replay) {
       *result.mutable_payment() = PaymentView(*plan.replay);
       result.set_replayed(true);
@@ -809,7 +830,7 @@ absl::StatusOr<v1::RecordPaymentsResponse> Payments::RecordPayments(
         *result.mutable_status() = RpcStatus(invalid[i]);
         continue;
       }
-      absl::StatusOr<Plan> plan = PlanPayment(txn, request.items(i), now);
+      absl::StatusOr<Plan> plan = PlanPayment(txn, caller, request.items(i), now);
       if (!plan.ok()) {
         if (!IsItemError(plan.status())) return plan.status();
         *result.mutable_status() = RpcStatus(plan.status());
@@ -864,7 +885,10 @@ absl::StatusOr<v1::Payment> Payments::ReversePayment(const Caller& caller,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
         const std::string name = FormatPaymentId(*id);
         auto found = txn.GetPayment(*id);
-        if (absl::IsNotFound(found.status())) return NotFound("payment", name);
+        if (absl::IsNotFound(found.status()) ||
+            (found.ok() && !caller.Sees(found->office_code))) {
+          return NotFound("payment", name);
+        }
         RETURN_IF_ERROR(found.status());
         const PaymentRecord& original = *found;
         if (original.reversal_of != 0) {
@@ -886,7 +910,7 @@ absl::StatusOr<v1::Payment> Payments::ReversePayment(const Caller& caller,
         reversal.supplement = false;
         reversal.note.clear();
         reversal.recorded_at = now;
-        reversal.recorded_by = caller.id;
+        reversal.recorded_by = caller.Actor();
         reversal.reversal_of = original.id;
         reversal.reversal_reason = request.reason();
         reversal.reversed_by = 0;

@@ -102,7 +102,7 @@ class Payments {
   struct Plan;
   // Everything RecordPayment decides, by reads only: a replay, a payment to
   // insert, or the item's error.
-  absl::StatusOr<Plan> PlanPayment(storage::ReadTxn& txn,
+  absl::StatusOr<Plan> PlanPayment(storage::ReadTxn& txn, const Caller& caller,
                                    const v1::RecordPaymentRequest& request,
                                    absl::Time now);
   // Inserts a planned payment and its audit entry.

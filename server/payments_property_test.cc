@@ -138,7 +138,7 @@ class Scenario {
         rng_(rng),
         clock_(testing::TestNow()),
         admin_{CallerKind::kAdmin, "admin:ministry", ""},
-        clerk_{CallerKind::kTerminal, "terminal:KH-SR-03:T01", "KH-SR-03"} {
+        clerk_{CallerKind::kTest, "terminal:KH-SR-03:T01", "KH-SR-03"} {
     storage::SqliteOptions options;
     options.path = dir_.path() + "/socle.db";
     options.reader_connections = 1;

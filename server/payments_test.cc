@@ -65,7 +65,7 @@ class PaymentsTest : public ::testing::Test {
         registry_(store_.get(), &clock_),
         eligibility_(store_.get(), &clock_, &policy_),
         payments_(store_.get(), &clock_, &policy_) {
-    clerk_ = {CallerKind::kTerminal, "terminal:KH-SR-03:T01", "KH-SR-03"};
+    clerk_ = {CallerKind::kTest, "terminal:KH-SR-03:T01", "KH-SR-03"};
     admin_ = {CallerKind::kAdmin, "admin:ministry", ""};
     registry_.AddLifeEventHook(eligibility_.DeathHook());
     absl::Status loaded = eligibility_.LoadAtStart(

@@ -14,6 +14,7 @@
 #include "common/ids.h"
 #include "common/normalize.h"
 #include "common/status_macros.h"
+#include "server/access/read_audit.h"
 #include "server/audit.h"
 #include "server/convert.h"
 #include "server/idempotency.h"
@@ -40,15 +41,25 @@ absl::Status HouseholdNotFound(int64_t id) {
       absl::StrCat("household ", FormatHouseholdNumber(id), " not found"));
 }
 
-absl::StatusOr<PersonRecord> LoadPerson(storage::ReadTxn& txn, int64_t id) {
+// A person or household of another office answers exactly as a missing one
+// to a caller bound to an office.
+absl::StatusOr<PersonRecord> LoadPerson(storage::ReadTxn& txn, const Caller& caller,
+                                        int64_t id) {
   auto person = txn.GetPerson(id);
-  if (absl::IsNotFound(person.status())) return PersonNotFound(id);
+  if (absl::IsNotFound(person.status()) ||
+      (person.ok() && !caller.Sees(person->office_code))) {
+    return PersonNotFound(id);
+  }
   return person;
 }
 
-absl::StatusOr<HouseholdRecord> LoadHousehold(storage::ReadTxn& txn, int64_t id) {
+absl::StatusOr<HouseholdRecord> LoadHousehold(storage::ReadTxn& txn, const Caller& caller,
+                                              int64_t id) {
   auto household = txn.GetHousehold(id);
-  if (absl::IsNotFound(household.status())) return HouseholdNotFound(id);
+  if (absl::IsNotFound(household.status()) ||
+      (household.ok() && !caller.Sees(household->office_code))) {
+    return HouseholdNotFound(id);
+  }
   return household;
 }
 
@@ -149,6 +160,19 @@ absl::StatusOr<v1::Person> Registry::RegisterPerson(
   ValidateText(request.duplicate_override_reason(), "duplicate_override_reason",
                kMaxReasonLength, false, v);
   RETURN_IF_ERROR(v.ToStatus());
+  if (caller.OfficeBound() && office != caller.office_code) {
+    return WithErrorInfo(
+        absl::PermissionDeniedError(absl::StrCat(
+            "person.office_code: a clerk registers at their own office (",
+            caller.office_code, "); a move to another district is recorded as a MOVE event")),
+        {"OTHER_OFFICE", {{"field", "person.office_code"}}});
+  }
+  if (!request.duplicate_override_reason().empty() && !caller.MayOverride()) {
+    return WithErrorInfo(
+        absl::PermissionDeniedError(
+            "duplicate_override_reason: registering a possible duplicate needs a supervisor"),
+        {"SUPERVISOR_REQUIRED", {{"field", "duplicate_override_reason"}}});
+  }
 
   PersonRecord record;
   ApplyIdentity(in, record);
@@ -214,10 +238,12 @@ absl::StatusOr<v1::Person> Registry::GetPerson(const Caller& caller,
                                                       "beneficiary_number"));
   v1::Person out;
   RETURN_IF_ERROR(store_.Read([&](storage::ReadTxn& txn) -> absl::Status {
-    ASSIGN_OR_RETURN(PersonRecord person, LoadPerson(txn, id));
+    ASSIGN_OR_RETURN(PersonRecord person, LoadPerson(txn, caller, id));
     ASSIGN_OR_RETURN(out, PersonView(txn, person));
     return absl::OkStatus();
   }));
+  RETURN_IF_ERROR(AuditMinistryRead(store_, clock_.Now(), caller, "GetPerson",
+                                    out.beneficiary_number()));
   return out;
 }
 
@@ -243,7 +269,7 @@ absl::StatusOr<v1::Person> Registry::UpdatePerson(
   RETURN_IF_ERROR(RunIdempotent(
       store_, Method("UpdatePerson"), request.request_id(), request, now, out,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
-        ASSIGN_OR_RETURN(PersonRecord person, LoadPerson(txn, *id));
+        ASSIGN_OR_RETURN(PersonRecord person, LoadPerson(txn, caller, *id));
         if (person.version != request.expected_version()) {
           return WithErrorInfo(
               absl::AbortedError(absl::StrCat(
@@ -355,7 +381,7 @@ absl::StatusOr<v1::FindPersonsResponse> Registry::FindPersons(
       ASSIGN_OR_RETURN(found, txn.FindPersonsByNameAndBirth(words, *born, after_id,
                                                             page_size + 1));
     } else if (request.query_case() == v1::FindPersonsRequest::kHouseholdNumber) {
-      auto household = LoadHousehold(txn, household_id);
+      auto household = LoadHousehold(txn, caller, household_id);
       if (!household.ok()) return household.status();
       ASSIGN_OR_RETURN(found, txn.FindPersonsByHousehold(household_id, after_id,
                                                          page_size + 1));
@@ -366,6 +392,7 @@ absl::StatusOr<v1::FindPersonsResponse> Registry::FindPersons(
     const bool more = static_cast<int>(found.size()) > page_size;
     if (more) found.resize(page_size);
     for (const PersonRecord& p : found) {
+      if (!caller.Sees(p.office_code)) continue;  // as if absent
       ASSIGN_OR_RETURN(*out.add_persons(), PersonView(txn, p));
     }
     if (more) {
@@ -373,6 +400,12 @@ absl::StatusOr<v1::FindPersonsResponse> Registry::FindPersons(
     }
     return absl::OkStatus();
   }));
+  if (out.persons_size() > 0) {
+    std::vector<std::string> numbers;
+    for (const v1::Person& p : out.persons()) numbers.push_back(p.beneficiary_number());
+    RETURN_IF_ERROR(AuditMinistryRead(store_, clock_.Now(), caller, "FindPersons",
+                                      absl::StrJoin(numbers, ",")));
+  }
   return out;
 }
 
@@ -394,7 +427,7 @@ absl::StatusOr<v1::Household> Registry::CreateHousehold(
   RETURN_IF_ERROR(RunIdempotent(
       store_, Method("CreateHousehold"), request.request_id(), request, now, out,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
-        ASSIGN_OR_RETURN(PersonRecord person, LoadPerson(txn, *head));
+        ASSIGN_OR_RETURN(PersonRecord person, LoadPerson(txn, caller, *head));
         RETURN_IF_ERROR(RequireAlive(person));
         ASSIGN_OR_RETURN(int64_t current, HouseholdOf(txn, person.id));
         if (current != 0) {
@@ -444,10 +477,12 @@ absl::StatusOr<v1::Household> Registry::GetHousehold(
                                                     "household_number"));
   v1::Household out;
   RETURN_IF_ERROR(store_.Read([&](storage::ReadTxn& txn) -> absl::Status {
-    ASSIGN_OR_RETURN(HouseholdRecord household, LoadHousehold(txn, id));
+    ASSIGN_OR_RETURN(HouseholdRecord household, LoadHousehold(txn, caller, id));
     ASSIGN_OR_RETURN(out, HouseholdView(txn, household));
     return absl::OkStatus();
   }));
+  RETURN_IF_ERROR(AuditMinistryRead(store_, clock_.Now(), caller, "GetHousehold",
+                                    out.household_number()));
   return out;
 }
 
@@ -497,8 +532,8 @@ absl::StatusOr<v1::Household> Registry::AddHouseholdMember(
   RETURN_IF_ERROR(RunIdempotent(
       store_, Method("AddHouseholdMember"), request.request_id(), request, now, out,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
-        ASSIGN_OR_RETURN(HouseholdRecord household, LoadHousehold(txn, household_id));
-        ASSIGN_OR_RETURN(PersonRecord person, LoadPerson(txn, person_id));
+        ASSIGN_OR_RETURN(HouseholdRecord household, LoadHousehold(txn, caller, household_id));
+        ASSIGN_OR_RETURN(PersonRecord person, LoadPerson(txn, caller, person_id));
         RETURN_IF_ERROR(RequireAlive(person));
         RETURN_IF_ERROR(RequireSameOffice(person, household));
         ASSIGN_OR_RETURN(int64_t current, HouseholdOf(txn, person.id));
@@ -536,7 +571,7 @@ absl::StatusOr<v1::Household> Registry::RemoveHouseholdMember(
   RETURN_IF_ERROR(RunIdempotent(
       store_, Method("RemoveHouseholdMember"), request.request_id(), request, now, out,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
-        ASSIGN_OR_RETURN(HouseholdRecord household, LoadHousehold(txn, household_id));
+        ASSIGN_OR_RETURN(HouseholdRecord household, LoadHousehold(txn, caller, household_id));
         if (household.head_person_id == person_id) {
           return absl::FailedPreconditionError(
               "the head cannot be removed: set another head first");
@@ -578,7 +613,7 @@ absl::StatusOr<v1::Household> Registry::SetHouseholdHead(
   RETURN_IF_ERROR(RunIdempotent(
       store_, Method("SetHouseholdHead"), request.request_id(), request, now, out,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
-        ASSIGN_OR_RETURN(HouseholdRecord household, LoadHousehold(txn, household_id));
+        ASSIGN_OR_RETURN(HouseholdRecord household, LoadHousehold(txn, caller, household_id));
         auto membership = txn.GetMembership(person_id);
         if (absl::IsNotFound(membership.status()) ||
             (membership.ok() && membership->household_id != household.id)) {
@@ -588,7 +623,7 @@ absl::StatusOr<v1::Household> Registry::SetHouseholdHead(
               ": add them first"));
         }
         RETURN_IF_ERROR(membership.status());
-        ASSIGN_OR_RETURN(PersonRecord person, LoadPerson(txn, person_id));
+        ASSIGN_OR_RETURN(PersonRecord person, LoadPerson(txn, caller, person_id));
         RETURN_IF_ERROR(RequireAlive(person));
         if (household.head_person_id != person_id) {
           auto old_head = txn.GetMembership(household.head_person_id);
@@ -857,11 +892,11 @@ absl::Status Registry::ApplyEvent(storage::Txn& txn, const Caller& caller,
   record.type = static_cast<int>(event.event_case());
   record.correction = event.correction();
   record.recorded_at = now;
-  record.recorded_by = caller.id;
+  record.recorded_by = caller.Actor();
   record.office_code = person.office_code;
   event.set_beneficiary_number(number);
   *event.mutable_recorded_at() = ToTimestamp(now);
-  event.set_recorded_by(caller.id);
+  event.set_recorded_by(caller.Actor());
   event.set_office_code(person.office_code);
   record.details = event.SerializeAsString();
   ASSIGN_OR_RETURN(int64_t event_id, txn.InsertLifeEvent(record));
@@ -892,7 +927,7 @@ absl::StatusOr<v1::RecordLifeEventResponse> Registry::RecordLifeEvent(
   RETURN_IF_ERROR(RunIdempotent(
       store_, Method("RecordLifeEvent"), request.request_id(), request, now, out,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
-        ASSIGN_OR_RETURN(PersonRecord person, LoadPerson(txn, *id));
+        ASSIGN_OR_RETURN(PersonRecord person, LoadPerson(txn, caller, *id));
         v1::LifeEvent event = request.event();
         event.clear_event_id();
         event.clear_recorded_at();
@@ -935,7 +970,7 @@ absl::StatusOr<v1::ListLifeEventsResponse> Registry::ListLifeEvents(
   RETURN_IF_ERROR(v.ToStatus());
   v1::ListLifeEventsResponse out;
   RETURN_IF_ERROR(store_.Read([&](storage::ReadTxn& txn) -> absl::Status {
-    RETURN_IF_ERROR(LoadPerson(txn, *id).status());
+    RETURN_IF_ERROR(LoadPerson(txn, caller, *id).status());
     ASSIGN_OR_RETURN(std::vector<storage::LifeEventRecord> events,
                      txn.ListLifeEvents(*id, after, page_size + 1));
     const bool more = static_cast<int>(events.size()) > page_size;
@@ -951,6 +986,8 @@ absl::StatusOr<v1::ListLifeEventsResponse> Registry::ListLifeEvents(
     }
     return absl::OkStatus();
   }));
+  RETURN_IF_ERROR(AuditMinistryRead(store_, clock_.Now(), caller, "ListLifeEvents",
+                                    FormatBeneficiaryNumber(*id)));
   return out;
 }
 

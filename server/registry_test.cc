@@ -21,7 +21,9 @@ class RegistryTest : public ::testing::Test {
       : store_(testing::OpenTestStore(dir_)),
         clock_(testing::TestNow()),
         registry_(store_.get(), &clock_) {
-    clerk_.kind = CallerKind::kTerminal;
+    // Not bound to an office: office scoping and the supervisor rule have
+    // their own tests (server/access/scoping_test.cc).
+    clerk_.kind = CallerKind::kTest;
     clerk_.id = "terminal:KH-SR-03:T01";
     clerk_.office_code = "KH-SR-03";
   }

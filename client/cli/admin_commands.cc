@@ -20,6 +20,7 @@
 #include "client/cli/eligibility_format.h"
 #include "client/cli/format.h"
 #include "client/cli/money.h"
+#include "client/cli/access_commands.h"
 #include "client/cli/payment_commands.h"
 #include "client/cli/tool.h"
 #include "common/field_error.h"
@@ -435,7 +436,7 @@ const std::vector<FlagSpec> kOfficeFlag = {
 };
 
 const std::vector<CommandSpec>& AdminCommands() {
-  static const auto* commands = WithAdminPaymentCommands(new std::vector<CommandSpec>{
+  static const auto* commands = WithUserCommands(WithAdminPaymentCommands(new std::vector<CommandSpec>{
       {"policy validate", "policy validate FILE", "FILE",
        "check a policy file",
        "Has the server check a policy file (a text-format PolicySet, see\n"
@@ -474,7 +475,7 @@ const std::vector<CommandSpec>& AdminCommands() {
        "date: ends those no longer eligible, adjusts amounts that changed,\n"
        "and lists every change. Safe to repeat with the same --request-id.",
        Concat({kAsOfFlag, kOfficeFlag}), 0, 0, &RunRecertify},
-  });
+  }));
   return *commands;
 }
 
@@ -491,7 +492,7 @@ const Tool& AdminTool() {
       "the national policy, its costing, coverage and recertification;\n"
       "payment cycles and reconciliation.",
       &AdminCommands(),
-      {"policy", "cycle", "payment"},
+      {"policy", "cycle", "payment", "user"},
       AdminCertificates(),
       std::string(kAdminConventions)};
   return *tool;
@@ -505,7 +506,8 @@ const CertificateDefaults& AdminCertificates() {
       {"SOCLE_ADMIN_KEY", "SOCLE_KEY"},
       "admin.pem",
       "admin.key",
-      "administrator"};
+      "administrator",
+      /*login=*/false};
   return *defaults;
 }
 

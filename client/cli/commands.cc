@@ -19,6 +19,7 @@
 #include "client/cli/eligibility_format.h"
 #include "client/cli/format.h"
 #include "client/cli/money.h"
+#include "client/cli/access_commands.h"
 #include "client/cli/payment_commands.h"
 #include "client/cli/tool.h"
 #include "client/client.h"
@@ -782,7 +783,7 @@ int RunEnd(Runner& r, const ParsedArgs& args) {
 }
 
 const std::vector<CommandSpec>& Commands() {
-  static const auto* commands = WithClerkPaymentCommands(new std::vector<CommandSpec>{
+  static const auto* commands = WithLoginCommands(WithClerkPaymentCommands(new std::vector<CommandSpec>{
       {"register",
        "register --given NAME --family NAME --sex SEX --born DATE\n"
        "                      [--district TEXT ...] [options]",
@@ -925,7 +926,7 @@ const std::vector<CommandSpec>& Commands() {
       {"health", "health", "", "is the server up?",
        "Asks the server's health service; exit code 0 when it is SERVING.",
        {}, 0, 0, &RunHealth},
-  });
+  }));
   return *commands;
 }
 

@@ -52,6 +52,9 @@ struct CertificateDefaults {
   std::string cert_file = "terminal.pem";
   std::string key_file = "terminal.key";
   std::string who = "terminal";  // in the help: "terminal certificate"
+  // Whether users log in (a terminal): the login token file is read and
+  // sent with each call.
+  bool login = true;
 };
 // socle's: $SOCLE_CERT/$SOCLE_KEY, else <dev>/terminal.pem and terminal.key.
 const CertificateDefaults& TerminalCertificates();
@@ -62,6 +65,9 @@ struct GlobalOptions {
   ConnectionOptions connection;
   bool json = false;
   std::string request_id;  // empty: the client generates one per write
+  // Where the login token is kept (socle login); empty for tools without
+  // login.
+  std::string token_file;
 };
 // With the terminal's certificate defaults.
 absl::StatusOr<GlobalOptions> ResolveGlobalOptions(const ParsedArgs& args,

@@ -1,10 +1,12 @@
 #include "client/cli/tool.h"
 
 #include <cstdlib>
+#include <fstream>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "client/cli/access_commands.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -138,6 +140,10 @@ std::vector<FlagSpec> GlobalFlags(const CertificateDefaults& certificates) {
        "machine output: one JSON object per line [$SOCLE_JSON]"},
       {"request-id", Kind::kValue, "ID",
        "idempotency key of the write, to retry it safely (default: random)"},
+      {"token-file", Kind::kValue, "FILE",
+       certificates.login
+           ? "login token file [$SOCLE_TOKEN_FILE, ~/.config/socle/token]"
+           : ""},
       {"help", Kind::kSwitch, "", "help on the command"},
       {"h", Kind::kSwitch, "", ""},
   };
@@ -421,6 +427,14 @@ absl::StatusOr<GlobalOptions> ResolveGlobalOptions(
     }
     if (d <= absl::ZeroDuration()) return Bad("--timeout", "must be positive");
     c.timeout = d;
+  }
+  if (certificates.login) {
+    g.token_file = args.Get("token-file").value_or(DefaultTokenFile(env));
+    std::ifstream in(g.token_file);
+    std::string token;
+    if (in && std::getline(in, token)) {
+      c.token = std::string(absl::StripAsciiWhitespace(token));
+    }
   }
   if (auto id = args.Get("request-id")) {
     if (!ValidRequestId(*id)) {

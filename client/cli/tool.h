@@ -85,6 +85,7 @@ class Runner {
   std::ostream& out() { return *context_.out; }
   std::ostream& err() { return *context_.err; }
   bool json() const { return options_.json; }
+  const GlobalOptions& options() const { return options_; }
   const std::string& request_id() const { return options_.request_id; }
   const EnvLookup& env() const { return context_.getenv; }
   const std::string& program() const { return tool_.program; }

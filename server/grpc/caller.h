@@ -1,4 +1,5 @@
-// The caller's identity, read from the TLS client certificate.
+// The caller of a call, from its TLS client certificate and its login token,
+// authorised against the role table (server/access).
 #ifndef SOCLE_SERVER_GRPC_CALLER_H_
 #define SOCLE_SERVER_GRPC_CALLER_H_
 
@@ -6,18 +7,17 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "server/access/access.h"
 #include "server/caller.h"
 
 namespace socle {
 
-// Parses a certificate common name: "terminal:<OFFICE>:<NAME>",
-// "ministry:<NAME>" or "admin:<NAME>". UNAUTHENTICATED for anything else.
-absl::StatusOr<Caller> ParseCertificateIdentity(absl::string_view common_name);
-
-// The caller of a call. With `insecure` (testing only) a call without a
-// certificate is a kTest caller named "insecure-test".
+// The caller of a call to `method` ("socle.v1.Registry.GetPerson"): the
+// certificate's common name and the `authorization: Bearer TOKEN` metadata,
+// checked by `access`.
 absl::StatusOr<Caller> CallerFromContext(const grpc::ServerContextBase& context,
-                                         bool insecure);
+                                         const AccessControl& access,
+                                         absl::string_view method);
 
 }  // namespace socle
 

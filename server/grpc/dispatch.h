@@ -1,5 +1,7 @@
 // Runs a unary call's logic on the worker pool and finishes its reactor, so
-// that a gRPC callback thread never blocks on the store.
+// that a gRPC callback thread never blocks on the store. Every call is
+// authorised first (server/access: certificate, login token, role table),
+// and its answer filtered to the fields the caller's role may see.
 #ifndef SOCLE_SERVER_GRPC_DISPATCH_H_
 #define SOCLE_SERVER_GRPC_DISPATCH_H_
 
@@ -8,6 +10,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
+#include "server/access/access.h"
+#include "server/access/field_filter.h"
 #include "server/caller.h"
 #include "server/grpc/caller.h"
 #include "server/grpc/status_conversion.h"
@@ -17,17 +21,24 @@ namespace socle {
 
 class Dispatcher {
  public:
-  Dispatcher(WorkerPool* pool, bool insecure) : pool_(*pool), insecure_(insecure) {}
+  Dispatcher(WorkerPool* pool, const AccessControl* access)
+      : pool_(*pool), access_(*access) {}
+
+  // The authorised caller of a call to `method` (full name).
+  absl::StatusOr<Caller> Authorize(const grpc::ServerContextBase& context,
+                                   absl::string_view method) const {
+    return CallerFromContext(context, access_, method);
+  }
 
   // `logic(const Caller&, const Req&) -> absl::StatusOr<Resp>`. Refuses at
   // once with RESOURCE_EXHAUSTED when the pool's queue is full, and with
   // DEADLINE_EXCEEDED or CANCELLED when the call is over before its turn.
   template <typename Req, typename Resp, typename Logic>
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context,
-                                  const Req* request, Resp* response,
-                                  Logic logic) {
+                                  absl::string_view method, const Req* request,
+                                  Resp* response, Logic logic) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    absl::StatusOr<Caller> caller = CallerFromContext(*context, insecure_);
+    absl::StatusOr<Caller> caller = Authorize(*context, method);
     if (!caller.ok()) {
       reactor->Finish(ToGrpcStatus(caller.status()));
       return reactor;
@@ -44,7 +55,10 @@ class Dispatcher {
             return;
           }
           absl::StatusOr<Resp> result = logic(who, *request);
-          if (result.ok()) *response = *std::move(result);
+          if (result.ok()) {
+            *response = *std::move(result);
+            FilterForCaller(who, *response);
+          }
           reactor->Finish(ToGrpcStatus(result.status()));
         });
     if (!queued) {
@@ -56,7 +70,7 @@ class Dispatcher {
 
  private:
   WorkerPool& pool_;
-  const bool insecure_;
+  const AccessControl& access_;
 };
 
 }  // namespace socle

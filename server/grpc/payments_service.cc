@@ -16,9 +16,10 @@ namespace {
 class LinesReactor final : public grpc::ServerWriteReactor<v1::ListCycleLinesResponse> {
  public:
   LinesReactor(grpc::CallbackServerContext* context, const v1::ListCycleLinesRequest& request,
-               Payments* logic, WorkerPool* pool, bool insecure)
+               Payments* logic, WorkerPool* pool, const Dispatcher& dispatcher)
       : context_(context), request_(request), logic_(*logic), pool_(*pool) {
-    absl::StatusOr<Caller> caller = CallerFromContext(*context, insecure);
+    absl::StatusOr<Caller> caller =
+        dispatcher.Authorize(*context, "socle.v1.Payments.ListCycleLines");
     if (!caller.ok()) {
       Finish(ToGrpcStatus(caller.status()));
       return;
@@ -94,7 +95,7 @@ class LinesReactor final : public grpc::ServerWriteReactor<v1::ListCycleLinesRes
 grpc::ServerUnaryReactor* PaymentsService::OpenCycle(grpc::CallbackServerContext* c,
                                                      const v1::OpenCycleRequest* req,
                                                      v1::Cycle* resp) {
-  return dispatch_.Unary(c, req, resp, [this](const Caller& who, const v1::OpenCycleRequest& r) {
+  return dispatch_.Unary(c, "socle.v1.Payments.OpenCycle", req, resp, [this](const Caller& who, const v1::OpenCycleRequest& r) {
     return logic_.OpenCycle(who, r);
   });
 }
@@ -102,7 +103,7 @@ grpc::ServerUnaryReactor* PaymentsService::OpenCycle(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* PaymentsService::GetCycle(grpc::CallbackServerContext* c,
                                                     const v1::GetCycleRequest* req,
                                                     v1::Cycle* resp) {
-  return dispatch_.Unary(c, req, resp, [this](const Caller& who, const v1::GetCycleRequest& r) {
+  return dispatch_.Unary(c, "socle.v1.Payments.GetCycle", req, resp, [this](const Caller& who, const v1::GetCycleRequest& r) {
     return logic_.GetCycle(who, r);
   });
 }
@@ -110,20 +111,20 @@ grpc::ServerUnaryReactor* PaymentsService::GetCycle(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* PaymentsService::ListCycles(grpc::CallbackServerContext* c,
                                                       const v1::ListCyclesRequest* req,
                                                       v1::ListCyclesResponse* resp) {
-  return dispatch_.Unary(c, req, resp, [this](const Caller& who, const v1::ListCyclesRequest& r) {
+  return dispatch_.Unary(c, "socle.v1.Payments.ListCycles", req, resp, [this](const Caller& who, const v1::ListCyclesRequest& r) {
     return logic_.ListCycles(who, r);
   });
 }
 
 grpc::ServerWriteReactor<v1::ListCycleLinesResponse>* PaymentsService::ListCycleLines(
     grpc::CallbackServerContext* c, const v1::ListCycleLinesRequest* req) {
-  return new LinesReactor(c, *req, &logic_, &pool_, insecure_);
+  return new LinesReactor(c, *req, &logic_, &pool_, dispatch_);
 }
 
 grpc::ServerUnaryReactor* PaymentsService::CloseCycle(grpc::CallbackServerContext* c,
                                                       const v1::CloseCycleRequest* req,
                                                       v1::Cycle* resp) {
-  return dispatch_.Unary(c, req, resp, [this](const Caller& who, const v1::CloseCycleRequest& r) {
+  return dispatch_.Unary(c, "socle.v1.Payments.CloseCycle", req, resp, [this](const Caller& who, const v1::CloseCycleRequest& r) {
     return logic_.CloseCycle(who, r);
   });
 }
@@ -131,7 +132,7 @@ grpc::ServerUnaryReactor* PaymentsService::CloseCycle(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* PaymentsService::RecordPayment(grpc::CallbackServerContext* c,
                                                          const v1::RecordPaymentRequest* req,
                                                          v1::Payment* resp) {
-  return dispatch_.Unary(c, req, resp,
+  return dispatch_.Unary(c, "socle.v1.Payments.RecordPayment", req, resp,
                          [this](const Caller& who, const v1::RecordPaymentRequest& r) {
                            return logic_.RecordPayment(who, r);
                          });
@@ -140,7 +141,7 @@ grpc::ServerUnaryReactor* PaymentsService::RecordPayment(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* PaymentsService::RecordPayments(grpc::CallbackServerContext* c,
                                                           const v1::RecordPaymentsRequest* req,
                                                           v1::RecordPaymentsResponse* resp) {
-  return dispatch_.Unary(c, req, resp,
+  return dispatch_.Unary(c, "socle.v1.Payments.RecordPayments", req, resp,
                          [this](const Caller& who, const v1::RecordPaymentsRequest& r) {
                            return logic_.RecordPayments(who, r);
                          });
@@ -149,7 +150,7 @@ grpc::ServerUnaryReactor* PaymentsService::RecordPayments(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* PaymentsService::ReversePayment(grpc::CallbackServerContext* c,
                                                           const v1::ReversePaymentRequest* req,
                                                           v1::Payment* resp) {
-  return dispatch_.Unary(c, req, resp,
+  return dispatch_.Unary(c, "socle.v1.Payments.ReversePayment", req, resp,
                          [this](const Caller& who, const v1::ReversePaymentRequest& r) {
                            return logic_.ReversePayment(who, r);
                          });
@@ -158,7 +159,7 @@ grpc::ServerUnaryReactor* PaymentsService::ReversePayment(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* PaymentsService::Reconcile(grpc::CallbackServerContext* c,
                                                      const v1::ReconcileRequest* req,
                                                      v1::ReconciliationReport* resp) {
-  return dispatch_.Unary(c, req, resp, [this](const Caller& who, const v1::ReconcileRequest& r) {
+  return dispatch_.Unary(c, "socle.v1.Payments.Reconcile", req, resp, [this](const Caller& who, const v1::ReconcileRequest& r) {
     return logic_.Reconcile(who, r);
   });
 }
@@ -166,7 +167,7 @@ grpc::ServerUnaryReactor* PaymentsService::Reconcile(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* PaymentsService::ReconcileStatement(
     grpc::CallbackServerContext* c, const v1::ReconcileStatementRequest* req,
     v1::StatementReconciliation* resp) {
-  return dispatch_.Unary(c, req, resp,
+  return dispatch_.Unary(c, "socle.v1.Payments.ReconcileStatement", req, resp,
                          [this](const Caller& who, const v1::ReconcileStatementRequest& r) {
                            return logic_.ReconcileStatement(who, r);
                          });

@@ -13,10 +13,9 @@ namespace socle {
 
 class PaymentsService final : public v1::Payments::CallbackService {
  public:
-  // `pool` runs the store reads of the stream; `insecure` as for the
-  // Dispatcher (testing only).
-  PaymentsService(Payments* logic, Dispatcher* dispatcher, WorkerPool* pool, bool insecure)
-      : logic_(*logic), dispatch_(*dispatcher), pool_(*pool), insecure_(insecure) {}
+  // `pool` runs the store reads of the stream.
+  PaymentsService(Payments* logic, Dispatcher* dispatcher, WorkerPool* pool)
+      : logic_(*logic), dispatch_(*dispatcher), pool_(*pool) {}
 
   grpc::ServerUnaryReactor* OpenCycle(grpc::CallbackServerContext* c,
                                       const v1::OpenCycleRequest* req, v1::Cycle* resp) override;
@@ -52,7 +51,6 @@ class PaymentsService final : public v1::Payments::CallbackService {
   Payments& logic_;
   Dispatcher& dispatch_;
   WorkerPool& pool_;
-  const bool insecure_;
 };
 
 }  // namespace socle

@@ -1,15 +1,20 @@
 #include "server/grpc/server.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "server/access/access.h"
 #include "server/eligibility.h"
+#include "server/grpc/access_service.h"
 #include "server/grpc/dispatch.h"
 #include "server/grpc/eligibility_service.h"
 #include "server/grpc/payments_service.h"
@@ -50,18 +55,23 @@ bool IsLoopback(const std::string& host) {
 }  // namespace
 
 struct SocleServer::Parts {
-  Parts(storage::Store* store, const Clock* clock, const ServerOptions& options)
-      : pool(options.worker_threads, options.max_queued_calls),
-        dispatcher(&pool, options.insecure_for_testing),
+  Parts(storage::Store* store, const Clock* clock, const ServerOptions& options,
+        std::unique_ptr<AccessControl> access_control)
+      : access(std::move(access_control)),
+        pool(options.worker_threads, options.max_queued_calls),
+        dispatcher(&pool, access.get()),
         registry(store, clock),
         eligibility(store, clock, &policy),
         payments(store, clock, &policy),
         registry_service(&registry, &dispatcher),
         eligibility_service(&eligibility, &dispatcher),
         policy_admin_service(&eligibility, &dispatcher),
-        payments_service(&payments, &dispatcher, &pool, options.insecure_for_testing) {
+        payments_service(&payments, &dispatcher, &pool),
+        access_service(access.get(), &dispatcher),
+        user_admin_service(access.get(), &dispatcher) {
     registry.AddLifeEventHook(eligibility.DeathHook());
   }
+  std::unique_ptr<AccessControl> access;
   WorkerPool pool;
   Dispatcher dispatcher;
   PolicyHolder policy;
@@ -72,6 +82,8 @@ struct SocleServer::Parts {
   EligibilityService eligibility_service;
   PolicyAdminService policy_admin_service;
   PaymentsService payments_service;
+  AccessService access_service;
+  UserAdminService user_admin_service;
 };
 
 absl::StatusOr<std::unique_ptr<storage::Store>> OpenStore(const std::string& spec) {
@@ -113,16 +125,45 @@ absl::StatusOr<std::unique_ptr<SocleServer>> SocleServer::Start(
     ASSIGN_OR_RETURN(std::string cert, ReadFile(options.tls_cert_file, "tls_cert"));
     ASSIGN_OR_RETURN(std::string key, ReadFile(options.tls_key_file, "tls_key"));
     ASSIGN_OR_RETURN(std::string ca, ReadFile(options.client_ca_file, "client_ca"));
-    grpc::SslServerCredentialsOptions ssl(
-        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-    ssl.pem_root_certs = ca;
-    ssl.pem_key_cert_pairs.push_back({key, cert});
-    credentials = grpc::SslServerCredentials(ssl);
+    if (options.crl_dir.empty()) {
+      grpc::SslServerCredentialsOptions ssl(
+          GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+      ssl.pem_root_certs = ca;
+      ssl.pem_key_cert_pairs.push_back({key, cert});
+      credentials = grpc::SslServerCredentials(ssl);
+    } else {
+      // The same verification, plus the revocation lists of crl_dir on
+      // every handshake: a revoked certificate never reaches the HTTP/2 layer.
+      std::error_code ignored;
+      if (!std::filesystem::is_directory(options.crl_dir, ignored)) {
+        return absl::NotFoundError(absl::StrCat(
+            "--crl_dir ", options.crl_dir, " is not a directory of CRL files"));
+      }
+      auto provider = std::make_shared<grpc::experimental::StaticDataCertificateProvider>(
+          ca, std::vector<grpc::experimental::IdentityKeyCertPair>{{key, cert}});
+      grpc::experimental::TlsServerCredentialsOptions tls(provider);
+      tls.watch_root_certs();
+      tls.watch_identity_key_cert_pairs();
+      tls.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+      tls.set_crl_directory(options.crl_dir);
+      credentials = grpc::experimental::TlsServerCredentials(tls);
+    }
   }
 
   std::unique_ptr<SocleServer> server(new SocleServer);
   ASSIGN_OR_RETURN(server->store_, OpenStore(options.store));
-  server->parts_ = std::make_unique<Parts>(server->store_.get(), clock, options);
+  AccessOptions access;
+  access.principals_file = options.principals_file;
+  access.token_key_file = options.token_key_file;
+  access.token_ttl = options.token_ttl;
+  access.password_iterations = options.password_iterations;
+  access.max_failed_logins = options.max_failed_logins;
+  access.failed_login_window = options.failed_login_window;
+  access.insecure_for_testing = options.insecure_for_testing;
+  ASSIGN_OR_RETURN(std::unique_ptr<AccessControl> access_control,
+                   AccessControl::Create(access, server->store_.get(), clock));
+  server->parts_ = std::make_unique<Parts>(server->store_.get(), clock, options,
+                                           std::move(access_control));
   RETURN_IF_ERROR(server->parts_->eligibility.LoadAtStart(options.policy_files));
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -138,6 +179,8 @@ absl::StatusOr<std::unique_ptr<SocleServer>> SocleServer::Start(
   builder.RegisterService(&server->parts_->eligibility_service);
   builder.RegisterService(&server->parts_->policy_admin_service);
   builder.RegisterService(&server->parts_->payments_service);
+  builder.RegisterService(&server->parts_->access_service);
+  builder.RegisterService(&server->parts_->user_admin_service);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, options.max_metadata_bytes);

@@ -32,6 +32,19 @@ struct ServerOptions {
   std::string client_ca_file;
   // Plaintext without client certificates, on loopback only. Tests only.
   bool insecure_for_testing = false;
+  // A directory of CRL files named by hash (`openssl rehash DIR`), enforced
+  // on every TLS handshake; empty: no revocation list.
+  std::string crl_dir;
+  // Access control (server/access): the principals file, the token key
+  // file, token lifetime, PBKDF2 iterations for new password hashes, and
+  // the failed-login limit. Principals and token key are required unless
+  // insecure_for_testing.
+  std::string principals_file;
+  std::string token_key_file;
+  absl::Duration token_ttl = absl::Hours(1);
+  int password_iterations = 600000;
+  int max_failed_logins = 5;
+  absl::Duration failed_login_window = absl::Minutes(15);
   // Threads that run store work; writes wait on group commit here, so more
   // threads let more requests share one fsync.
   int worker_threads = 64;

@@ -27,7 +27,8 @@ class CliE2eTest : public ::testing::Test {
     const std::string command = absl::StrCat(
         "SOCLE_ENDPOINT=", harness_->endpoint(), " SOCLE_CA=", harness_->cert("ca.pem"),
         " SOCLE_CERT=", harness_->cert("terminal.pem"), " SOCLE_KEY=",
-        harness_->cert("terminal.key"), " ", env, " ", SOCLE_CLI, " ", args);
+        harness_->cert("terminal.key"), " SOCLE_TOKEN_FILE=", harness_->token_file(), " ",
+        env, " ", SOCLE_CLI, " ", args);
     return testing::RunShell(command, scratch_.path());
   }
 

@@ -256,11 +256,10 @@ TEST_F(RegistryE2eTest, ClientsWithoutATrustedCertificateAreRefused) {
   EXPECT_FALSE(client::Client(*connection).Check().ok());
 }
 
-TEST_F(RegistryE2eTest, MinistrySystemNeedsAnOffice) {
+TEST_F(RegistryE2eTest, MinistrySystemsDoNotRegister) {
   client::Client ministry = harness_->Client("ministry");
   auto out = ministry.RegisterPerson(Resident("Ministry", 1970, "Puok"));
-  EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(Fields(out.status()), ElementsAre("person.office_code"));
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kPermissionDenied);
 }
 
 }  // namespace

@@ -46,6 +46,9 @@ class EligibilityE2eTest : public ::testing::Test {
     p.set_office_code(std::string(office));
     client::RegisterOptions o;
     o.duplicate_override_reason = "test residents share names";
+    // Each test keeps its records in an office of its own; from here on the
+    // test acts as a supervisor of that office.
+    client_ = harness_->OfficeClient(std::string(office));
     auto out = client_.RegisterPerson(p, o);
     EXPECT_TRUE(out.ok()) << out.status();
     return *out;
@@ -53,10 +56,15 @@ class EligibilityE2eTest : public ::testing::Test {
 
   testing::ProcessResult Run(const std::string& tool, const std::string& identity,
                              const std::string& args) {
+    // "office-OFFICE": a terminal of OFFICE with its supervisor logged in.
+    const std::string token =
+        identity.rfind("office-", 0) == 0 ? harness_->OfficeTokenFile(identity.substr(7))
+                                          : harness_->token_file();
     const std::string command = absl::StrCat(
         "SOCLE_ENDPOINT=", harness_->endpoint(), " SOCLE_CA=", harness_->cert("ca.pem"),
         " SOCLE_CERT=", harness_->cert(identity + ".pem"), " SOCLE_KEY=",
-        harness_->cert(identity + ".key"), " SOCLE_ADMIN_CERT=", harness_->cert("admin.pem"),
+        harness_->cert(identity + ".key"), " SOCLE_TOKEN_FILE=", token,
+        " SOCLE_ADMIN_CERT=", harness_->cert("admin.pem"),
         " SOCLE_ADMIN_KEY=", harness_->cert("admin.key"), " ", tool, " ", args);
     return testing::RunShell(command, scratch_.path());
   }
@@ -179,18 +187,18 @@ TEST_F(EligibilityE2eTest, BadPolicyIsRefusedWithLineAndFieldAndLeavesTheCurrent
 TEST_F(EligibilityE2eTest, ClerkAndAdministratorCommands) {
   v1::Person elder = Register("Command", Today() - 365 * 66, "KH-SR-10");
   testing::ProcessResult check =
-      Run(SOCLE_CLI, "terminal", absl::StrCat("check ", elder.beneficiary_number()));
+      Run(SOCLE_CLI, "office-KH-SR-10", absl::StrCat("check ", elder.beneficiary_number()));
   ASSERT_EQ(check.exit_code, 0) << check.err;
   EXPECT_THAT(check.out, HasSubstr("OLD_AGE"));
   EXPECT_THAT(check.out, HasSubstr("2026.1"));
   testing::ProcessResult enrol =
-      Run(SOCLE_CLI, "terminal", absl::StrCat("enrol ", elder.beneficiary_number(), " OLD_AGE"));
+      Run(SOCLE_CLI, "office-KH-SR-10", absl::StrCat("enrol ", elder.beneficiary_number(), " OLD_AGE"));
   EXPECT_EQ(enrol.exit_code, 0) << enrol.err;
   testing::ProcessResult refused =
-      Run(SOCLE_CLI, "terminal", absl::StrCat("enrol ", elder.beneficiary_number(), " MATERNITY"));
+      Run(SOCLE_CLI, "office-KH-SR-10", absl::StrCat("enrol ", elder.beneficiary_number(), " MATERNITY"));
   EXPECT_EQ(refused.exit_code, 4) << refused.err;
   testing::ProcessResult list =
-      Run(SOCLE_CLI, "terminal", absl::StrCat("enrolments ", elder.beneficiary_number()));
+      Run(SOCLE_CLI, "office-KH-SR-10", absl::StrCat("enrolments ", elder.beneficiary_number()));
   EXPECT_EQ(list.exit_code, 0) << list.err;
   EXPECT_THAT(list.out, HasSubstr("OLD_AGE"));
 

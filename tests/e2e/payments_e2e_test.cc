@@ -56,9 +56,11 @@ class PaymentsE2eTest : public ::testing::Test {
     p.set_office_code(std::string(office));
     client::RegisterOptions o;
     o.duplicate_override_reason = "test residents share names";
-    auto person = client_.RegisterPerson(p, o);
+    // Registered and enrolled by a supervisor of that office.
+    client::Client office_client = harness_->OfficeClient(std::string(office));
+    auto person = office_client.RegisterPerson(p, o);
     EXPECT_TRUE(person.ok()) << person.status();
-    auto enrolment = client_.Enrol(person->beneficiary_number(), "OLD_AGE");
+    auto enrolment = office_client.Enrol(person->beneficiary_number(), "OLD_AGE");
     EXPECT_TRUE(enrolment.ok()) << enrolment.status();
     return enrolment.ok() ? *enrolment : v1::Enrolment();
   }
@@ -90,10 +92,15 @@ class PaymentsE2eTest : public ::testing::Test {
 
   testing::ProcessResult Run(const std::string& tool, const std::string& identity,
                              const std::string& args) {
+    // "office-OFFICE": a terminal of OFFICE with its supervisor logged in.
+    const std::string token =
+        identity.rfind("office-", 0) == 0 ? harness_->OfficeTokenFile(identity.substr(7))
+                                          : harness_->token_file();
     const std::string command = absl::StrCat(
         "SOCLE_ENDPOINT=", harness_->endpoint(), " SOCLE_CA=", harness_->cert("ca.pem"),
         " SOCLE_CERT=", harness_->cert(identity + ".pem"), " SOCLE_KEY=",
-        harness_->cert(identity + ".key"), " SOCLE_ADMIN_CERT=", harness_->cert("admin.pem"),
+        harness_->cert(identity + ".key"), " SOCLE_TOKEN_FILE=", token,
+        " SOCLE_ADMIN_CERT=", harness_->cert("admin.pem"),
         " SOCLE_ADMIN_KEY=", harness_->cert("admin.key"), " ", tool, " ", args);
     return testing::RunShell(command, scratch_.path());
   }
@@ -127,18 +134,22 @@ TEST_F(PaymentsE2eTest, ACycleFromOpeningToReconciliation) {
   ASSERT_TRUE(admin_.ListCycleLines(first_only, [&](const v1::Line&) { return ++seen < 1; }).ok());
   EXPECT_EQ(seen, 1);
 
-  // Exactly once.
+  // Exactly once. Cash is recorded at the counter of each person's office;
+  // the provider's batch comes from a ministry system.
+  client::Client sr21 = harness_->OfficeClient("KH-SR-21");
+  client::Client sr22 = harness_->OfficeClient("KH-SR-22");
+  client::Client ministry = harness_->Client("ministry");
   const v1::Line& la = line[a.enrolment_id()];
-  auto paid = client_.RecordPayment(Pay(la, la.amount().minor_units(), "e2e-key-1"));
+  auto paid = sr21.RecordPayment(Pay(la, la.amount().minor_units(), "e2e-key-1"));
   ASSERT_TRUE(paid.ok()) << paid.status();
-  auto replay = client_.RecordPayment(Pay(la, la.amount().minor_units(), "e2e-key-1"));
+  auto replay = sr21.RecordPayment(Pay(la, la.amount().minor_units(), "e2e-key-1"));
   ASSERT_TRUE(replay.ok()) << replay.status();
   EXPECT_EQ(replay->payment_id(), paid->payment_id());
-  auto reused = client_.RecordPayment(Pay(la, 1, "e2e-key-1"));
+  auto reused = sr21.RecordPayment(Pay(la, 1, "e2e-key-1"));
   EXPECT_EQ(reused.status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(Reason(reused.status()), "IDEMPOTENCY_KEY_REUSED");
   EXPECT_EQ(GetErrorInfo(reused.status())->metadata["field"], "amount.minor_units");
-  auto twice = client_.RecordPayment(Pay(la, la.amount().minor_units(), "e2e-key-2"));
+  auto twice = sr21.RecordPayment(Pay(la, la.amount().minor_units(), "e2e-key-2"));
   EXPECT_EQ(twice.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(Reason(twice.status()), "LINE_PAID_IN_FULL");
 
@@ -150,7 +161,7 @@ TEST_F(PaymentsE2eTest, ACycleFromOpeningToReconciliation) {
   bank.set_provider_reference("ABA-E2E-1");
   *batch.add_items() = bank;
   *batch.add_items() = Pay(la, 5, "e2e-bank-2");  // a is paid in full
-  auto out = client_.RecordPayments(batch);
+  auto out = ministry.RecordPayments(batch);
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(out->recorded(), 1);
   EXPECT_EQ(out->failed(), 1);
@@ -158,14 +169,14 @@ TEST_F(PaymentsE2eTest, ACycleFromOpeningToReconciliation) {
   ASSERT_EQ(out->results(1).status().details_size(), 1);
   ASSERT_TRUE(out->results(1).status().details(0).UnpackTo(&info));
   EXPECT_EQ(info.reason(), "LINE_PAID_IN_FULL");
-  auto retry = client_.RecordPayments(batch);
+  auto retry = ministry.RecordPayments(batch);
   ASSERT_TRUE(retry.ok());
   EXPECT_EQ(retry->recorded(), 0);
   EXPECT_EQ(retry->replayed(), 1);
 
   // A mistake reversed, once.
   const v1::Line& lc = line[c.enrolment_id()];
-  auto wrong = client_.RecordPayment(Pay(lc, lc.amount().minor_units(), "e2e-wrong"));
+  auto wrong = sr22.RecordPayment(Pay(lc, lc.amount().minor_units(), "e2e-wrong"));
   ASSERT_TRUE(wrong.ok());
   auto reversal = admin_.ReversePayment(wrong->payment_id(), "paid the wrong person");
   ASSERT_TRUE(reversal.ok()) << reversal.status();
@@ -175,7 +186,7 @@ TEST_F(PaymentsE2eTest, ACycleFromOpeningToReconciliation) {
 
   // Closed: no payment, but the report.
   ASSERT_TRUE(admin_.CloseCycle(cycle->cycle_id()).ok());
-  EXPECT_EQ(Reason(client_.RecordPayment(Pay(lc, 1, "e2e-late")).status()), "CYCLE_CLOSED");
+  EXPECT_EQ(Reason(sr22.RecordPayment(Pay(lc, 1, "e2e-late")).status()), "CYCLE_CLOSED");
   EXPECT_EQ(Lines(cycle->cycle_id(), 0, v1::LINE_STATUS_UNPAID).size(), 1u);
 
   v1::ReconcileRequest r;
@@ -224,7 +235,7 @@ TEST_F(PaymentsE2eTest, ClerkAndAdministratorCommands) {
   // The clerk pays; the key is printed; the same command with the key pays
   // nothing more.
   testing::ProcessResult pay = Run(
-      SOCLE_CLI, "terminal", absl::StrCat("pay ", line_id, " --amount 100000 --currency KHR"));
+      SOCLE_CLI, "office-KH-SR-23", absl::StrCat("pay ", line_id, " --amount 100000 --currency KHR"));
   ASSERT_EQ(pay.exit_code, 0) << pay.err;
   EXPECT_THAT(pay.out, HasSubstr("Recorded P"));
   const size_t at = pay.err.find("idempotency key: ");
@@ -232,12 +243,12 @@ TEST_F(PaymentsE2eTest, ClerkAndAdministratorCommands) {
   const std::string key = pay.err.substr(at + 17, pay.err.find('\n', at) - at - 17);
   const std::string payment_id = pay.out.substr(9, pay.out.find(':') - 9);
   testing::ProcessResult again =
-      Run(SOCLE_CLI, "terminal",
+      Run(SOCLE_CLI, "office-KH-SR-23",
           absl::StrCat("pay ", line_id, " --amount 100000 --currency KHR --idempotency-key ", key));
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_THAT(again.out, HasSubstr("Recorded " + payment_id + ":"));
   testing::ProcessResult more =
-      Run(SOCLE_CLI, "terminal", absl::StrCat("pay ", line_id, " --amount 1 --currency KHR"));
+      Run(SOCLE_CLI, "office-KH-SR-23", absl::StrCat("pay ", line_id, " --amount 1 --currency KHR"));
   EXPECT_EQ(more.exit_code, 4) << more.err;
   EXPECT_THAT(more.err, HasSubstr("--supplement"));
 

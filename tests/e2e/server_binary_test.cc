@@ -28,9 +28,12 @@ class ServerBinaryTest : public ::testing::Test {
               0);
   }
 
+  // TLS and access control: certificates, principals, token key.
   std::string TlsFlags() const {
     return absl::StrCat(" --tls_cert=", certs_, "/server.pem --tls_key=", certs_,
-                        "/server.key --client_ca=", certs_, "/ca.pem");
+                        "/server.key --client_ca=", certs_, "/ca.pem --principals=",
+                        SOCLE_SOURCE_DIR, "/deploy/principals.textproto --token_key=", certs_,
+                        "/token.key");
   }
 
   // Runs the server expecting it to refuse to start.
@@ -66,7 +69,18 @@ TEST_F(ServerBinaryTest, BadStartsAreOneClearLineAndNonZero) {
       {store + TlsFlags() + " --policy=" + dir_.path() + "/bad.textproto", "bad.textproto:2"},
       {store + TlsFlags() + " --policy=/nonexistent/policy.textproto",
        "/nonexistent/policy.textproto"},
+      {store + TlsFlags() + " --principals= --policy=" + dir_.path() + "/bad.textproto",
+       "--principals"},
+      {store + TlsFlags() + " --principals=" + dir_.path() + "/bad-principals.textproto",
+       "bad-principals.textproto:2"},
+      {store + TlsFlags() + " --token_key=", "--token_key"},
+      {store + TlsFlags() + " --token_key=" + dir_.path() + "/short.key", "32 bytes"},
+      {store + TlsFlags() + " --crl_dir=/nonexistent/crl", "/nonexistent/crl"},
   };
+  std::ofstream(dir_.path() + "/bad-principals.textproto")
+      << "principals { certificate: \"a\" role: ROLE_ADMIN }\n"
+         "principals { certificate: \"b\" role: ROLE_CLERK }\n";
+  std::ofstream(dir_.path() + "/short.key") << "abc\n";
   std::ofstream(dir_.path() + "/bad.textproto") << "versions {\n  nonsense: 1\n}\n";
   for (const Case& c : cases) {
     testing::ProcessResult r = Refused(c.flags);
@@ -89,9 +103,14 @@ TEST_F(ServerBinaryTest, ServesOnAPickedPortAndStopsOnSigterm) {
     const std::string ca = absl::StrCat("--client_ca=", certs_, "/ca.pem");
     const std::string policy =
         absl::StrCat("--policy=", SOCLE_SOURCE_DIR, "/deploy/policy/default.textproto");
+    const std::string principals =
+        absl::StrCat("--principals=", SOCLE_SOURCE_DIR, "/deploy/principals.textproto");
+    const std::string token_key = absl::StrCat("--token_key=", certs_, "/token.key");
+    const std::string crl = absl::StrCat("--crl_dir=", certs_, "/crl");
     freopen("/dev/null", "w", stdout);
     execl(SOCLE_SERVER_BIN, SOCLE_SERVER_BIN, "--port=0", pf.c_str(), store.c_str(),
-          cert.c_str(), key.c_str(), ca.c_str(), policy.c_str(), static_cast<char*>(nullptr));
+          cert.c_str(), key.c_str(), ca.c_str(), policy.c_str(), principals.c_str(),
+          token_key.c_str(), crl.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   int port = 0;

@@ -63,12 +63,16 @@ class ServerProcess {
       const std::string ca = absl::StrCat("--client_ca=", certs, "/ca.pem");
       const std::string policy = absl::StrCat(
           "--policy=", SOCLE_SOURCE_DIR, "/deploy/policy/default.textproto");
+      const std::string principals = absl::StrCat(
+          "--principals=", SOCLE_SOURCE_DIR, "/deploy/principals.textproto");
+      const std::string token_key = absl::StrCat("--token_key=", certs, "/token.key");
       if (std::freopen(log_.c_str(), "w", stdout) == nullptr ||
           std::freopen(log_.c_str(), "a", stderr) == nullptr) {
         _exit(126);
       }
       execl(SOCLE_SERVER_BIN, SOCLE_SERVER_BIN, "--port=0", pf.c_str(),
             st.c_str(), cert.c_str(), key.c_str(), ca.c_str(), policy.c_str(),
+            principals.c_str(), token_key.c_str(), "--password_iterations=1000",
             static_cast<char*>(nullptr));
       _exit(127);
     }
@@ -127,18 +131,45 @@ class ScaleOutTest : public ::testing::Test {
     if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
   }
 
+  // A client of the replica on `port`, acting as the supervisor "dara"
+  // (created on first use through the admin certificate, shared by the
+  // replicas through the database; any replica checks any replica's token).
   client::Client ClientOf(int port) {
-    client::ConnectionOptions o;
-    o.endpoint = absl::StrCat("localhost:", port);
-    o.ca_file = certs_ + "/ca.pem";
-    o.cert_file = certs_ + "/terminal.pem";
-    o.key_file = certs_ + "/terminal.key";
-    o.timeout = absl::Seconds(20);
-    o.initial_backoff = absl::Milliseconds(20);
+    client::ConnectionOptions o = OptionsFor(port, "terminal");
+    std::lock_guard<std::mutex> lock(token_mu_);
+    if (token_.empty()) {
+      v1::User user;
+      user.set_user_name("dara");
+      user.set_role(v1::ROLE_SUPERVISOR);
+      user.set_office_code("KH-SR-03");
+      auto admin = client::MakeConnection(OptionsFor(port, "admin"));
+      EXPECT_TRUE(admin.ok()) << admin.status();
+      auto added = client::Client(*admin).AddUser(user, "a long enough secret");
+      EXPECT_TRUE(added.ok()) << added.status();
+      auto terminal = client::MakeConnection(o);
+      auto login = client::Client(*terminal).Login("dara", "a long enough secret");
+      EXPECT_TRUE(login.ok()) << login.status();
+      if (login.ok()) token_ = login->token();
+    }
+    o.token = token_;
     auto connection = client::MakeConnection(o);
     EXPECT_TRUE(connection.ok()) << connection.status();
     return client::Client(*connection);
   }
+
+  client::ConnectionOptions OptionsFor(int port, const std::string& certificate) {
+    client::ConnectionOptions o;
+    o.endpoint = absl::StrCat("localhost:", port);
+    o.ca_file = certs_ + "/ca.pem";
+    o.cert_file = absl::StrCat(certs_, "/", certificate, ".pem");
+    o.key_file = absl::StrCat(certs_, "/", certificate, ".key");
+    o.timeout = absl::Seconds(20);
+    o.initial_backoff = absl::Milliseconds(20);
+    return o;
+  }
+
+  std::mutex token_mu_;
+  std::string token_;
 
   std::string dir_, certs_, url_;
 };
