@@ -63,6 +63,9 @@ enum class Sql : int {
   kAppendAudit,
   kLastAudit,
   kListAudit,
+  kQueryAudit,  // audit queries: pg_txn.cc, "Audit queries"
+  kQueryAuditBySubject,
+  kQueryAuditByOffice,
   kCount,  // not a statement
 };
 

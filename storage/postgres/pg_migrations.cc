@@ -153,6 +153,14 @@ CREATE TABLE policies (
   text TEXT NOT NULL
 );
 )sql",
+
+    // Migration 4 (branch audit): audit queries by subject and by office,
+    // in seq order.
+    // persisted: DO NOT CHANGE; add new migrations at the end.
+    R"sql(
+CREATE INDEX audit_by_subject ON audit (subject, seq);
+CREATE INDEX audit_by_office ON audit (office_code, seq);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

@@ -38,6 +38,15 @@ namespace {
   "seq, activated_at, activated_by, file_name, text"
 #define SOCLE_PG_REQUEST_COLUMNS \
   "request_id, method, request, response, created_at"
+// The conditions of an audit query: $1 after seq, $2 subject, $3 actor
+// prefix, $4 office ('' any), $5 since, $6 until (NULL: none), $7 limit.
+#define SOCLE_PG_AUDIT_FILTER                                              \
+  " AND ($2::text = '' OR subject = $2::text)"                             \
+  " AND ($3::text = '' OR starts_with(actor, $3::text))"                   \
+  " AND ($4::text = '' OR office_code = $4::text)"                         \
+  " AND ($5::timestamptz IS NULL OR at >= $5::timestamptz)"                \
+  " AND ($6::timestamptz IS NULL OR at < $6::timestamptz)"                 \
+  " ORDER BY seq LIMIT $7::int8"
 #define SOCLE_PG_AUDIT_COLUMNS \
   "seq, at, actor, office_code, action, subject, details, prev_hash, hash"
 
@@ -179,6 +188,14 @@ constexpr const char* kSqlText[] = {
     // kListAudit
     "SELECT " SOCLE_PG_AUDIT_COLUMNS
     " FROM audit WHERE seq > $1::int8 ORDER BY seq LIMIT $2::int8",
+    // kQueryAudit, kQueryAuditBySubject (index audit_by_subject),
+    // kQueryAuditByOffice (index audit_by_office): see PgTxn::QueryAudit.
+    "SELECT " SOCLE_PG_AUDIT_COLUMNS " FROM audit WHERE seq > $1::int8"
+    SOCLE_PG_AUDIT_FILTER,
+    "SELECT " SOCLE_PG_AUDIT_COLUMNS
+    " FROM audit WHERE subject = $2::text AND seq > $1::int8" SOCLE_PG_AUDIT_FILTER,
+    "SELECT " SOCLE_PG_AUDIT_COLUMNS
+    " FROM audit WHERE office_code = $4::text AND seq > $1::int8" SOCLE_PG_AUDIT_FILTER,
 };
 static_assert(std::size(kSqlText) == static_cast<size_t>(Sql::kCount),
               "one SQL text per Sql value, in order");
@@ -692,6 +709,34 @@ absl::StatusOr<AuditRecord> PgTxn::LastAudit() {
   ASSIGN_OR_RETURN(Result r,
                    conn_->Exec(Sql::kLastAudit, Params(), kReadAuditCtx));
   return ReadOne<AuditRecord>(r, ReadAudit, "audit trail is empty");
+}
+
+// Audit queries (kept apart from the rest for merges).
+absl::StatusOr<std::vector<AuditRecord>> PgTxn::QueryAudit(
+    const AuditFilter& filter, int64_t after_seq, int limit) {
+  if (limit <= 0) return std::vector<AuditRecord>();
+  const Sql id = !filter.subject.empty()       ? Sql::kQueryAuditBySubject
+                 : !filter.office_code.empty() ? Sql::kQueryAuditByOffice
+                                               : Sql::kQueryAudit;
+  Params p;
+  p.Int8(after_seq);
+  p.Text(filter.subject);
+  p.Text(filter.actor_prefix);
+  p.Text(filter.office_code);
+  if (filter.since) {
+    p.Time(*filter.since, "since");
+  } else {
+    p.Null();
+  }
+  if (filter.until) {
+    p.Time(*filter.until, "until");
+  } else {
+    p.Null();
+  }
+  p.Int8(limit);
+  RETURN_IF_ERROR(p.status());
+  ASSIGN_OR_RETURN(Result r, conn_->Exec(id, p, kReadAuditCtx));
+  return ReadAll<AuditRecord>(r, ReadAudit);
 }
 
 absl::StatusOr<std::vector<AuditRecord>> PgTxn::ListAudit(int64_t after_seq,

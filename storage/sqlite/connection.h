@@ -88,6 +88,9 @@ enum class Sql : int {
   kListIrregularPayments,
   kListReferencedPayments,
   kListPeriodCycles,
+  kQueryAudit,
+  kQueryAuditBySubject,
+  kQueryAuditByOffice,
   kCount,  // not a statement
 };
 

@@ -206,7 +206,7 @@ TEST_F(SqliteStoreTest, MigrationsAreAppliedOnce) {
 
 TEST_F(SqliteStoreTest, NewDatabaseHasTheLatestSchemaVersion) {
   { ASSERT_NE(Open(), nullptr); }
-  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "3");
+  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "4");
   std::string schema = Query(
       DbPath(), "SELECT group_concat(name, ',') FROM (SELECT name FROM"
                 " sqlite_schema WHERE name LIKE 'enrolments%' OR name ="
@@ -219,10 +219,14 @@ TEST_F(SqliteStoreTest, NewDatabaseHasTheLatestSchemaVersion) {
                             " FROM sqlite_schema WHERE name IN ('cycles',"
                             " 'cycle_totals', 'lines', 'payments') ORDER BY name)"),
             "cycle_totals,cycles,lines,payments");
+  EXPECT_EQ(Query(DbPath(), "SELECT group_concat(name, ',') FROM (SELECT name"
+                            " FROM sqlite_schema WHERE name LIKE 'audit_by_%'"
+                            " ORDER BY name)"),
+            "audit_by_office,audit_by_subject");
   // Reopening is idempotent.
   { ASSERT_NE(Open(), nullptr); }
   { ASSERT_NE(Open(), nullptr); }
-  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "3");
+  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "4");
 }
 
 TEST_F(SqliteStoreTest, VersionOneDatabaseIsMigratedKeepingItsData) {
@@ -231,13 +235,15 @@ TEST_F(SqliteStoreTest, VersionOneDatabaseIsMigratedKeepingItsData) {
     ASSERT_NE(store, nullptr);
     ASSERT_TRUE(InsertOne(*store, "N-1").ok());
   }
-  // Turn the file back into a version-1 database: migrations 2 and 3 only
-  // add tables and their indexes.
+  // Turn the file back into a version-1 database: migrations 2 to 4 only
+  // add tables and indexes.
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
     EXPECT_EQ(sqlite3_exec(db,
-                           "BEGIN; DROP TABLE payments; DROP TABLE lines;"
+                           "BEGIN; DROP INDEX audit_by_subject;"
+                           " DROP INDEX audit_by_office;"
+                           " DROP TABLE payments; DROP TABLE lines;"
                            " DROP TABLE cycle_totals; DROP TABLE cycles;"
                            " DROP TABLE enrolments; DROP TABLE policies;"
                            " PRAGMA user_version = 1; COMMIT;",
@@ -249,7 +255,7 @@ TEST_F(SqliteStoreTest, VersionOneDatabaseIsMigratedKeepingItsData) {
   ASSERT_EQ(Query(DbPath(), "PRAGMA user_version"), "1");
   std::unique_ptr<Store> store = Open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "3");
+  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "4");
   int64_t person_id = 0;
   absl::Status s = store->Read([&](ReadTxn& txn) -> absl::Status {
     ASSIGN_OR_RETURN(PersonRecord p, txn.GetPersonByNationalId("N-1"));
@@ -284,7 +290,9 @@ TEST_F(SqliteStoreTest, VersionTwoDatabaseGainsPaymentsKeepingItsData) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
     EXPECT_EQ(sqlite3_exec(db,
-                           "BEGIN; DROP TABLE payments; DROP TABLE lines;"
+                           "BEGIN; DROP INDEX audit_by_subject;"
+                           " DROP INDEX audit_by_office;"
+                           " DROP TABLE payments; DROP TABLE lines;"
                            " DROP TABLE cycle_totals; DROP TABLE cycles;"
                            " PRAGMA user_version = 2; COMMIT;",
                            nullptr, nullptr, nullptr),
@@ -294,7 +302,7 @@ TEST_F(SqliteStoreTest, VersionTwoDatabaseGainsPaymentsKeepingItsData) {
   }
   std::unique_ptr<Store> store = Open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "3");
+  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "4");
   absl::Status s = store->Write([&](Txn& txn) -> absl::Status {
     ASSIGN_OR_RETURN(PersonRecord p, txn.GetPersonByNationalId("N-1"));
     EnrolmentRecord e;

@@ -2297,6 +2297,90 @@ TEST_P(StoreTest, AuditAppendLastAndList) {
   EXPECT_TRUE(s.ok()) << s;
 }
 
+std::vector<int64_t> Seqs(const std::vector<AuditRecord>& entries) {
+  std::vector<int64_t> seqs;
+  for (const AuditRecord& e : entries) seqs.push_back(e.seq);
+  return seqs;
+}
+
+TEST_P(StoreTest, AuditQueryBySubjectActorOfficeAndTime) {
+  // 30 entries: subjects cycle over 3 persons, actors over 2 terminals and
+  // an administrator, offices over 2 (none for the administrator), one
+  // entry a minute.
+  const absl::Time t0 = Micros(1'700'000'000'000'000);
+  for (int64_t seq = 1; seq <= 30; ++seq) {
+    AuditRecord a = MakeAudit(seq);
+    a.at = t0 + absl::Minutes(seq);
+    a.subject = absl::StrCat("person-", seq % 3);
+    a.actor = seq % 3 == 0 ? "admin:ops"
+              : seq % 2   ? "terminal:PP01:T1"
+                          : "terminal:PP02:T9";
+    a.office_code = seq % 3 == 0 ? "" : seq % 2 ? "PP01" : "PP02";
+    absl::Status s = store_->Write([&](Txn& txn) { return txn.AppendAudit(a); });
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  auto query = [&](const AuditFilter& f, int64_t after, int limit) {
+    std::vector<int64_t> seqs;
+    absl::Status s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(std::vector<AuditRecord> got, txn.QueryAudit(f, after, limit));
+      seqs = Seqs(got);
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return seqs;
+  };
+  AuditFilter all;
+  EXPECT_EQ(query(all, 0, 100).size(), 30u);
+  EXPECT_THAT(query(all, 28, 100), ElementsAre(29, 30));
+  EXPECT_THAT(query(all, 0, 0), IsEmpty());
+
+  AuditFilter subject;
+  subject.subject = "person-1";
+  EXPECT_THAT(query(subject, 0, 100), ElementsAre(1, 4, 7, 10, 13, 16, 19, 22, 25, 28));
+  EXPECT_THAT(query(subject, 10, 3), ElementsAre(13, 16, 19));  // paged
+  subject.subject = "person-";
+  EXPECT_THAT(query(subject, 0, 100), IsEmpty());  // exact, not a prefix
+
+  AuditFilter actor;
+  actor.actor_prefix = "terminal:";
+  EXPECT_EQ(query(actor, 0, 100).size(), 20u);
+  actor.actor_prefix = "terminal:PP02";
+  EXPECT_THAT(query(actor, 0, 100), ElementsAre(2, 4, 8, 10, 14, 16, 20, 22, 26, 28));
+  actor.actor_prefix = "admin:ops";
+  EXPECT_EQ(query(actor, 0, 100).size(), 10u);
+  actor.actor_prefix = "admin:opsx";
+  EXPECT_THAT(query(actor, 0, 100), IsEmpty());
+  actor.actor_prefix = "%";  // no pattern characters
+  EXPECT_THAT(query(actor, 0, 100), IsEmpty());
+
+  AuditFilter office;
+  office.office_code = "PP01";
+  EXPECT_THAT(query(office, 0, 100), ElementsAre(1, 5, 7, 11, 13, 17, 19, 23, 25, 29));
+  EXPECT_THAT(query(office, 13, 2), ElementsAre(17, 19));
+
+  AuditFilter time;
+  time.since = t0 + absl::Minutes(10);
+  time.until = t0 + absl::Minutes(13);
+  EXPECT_THAT(query(time, 0, 100), ElementsAre(10, 11, 12));  // until excluded
+  time.until.reset();
+  EXPECT_EQ(query(time, 0, 100).size(), 21u);
+  time.since.reset();
+  time.until = t0 + absl::Minutes(3);
+  EXPECT_THAT(query(time, 0, 100), ElementsAre(1, 2));
+
+  AuditFilter combined;  // every condition at once
+  combined.subject = "person-1";
+  combined.actor_prefix = "terminal:PP01";
+  combined.office_code = "PP01";
+  combined.since = t0 + absl::Minutes(5);
+  combined.until = t0 + absl::Minutes(25);
+  EXPECT_THAT(query(combined, 0, 100), ElementsAre(7, 13, 19));
+  combined.subject.clear();  // by office, with the rest
+  EXPECT_THAT(query(combined, 0, 100), ElementsAre(5, 7, 11, 13, 17, 19, 23));
+  combined.office_code.clear();  // by actor and time
+  EXPECT_THAT(query(combined, 0, 100), ElementsAre(5, 7, 11, 13, 17, 19, 23));
+}
+
 // ---------------------------------------------------------------------------
 // Transactions
 
