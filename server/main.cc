@@ -31,6 +31,10 @@ ABSL_FLAG(std::string, tls_key, "", "PEM private key of the server.");
 ABSL_FLAG(std::string, client_ca, "",
           "PEM CA certificate that signs client certificates (terminals, ministry "
           "systems, administrators). Clients without one are refused.");
+ABSL_FLAG(std::string, audit_signing_key, "",
+          "PEM Ed25519 private key that signs audit checkpoints (socle-admin audit "
+          "checkpoint); auditors verify them with its public key. Without it, "
+          "checkpoints are refused. Make one with: openssl genpkey -algorithm ed25519.");
 ABSL_FLAG(bool, insecure_for_testing, false,
           "Plaintext, no client certificates, loopback only. For tests; never in production.");
 ABSL_FLAG(int, worker_threads, 64, "Threads running store work.");
@@ -79,6 +83,7 @@ int main(int argc, char** argv) {
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   options.client_ca_file = absl::GetFlag(FLAGS_client_ca);
+  options.audit_signing_key_file = absl::GetFlag(FLAGS_audit_signing_key);
   options.insecure_for_testing = absl::GetFlag(FLAGS_insecure_for_testing);
   options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   options.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);

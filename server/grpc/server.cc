@@ -9,7 +9,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "server/audit_trail.h"
 #include "server/eligibility.h"
+#include "server/grpc/audit_service.h"
 #include "server/grpc/dispatch.h"
 #include "server/grpc/eligibility_service.h"
 #include "server/grpc/payments_service.h"
@@ -50,16 +52,19 @@ bool IsLoopback(const std::string& host) {
 }  // namespace
 
 struct SocleServer::Parts {
-  Parts(storage::Store* store, const Clock* clock, const ServerOptions& options)
+  Parts(storage::Store* store, const Clock* clock, const ServerOptions& options,
+        const AuditSigner* audit_signer)
       : pool(options.worker_threads, options.max_queued_calls),
         dispatcher(&pool, options.insecure_for_testing),
         registry(store, clock),
         eligibility(store, clock, &policy),
         payments(store, clock, &policy),
+        audit_trail(store, clock, audit_signer),
         registry_service(&registry, &dispatcher),
         eligibility_service(&eligibility, &dispatcher),
         policy_admin_service(&eligibility, &dispatcher),
-        payments_service(&payments, &dispatcher, &pool, options.insecure_for_testing) {
+        payments_service(&payments, &dispatcher, &pool, options.insecure_for_testing),
+        audit_service(&audit_trail, &dispatcher) {
     registry.AddLifeEventHook(eligibility.DeathHook());
   }
   WorkerPool pool;
@@ -68,10 +73,12 @@ struct SocleServer::Parts {
   Registry registry;
   Eligibility eligibility;
   Payments payments;
+  AuditTrail audit_trail;
   RegistryService registry_service;
   EligibilityService eligibility_service;
   PolicyAdminService policy_admin_service;
   PaymentsService payments_service;
+  AuditAdminService audit_service;
 };
 
 absl::StatusOr<std::unique_ptr<storage::Store>> OpenStore(const std::string& spec) {
@@ -121,8 +128,20 @@ absl::StatusOr<std::unique_ptr<SocleServer>> SocleServer::Start(
   }
 
   std::unique_ptr<SocleServer> server(new SocleServer);
+  if (!options.audit_signing_key_file.empty()) {
+    ASSIGN_OR_RETURN(std::string pem,
+                     ReadFile(options.audit_signing_key_file, "audit_signing_key"));
+    absl::StatusOr<std::unique_ptr<AuditSigner>> signer = AuditSigner::FromPrivateKeyPem(pem);
+    if (!signer.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--audit_signing_key file ",
+                                                     options.audit_signing_key_file, ": ",
+                                                     signer.status().message()));
+    }
+    server->audit_signer_ = *std::move(signer);
+  }
   ASSIGN_OR_RETURN(server->store_, OpenStore(options.store));
-  server->parts_ = std::make_unique<Parts>(server->store_.get(), clock, options);
+  server->parts_ = std::make_unique<Parts>(server->store_.get(), clock, options,
+                                           server->audit_signer_.get());
   RETURN_IF_ERROR(server->parts_->eligibility.LoadAtStart(options.policy_files));
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -138,6 +157,7 @@ absl::StatusOr<std::unique_ptr<SocleServer>> SocleServer::Start(
   builder.RegisterService(&server->parts_->eligibility_service);
   builder.RegisterService(&server->parts_->policy_admin_service);
   builder.RegisterService(&server->parts_->payments_service);
+  builder.RegisterService(&server->parts_->audit_service);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, options.max_metadata_bytes);
@@ -168,6 +188,7 @@ SocleServer::~SocleServer() {
   server_.reset();
   parts_.reset();
   store_.reset();
+  audit_signer_.reset();
 }
 
 void SocleServer::Wait() {
