@@ -201,6 +201,14 @@ class Client {
   absl::StatusOr<v1::StatementReconciliation> ReconcileStatement(
       const v1::ReconcileStatementRequest& request);
 
+  // The audit trail (auditors and administrators). ListAuditChain: one page
+  // of the raw chain after `after_seq` (see audit.proto); the caller checks
+  // it with common/audit_chain.h.
+  absl::StatusOr<v1::ListAuditChainResponse> ListAuditChain(int64_t after_seq,
+                                                            int page_size = 0);
+  absl::StatusOr<v1::QueryAuditResponse> QueryAudit(const v1::QueryAuditRequest& request);
+  absl::StatusOr<v1::AuditCheckpoint> GetAuditCheckpoint();
+
   // The server's health (grpc.health.v1, service ""): SERVING when it takes
   // calls.
   absl::StatusOr<ServingStatus> Check();

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates a test certificate authority and the certificates socle needs, with
-# openssl: a server certificate for localhost, and client certificates for an
-# office terminal, a ministry system and an administrator workstation.
+# openssl: a server certificate for localhost, client certificates for an
+# office terminal, a ministry system and an administrator workstation, and the
+# Ed25519 key pair that signs audit checkpoints.
 #
 #   deploy/certs.sh DIR [OFFICE]     (OFFICE defaults to KH-SR-03)
 #
@@ -16,11 +17,20 @@ office=${2:-KH-SR-03}
 days=${DAYS:-825}
 mkdir -p "$dir"
 cd "$dir"
+command -v openssl >/dev/null || { echo "certs.sh: openssl is required" >&2; exit 1; }
+
+# The audit signing key pair (Ed25519): socle-server --audit_signing_key
+# signs audit checkpoints with audit-signing.key; auditors keep
+# audit-signing.pub.pem and check them with socle-admin audit verify.
+if [[ ! -f audit-signing.key || ! -f audit-signing.pub.pem || -n "${FORCE:-}" ]]; then
+  (umask 077 && openssl genpkey -algorithm ed25519 -out audit-signing.key)
+  openssl pkey -in audit-signing.key -pubout -out audit-signing.pub.pem
+  chmod 644 audit-signing.pub.pem
+fi
 
 if [[ -f ca.pem && -f server.pem && -f terminal.pem && -f ministry.pem && -f admin.pem && -z "${FORCE:-}" ]]; then
   exit 0
 fi
-command -v openssl >/dev/null || { echo "certs.sh: openssl is required" >&2; exit 1; }
 umask 077
 
 key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }

@@ -30,6 +30,7 @@ class ServerHarness {
     options.tls_cert_file = cert("server.pem");
     options.tls_key_file = cert("server.key");
     options.client_ca_file = cert("ca.pem");
+    options.audit_signing_key_file = cert("audit-signing.key");
     options.policy_files = {absl::StrCat(SOCLE_SOURCE_DIR, "/deploy/policy/default.textproto")};
     auto server = SocleServer::Start(options);
     EXPECT_TRUE(server.ok()) << server.status();
