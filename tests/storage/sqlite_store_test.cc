@@ -379,6 +379,43 @@ TEST_F(SqliteStoreTest, PaymentStatementsUseTheirIndexes) {
   sqlite3_close(db);
 }
 
+// Audit queries by subject and by office go through their index, in seq
+// order (no sort): a person's few entries among millions cost a few reads.
+TEST_F(SqliteStoreTest, AuditQueriesUseTheirIndexes) {
+  using sqlite_internal::Sql;
+  using sqlite_internal::SqlText;
+  using ::testing::HasSubstr;
+  using ::testing::Not;
+  { ASSERT_NE(Open(), nullptr); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
+  auto explain = [&](Sql id) {
+    std::string out;
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, absl::StrCat("EXPLAIN QUERY PLAN ", SqlText(id)).c_str(),
+                                 -1, &stmt, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
+      absl::StrAppend(&out, reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3)), " | ");
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  };
+  const std::string by_subject = explain(Sql::kQueryAuditBySubject);
+  EXPECT_THAT(by_subject, HasSubstr("USING INDEX audit_by_subject (subject=? AND seq>?)"))
+      << by_subject;
+  EXPECT_THAT(by_subject, Not(HasSubstr("TEMP B-TREE"))) << by_subject;
+  const std::string by_office = explain(Sql::kQueryAuditByOffice);
+  EXPECT_THAT(by_office, HasSubstr("USING INDEX audit_by_office (office_code=? AND seq>?)"))
+      << by_office;
+  EXPECT_THAT(by_office, Not(HasSubstr("TEMP B-TREE"))) << by_office;
+  const std::string rest = explain(Sql::kQueryAudit);
+  EXPECT_THAT(rest, HasSubstr("(rowid>?)")) << rest;
+  EXPECT_THAT(rest, Not(HasSubstr("TEMP B-TREE"))) << rest;
+  sqlite3_close(db);
+}
+
 TEST_F(SqliteStoreTest, NewerSchemaIsRefused) {
   { ASSERT_NE(Open(), nullptr); }
   Query(DbPath(), "PRAGMA user_version = 1000");
