@@ -63,6 +63,24 @@ enum class Sql : int {
   kAppendAudit,
   kLastAudit,
   kListAudit,
+  // Payments: cycles, lines, payments, reconciliation.
+  kInsertCycle,
+  kUpdateCycle,
+  kGetCycle,
+  kFindCycle,
+  kListCycles,
+  kGetLine,
+  kGetLineByEnrolment,
+  kListLines,
+  kListLinesByOffice,
+  kInsertPayment,
+  kGetPayment,
+  kGetPaymentByKey,
+  kListPaymentsByLine,
+  kReconcilePeriod,
+  kListUnbalancedLines,
+  kListIrregularPayments,
+  kListReferencedPayments,
   kCount,  // not a statement
 };
 
