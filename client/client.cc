@@ -442,6 +442,23 @@ absl::StatusOr<v1::StatementReconciliation> Client::ReconcileStatement(
   return connection_->ReconcileStatement(request);
 }
 
+absl::StatusOr<v1::ListAuditChainResponse> Client::ListAuditChain(int64_t after_seq,
+                                                                  int page_size) {
+  v1::ListAuditChainRequest request;
+  request.set_after_seq(after_seq);
+  request.set_page_size(page_size);
+  return connection_->ListAuditChain(request);
+}
+
+absl::StatusOr<v1::QueryAuditResponse> Client::QueryAudit(
+    const v1::QueryAuditRequest& request) {
+  return connection_->QueryAudit(request);
+}
+
+absl::StatusOr<v1::AuditCheckpoint> Client::GetAuditCheckpoint() {
+  return connection_->GetAuditCheckpoint(v1::GetAuditCheckpointRequest());
+}
+
 absl::StatusOr<ServingStatus> Client::Check() { return connection_->Check(); }
 
 }  // namespace socle::client

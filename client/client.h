@@ -211,6 +211,13 @@ class Client {
   absl::StatusOr<v1::User> ResetPassword(absl::string_view user_name,
                                          absl::string_view password);
   absl::StatusOr<v1::ListUsersResponse> ListUsers(absl::string_view office_code = "");
+  // The audit trail (auditors and administrators). ListAuditChain: one page
+  // of the raw chain after `after_seq` (see audit.proto); the caller checks
+  // it with common/audit_chain.h.
+  absl::StatusOr<v1::ListAuditChainResponse> ListAuditChain(int64_t after_seq,
+                                                            int page_size = 0);
+  absl::StatusOr<v1::QueryAuditResponse> QueryAudit(const v1::QueryAuditRequest& request);
+  absl::StatusOr<v1::AuditCheckpoint> GetAuditCheckpoint();
 
   // The server's health (grpc.health.v1, service ""): SERVING when it takes
   // calls.

@@ -47,6 +47,12 @@ using ::testing::SizeIs;
 
 class MockRegistryStub : public RegistryStub {
  public:
+  MOCK_METHOD(absl::StatusOr<v1::ListAuditChainResponse>, ListAuditChain,
+              (grpc::ClientContext&, const v1::ListAuditChainRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::QueryAuditResponse>, QueryAudit,
+              (grpc::ClientContext&, const v1::QueryAuditRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::AuditCheckpoint>, GetAuditCheckpoint,
+              (grpc::ClientContext&, const v1::GetAuditCheckpointRequest&), (override));
   MOCK_METHOD(absl::StatusOr<v1::Person>, RegisterPerson,
               (grpc::ClientContext&, const v1::RegisterPersonRequest&),
               (override));

@@ -228,6 +228,18 @@ class ConnectionImpl final : public Connection {
     return Call(Idempotency::kRead, request,
                 &RegistryStub::ReconcileStatement);
   }
+  absl::StatusOr<v1::ListAuditChainResponse> ListAuditChain(
+      const v1::ListAuditChainRequest& request) override {
+    return Call(Idempotency::kRead, request, &RegistryStub::ListAuditChain);
+  }
+  absl::StatusOr<v1::QueryAuditResponse> QueryAudit(
+      const v1::QueryAuditRequest& request) override {
+    return Call(Idempotency::kRead, request, &RegistryStub::QueryAudit);
+  }
+  absl::StatusOr<v1::AuditCheckpoint> GetAuditCheckpoint(
+      const v1::GetAuditCheckpointRequest& request) override {
+    return Call(Idempotency::kRead, request, &RegistryStub::GetAuditCheckpoint);
+  }
   absl::Status ListCycleLines(
       const v1::ListCycleLinesRequest& request,
       const std::function<bool(const v1::ListCycleLinesResponse&)>& on_chunk)

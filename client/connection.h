@@ -17,6 +17,7 @@
 #include "client/stub.h"
 #include "grpc/health/v1/health.pb.h"
 #include "socle/v1/access.pb.h"
+#include "socle/v1/audit.pb.h"
 #include "socle/v1/eligibility.pb.h"
 #include "socle/v1/payments.pb.h"
 #include "socle/v1/registry.pb.h"
@@ -159,6 +160,13 @@ class Connection {
   virtual absl::StatusOr<v1::ListUsersResponse> ListUsers(const v1::ListUsersRequest&) {
     return absl::UnimplementedError("ListUsers");
   }
+  // socle.v1.AuditAdmin: reads, retried.
+  virtual absl::StatusOr<v1::ListAuditChainResponse> ListAuditChain(
+      const v1::ListAuditChainRequest& request) = 0;
+  virtual absl::StatusOr<v1::QueryAuditResponse> QueryAudit(
+      const v1::QueryAuditRequest& request) = 0;
+  virtual absl::StatusOr<v1::AuditCheckpoint> GetAuditCheckpoint(
+      const v1::GetAuditCheckpointRequest& request) = 0;
 
   // grpc.health.v1.Health/Check for the whole server (service "").
   virtual absl::StatusOr<ServingStatus> Check() = 0;

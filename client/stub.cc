@@ -3,6 +3,7 @@
 #include "client/status_conversion.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "socle/v1/access.grpc.pb.h"
+#include "socle/v1/audit.grpc.pb.h"
 #include "socle/v1/eligibility.grpc.pb.h"
 #include "socle/v1/payments.grpc.pb.h"
 #include "socle/v1/registry.grpc.pb.h"
@@ -31,6 +32,7 @@ class GrpcRegistryStub final : public RegistryStub {
         payments_(v1::Payments::NewStub(channel)),
         access_(v1::Access::NewStub(channel)),
         user_admin_(v1::UserAdmin::NewStub(channel)),
+        audit_(v1::AuditAdmin::NewStub(channel)),
         health_(Health::NewStub(channel)) {}
 
 #define SOCLE_SERVICE_METHOD_(service, Method, Request, Response)        \
@@ -117,6 +119,12 @@ class GrpcRegistryStub final : public RegistryStub {
   SOCLE_SERVICE_METHOD_(user_admin_, ListUsers, v1::ListUsersRequest,
                         v1::ListUsersResponse)
 #undef SOCLE_PAYMENTS_METHOD_
+  SOCLE_SERVICE_METHOD_(audit_, ListAuditChain, v1::ListAuditChainRequest,
+                        v1::ListAuditChainResponse)
+  SOCLE_SERVICE_METHOD_(audit_, QueryAudit, v1::QueryAuditRequest,
+                        v1::QueryAuditResponse)
+  SOCLE_SERVICE_METHOD_(audit_, GetAuditCheckpoint, v1::GetAuditCheckpointRequest,
+                        v1::AuditCheckpoint)
 #undef SOCLE_POLICY_METHOD_
 #undef SOCLE_ELIGIBILITY_METHOD_
 #undef SOCLE_STUB_METHOD_
@@ -156,6 +164,7 @@ class GrpcRegistryStub final : public RegistryStub {
   std::unique_ptr<v1::Payments::Stub> payments_;
   std::unique_ptr<v1::Access::Stub> access_;
   std::unique_ptr<v1::UserAdmin::Stub> user_admin_;
+  std::unique_ptr<v1::AuditAdmin::Stub> audit_;
   std::unique_ptr<Health::Stub> health_;
 };
 

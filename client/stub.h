@@ -1,7 +1,8 @@
 // The layer under Connection: one call per RPC, one attempt, no retry.
 // `RegistryStub` is the interface (faked in tests of the retry loop) for
 // every service the client calls: socle.v1.Registry, socle.v1.Eligibility,
-// socle.v1.PolicyAdmin, socle.v1.Payments and grpc.health.v1.Health. MakeGrpcRegistryStub wraps
+// socle.v1.PolicyAdmin, socle.v1.Payments, socle.v1.AuditAdmin and
+// grpc.health.v1.Health. MakeGrpcRegistryStub wraps
 // the generated gRPC stubs.
 #ifndef SOCLE_CLIENT_STUB_H_
 #define SOCLE_CLIENT_STUB_H_
@@ -15,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "grpc/health/v1/health.pb.h"
 #include "socle/v1/access.pb.h"
+#include "socle/v1/audit.pb.h"
 #include "socle/v1/eligibility.pb.h"
 #include "socle/v1/payments.pb.h"
 #include "socle/v1/registry.pb.h"
@@ -137,6 +139,14 @@ class RegistryStub {
   virtual absl::Status ListCycleLines(
       grpc::ClientContext& context, const v1::ListCycleLinesRequest& request,
       const std::function<bool(const v1::ListCycleLinesResponse&)>& on_chunk) = 0;
+
+  // socle.v1.AuditAdmin.
+  virtual absl::StatusOr<v1::ListAuditChainResponse> ListAuditChain(
+      grpc::ClientContext& context, const v1::ListAuditChainRequest& request) = 0;
+  virtual absl::StatusOr<v1::QueryAuditResponse> QueryAudit(
+      grpc::ClientContext& context, const v1::QueryAuditRequest& request) = 0;
+  virtual absl::StatusOr<v1::AuditCheckpoint> GetAuditCheckpoint(
+      grpc::ClientContext& context, const v1::GetAuditCheckpointRequest& request) = 0;
 
   // grpc.health.v1.Health.
   virtual absl::StatusOr<grpc::health::v1::HealthCheckResponse> Check(

@@ -6,7 +6,8 @@
 # an auditor and an administrator workstation; a revoked terminal certificate
 # and the revocation list naming it (crl/, hashed for --crl_dir); and the key
 # that signs login tokens (token.key). deploy/principals.textproto maps these
-# identities to terminals and roles.
+# identities to terminals and roles. Also the Ed25519 key pair that signs
+# audit checkpoints.
 #
 #   deploy/certs.sh DIR [OFFICE]     (OFFICE defaults to KH-SR-03)
 #
@@ -21,11 +22,20 @@ office=${2:-KH-SR-03}
 days=${DAYS:-825}
 mkdir -p "$dir"
 cd "$dir"
+command -v openssl >/dev/null || { echo "certs.sh: openssl is required" >&2; exit 1; }
+
+# The audit signing key pair (Ed25519): socle-server --audit_signing_key
+# signs audit checkpoints with audit-signing.key; auditors keep
+# audit-signing.pub.pem and check them with socle-admin audit verify.
+if [[ ! -f audit-signing.key || ! -f audit-signing.pub.pem || -n "${FORCE:-}" ]]; then
+  (umask 077 && openssl genpkey -algorithm ed25519 -out audit-signing.key)
+  openssl pkey -in audit-signing.key -pubout -out audit-signing.pub.pem
+  chmod 644 audit-signing.pub.pem
+fi
 
 if [[ -f ca.pem && -f server.pem && -f terminal.pem && -f ministry.pem && -f admin.pem && -f token.key && -d crl && -z "${FORCE:-}" ]]; then
   exit 0
 fi
-command -v openssl >/dev/null || { echo "certs.sh: openssl is required" >&2; exit 1; }
 umask 077
 
 key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }

@@ -1,7 +1,7 @@
 // The audit trail: every mutation appends an entry in its own transaction.
-// Entries are hash-chained: entry n's hash is SHA-256 over entry n-1's hash
-// and entry n's fields, so an altered, removed or reordered entry breaks the
-// chain from that point on.
+// Entries are hash-chained (common/audit_chain.h, shared with the auditor's
+// tool): an altered, removed or reordered entry breaks the chain from that
+// point on.
 #ifndef SOCLE_SERVER_AUDIT_H_
 #define SOCLE_SERVER_AUDIT_H_
 
@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/audit_chain.h"
 #include "server/caller.h"
 #include "storage/store.h"
 
@@ -21,9 +22,6 @@ namespace socle {
 absl::Status AppendAudit(storage::Txn& txn, absl::Time now,
                          const Caller& caller, absl::string_view action,
                          absl::string_view subject, absl::string_view details);
-
-// The hash an entry must carry (hex SHA-256), from its fields and prev_hash.
-std::string AuditHash(const storage::AuditRecord& entry);
 
 // Where the chain breaks: the seq expected at the first position whose entry
 // does not follow from its predecessor (altered, removed, inserted or

@@ -45,6 +45,10 @@ ABSL_FLAG(absl::Duration, token_ttl, absl::Hours(1),
           "Lifetime of a login token; clerks log in again after it.");
 ABSL_FLAG(int, password_iterations, 600000,
           "PBKDF2-HMAC-SHA-256 iterations for new password hashes.");
+ABSL_FLAG(std::string, audit_signing_key, "",
+          "PEM Ed25519 private key that signs audit checkpoints (socle-admin audit "
+          "checkpoint); auditors verify them with its public key. Without it, "
+          "checkpoints are refused. Make one with: openssl genpkey -algorithm ed25519.");
 ABSL_FLAG(bool, insecure_for_testing, false,
           "Plaintext, no client certificates, loopback only. For tests; never in production.");
 ABSL_FLAG(int, worker_threads, 64, "Threads running store work.");
@@ -106,6 +110,7 @@ int main(int argc, char** argv) {
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   options.client_ca_file = absl::GetFlag(FLAGS_client_ca);
+  options.audit_signing_key_file = absl::GetFlag(FLAGS_audit_signing_key);
   options.insecure_for_testing = absl::GetFlag(FLAGS_insecure_for_testing);
   options.crl_dir = absl::GetFlag(FLAGS_crl_dir);
   options.principals_file = absl::GetFlag(FLAGS_principals);

@@ -13,6 +13,7 @@
 
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "common/audit_chain.h"
 
 namespace socle::storage {
 
@@ -86,17 +87,17 @@ struct RequestRecord {
   absl::Time created_at;
 };
 
-// One entry of the hash-chained audit trail.
-struct AuditRecord {
-  int64_t seq = 0;  // 1, 2, 3, ... with no gap; chosen by the caller
-  absl::Time at;
-  std::string actor;        // certificate identity (and later, user)
-  std::string office_code;  // the actor's office, empty for none
-  std::string action;       // e.g. "RegisterPerson"
-  std::string subject;      // e.g. a beneficiary number
-  std::string details;      // short, no personal data beyond the subject
-  std::string prev_hash;    // hex SHA-256 of the previous entry, "" for seq 1
-  std::string hash;         // hex SHA-256 over prev_hash and this entry
+// One entry of the hash-chained audit trail: defined with its hash in
+// common/audit_chain.h, which the auditor's tool shares.
+using AuditRecord = ::socle::AuditEntry;
+
+// What QueryAudit selects; empty fields (and absent times) select all.
+struct AuditFilter {
+  std::string subject;       // exactly, e.g. a beneficiary number
+  std::string actor_prefix;  // actors starting with this (byte-wise)
+  std::string office_code;   // exactly
+  std::optional<absl::Time> since;  // at >= since
+  std::optional<absl::Time> until;  // at < until
 };
 
 // A person in a programme. Stored status values are socle.v1.EnrolmentStatus

@@ -170,6 +170,11 @@ class ReadTxn {
   // Entries with seq > after_seq, by seq, at most `limit`.
   virtual absl::StatusOr<std::vector<AuditRecord>> ListAudit(int64_t after_seq,
                                                              int limit) = 0;
+  // Entries matching every condition of `filter`, with seq > after_seq, by
+  // seq, at most `limit`. Indexed by subject and by office; the other
+  // conditions alone scan the trail in seq order.
+  virtual absl::StatusOr<std::vector<AuditRecord>> QueryAudit(
+      const AuditFilter& filter, int64_t after_seq, int limit) = 0;
 };
 
 class Txn : public ReadTxn {

@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "client/cli/audit_commands.h"
 #include "client/cli/eligibility_format.h"
 #include "client/cli/format.h"
 #include "client/cli/money.h"
@@ -436,7 +437,7 @@ const std::vector<FlagSpec> kOfficeFlag = {
 };
 
 const std::vector<CommandSpec>& AdminCommands() {
-  static const auto* commands = WithUserCommands(WithAdminPaymentCommands(new std::vector<CommandSpec>{
+  static const auto* commands = WithUserCommands(WithAdminAuditCommands(WithAdminPaymentCommands(new std::vector<CommandSpec>{
       {"policy validate", "policy validate FILE", "FILE",
        "check a policy file",
        "Has the server check a policy file (a text-format PolicySet, see\n"
@@ -475,7 +476,7 @@ const std::vector<CommandSpec>& AdminCommands() {
        "date: ends those no longer eligible, adjusts amounts that changed,\n"
        "and lists every change. Safe to repeat with the same --request-id.",
        Concat({kAsOfFlag, kOfficeFlag}), 0, 0, &RunRecertify},
-  }));
+  })));
   return *commands;
 }
 
@@ -490,9 +491,9 @@ const Tool& AdminTool() {
   static const auto* tool = new Tool{
       "socle-admin",
       "the national policy, its costing, coverage and recertification;\n"
-      "payment cycles and reconciliation.",
+      "payment cycles and reconciliation; the audit trail.",
       &AdminCommands(),
-      {"policy", "cycle", "payment", "user"},
+      {"policy", "cycle", "payment", "audit", "user"},
       AdminCertificates(),
       std::string(kAdminConventions)};
   return *tool;

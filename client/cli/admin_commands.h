@@ -1,6 +1,7 @@
 // socle-admin: the command for ministry administrators. It validates, shows,
 // simulates (costs) and activates the national policy, reports coverage per
-// office and guarantee, and runs recertification. Same global options, help
+// office and guarantee, and runs recertification; payment cycles and
+// reconciliation; the audit trail (cli/audit_commands.h). Same global options, help
 // and exit codes as socle (client/cli/commands.h), but it authenticates with
 // the administrator's certificate by default. Tests drive RunAdminCli
 // against a MockConnection.

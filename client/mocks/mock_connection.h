@@ -86,6 +86,13 @@ class MockConnection : public Connection {
               (const v1::ListCycleLinesRequest&,
                const std::function<bool(const v1::ListCycleLinesResponse&)>&),
               (override));
+  // socle.v1.AuditAdmin.
+  MOCK_METHOD(absl::StatusOr<v1::ListAuditChainResponse>, ListAuditChain,
+              (const v1::ListAuditChainRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::QueryAuditResponse>, QueryAudit,
+              (const v1::QueryAuditRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::AuditCheckpoint>, GetAuditCheckpoint,
+              (const v1::GetAuditCheckpointRequest&), (override));
   MOCK_METHOD(absl::StatusOr<ServingStatus>, Check, (), (override));
 };
 

@@ -73,6 +73,11 @@ const absl::flat_hash_map<std::string, RoleMask>& Table() {
       {"socle.v1.UserAdmin.DisableUser", kAdmin},
       {"socle.v1.UserAdmin.ResetPassword", kAdmin},
       {"socle.v1.UserAdmin.ListUsers", kAdmin | kAuditor},
+      // The audit trail: read by auditors and administrators (the chain,
+      // queries, signed checkpoints).
+      {"socle.v1.AuditAdmin.ListAuditChain", kAuditor | kAdmin},
+      {"socle.v1.AuditAdmin.QueryAudit", kAuditor | kAdmin},
+      {"socle.v1.AuditAdmin.GetAuditCheckpoint", kAuditor | kAdmin},
   };
   return *table;
 }

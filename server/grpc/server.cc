@@ -13,8 +13,10 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "server/access/access.h"
+#include "server/audit_trail.h"
 #include "server/eligibility.h"
 #include "server/grpc/access_service.h"
+#include "server/grpc/audit_service.h"
 #include "server/grpc/dispatch.h"
 #include "server/grpc/eligibility_service.h"
 #include "server/grpc/payments_service.h"
@@ -56,19 +58,21 @@ bool IsLoopback(const std::string& host) {
 
 struct SocleServer::Parts {
   Parts(storage::Store* store, const Clock* clock, const ServerOptions& options,
-        std::unique_ptr<AccessControl> access_control)
+        std::unique_ptr<AccessControl> access_control, const AuditSigner* audit_signer)
       : access(std::move(access_control)),
         pool(options.worker_threads, options.max_queued_calls),
         dispatcher(&pool, access.get()),
         registry(store, clock),
         eligibility(store, clock, &policy),
         payments(store, clock, &policy),
+        audit_trail(store, clock, audit_signer),
         registry_service(&registry, &dispatcher),
         eligibility_service(&eligibility, &dispatcher),
         policy_admin_service(&eligibility, &dispatcher),
         payments_service(&payments, &dispatcher, &pool),
         access_service(access.get(), &dispatcher),
-        user_admin_service(access.get(), &dispatcher) {
+        user_admin_service(access.get(), &dispatcher),
+        audit_service(&audit_trail, &dispatcher) {
     registry.AddLifeEventHook(eligibility.DeathHook());
   }
   std::unique_ptr<AccessControl> access;
@@ -78,12 +82,14 @@ struct SocleServer::Parts {
   Registry registry;
   Eligibility eligibility;
   Payments payments;
+  AuditTrail audit_trail;
   RegistryService registry_service;
   EligibilityService eligibility_service;
   PolicyAdminService policy_admin_service;
   PaymentsService payments_service;
   AccessService access_service;
   UserAdminService user_admin_service;
+  AuditAdminService audit_service;
 };
 
 absl::StatusOr<std::unique_ptr<storage::Store>> OpenStore(const std::string& spec) {
@@ -151,6 +157,17 @@ absl::StatusOr<std::unique_ptr<SocleServer>> SocleServer::Start(
   }
 
   std::unique_ptr<SocleServer> server(new SocleServer);
+  if (!options.audit_signing_key_file.empty()) {
+    ASSIGN_OR_RETURN(std::string pem,
+                     ReadFile(options.audit_signing_key_file, "audit_signing_key"));
+    absl::StatusOr<std::unique_ptr<AuditSigner>> signer = AuditSigner::FromPrivateKeyPem(pem);
+    if (!signer.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--audit_signing_key file ",
+                                                     options.audit_signing_key_file, ": ",
+                                                     signer.status().message()));
+    }
+    server->audit_signer_ = *std::move(signer);
+  }
   ASSIGN_OR_RETURN(server->store_, OpenStore(options.store));
   AccessOptions access;
   access.principals_file = options.principals_file;
@@ -163,7 +180,8 @@ absl::StatusOr<std::unique_ptr<SocleServer>> SocleServer::Start(
   ASSIGN_OR_RETURN(std::unique_ptr<AccessControl> access_control,
                    AccessControl::Create(access, server->store_.get(), clock));
   server->parts_ = std::make_unique<Parts>(server->store_.get(), clock, options,
-                                           std::move(access_control));
+                                           std::move(access_control),
+                                           server->audit_signer_.get());
   RETURN_IF_ERROR(server->parts_->eligibility.LoadAtStart(options.policy_files));
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -181,6 +199,7 @@ absl::StatusOr<std::unique_ptr<SocleServer>> SocleServer::Start(
   builder.RegisterService(&server->parts_->payments_service);
   builder.RegisterService(&server->parts_->access_service);
   builder.RegisterService(&server->parts_->user_admin_service);
+  builder.RegisterService(&server->parts_->audit_service);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, options.max_metadata_bytes);
@@ -211,6 +230,7 @@ SocleServer::~SocleServer() {
   server_.reset();
   parts_.reset();
   store_.reset();
+  audit_signer_.reset();
 }
 
 void SocleServer::Wait() {

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/audit_chain.h"
 #include "common/clock.h"
 #include "storage/store.h"
 
@@ -30,6 +31,10 @@ struct ServerOptions {
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string client_ca_file;
+  // PEM file of the Ed25519 private key that signs audit checkpoints
+  // (GetAuditCheckpoint); empty: checkpoints are refused. Auditors hold
+  // the public key.
+  std::string audit_signing_key_file;
   // Plaintext without client certificates, on loopback only. Tests only.
   bool insecure_for_testing = false;
   // A directory of CRL files named by hash (`openssl rehash DIR`), enforced
@@ -78,6 +83,7 @@ class SocleServer {
   struct Parts;
   SocleServer() = default;
 
+  std::unique_ptr<AuditSigner> audit_signer_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<Parts> parts_;
   std::unique_ptr<grpc::Server> server_;

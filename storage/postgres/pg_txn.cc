@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <iterator>
+#include <limits>
 #include <optional>
 #include <utility>
 
@@ -38,8 +39,55 @@ namespace {
   "seq, activated_at, activated_by, file_name, text"
 #define SOCLE_PG_REQUEST_COLUMNS \
   "request_id, method, request, response, created_at"
+// The conditions of an audit query: $1 after seq, $2 subject, $3 actor
+// prefix, $4 office ('' any), $5 since, $6 until (NULL: none), $7 limit.
+#define SOCLE_PG_AUDIT_FILTER                                              \
+  " AND ($2::text = '' OR subject = $2::text)"                             \
+  " AND ($3::text = '' OR starts_with(actor, $3::text))"                   \
+  " AND ($4::text = '' OR office_code = $4::text)"                         \
+  " AND ($5::timestamptz IS NULL OR at >= $5::timestamptz)"                \
+  " AND ($6::timestamptz IS NULL OR at < $6::timestamptz)"                 \
+  " ORDER BY seq LIMIT $7::int8"
 #define SOCLE_PG_AUDIT_COLUMNS \
   "seq, at, actor, office_code, action, subject, details, prev_hash, hash"
+// A cycle and one of its totals (NULLs when it has none), ordered by
+// currency: PgTxn::Cycles groups the rows of each cycle.
+#define SOCLE_PG_CYCLE_COLUMNS                                          \
+  "c.id, c.programme_code, c.period, c.status, c.opened_at, c.opened_by, " \
+  "c.closed_at, c.closed_by, t.currency, t.lines, t.owed_minor"
+// A payment that is not a reversal entry and that no reversal entry
+// reverses: one probe of the unique index payments_reversal_of per payment.
+// "OFFSET 0" keeps the NOT EXISTS a per-row probe: pulled up into an
+// anti-join, the planner likes to run it as a merge join that reads the
+// index of every reversal entry up to the payment, for each line. (A scalar
+// "(SELECT r.id ...) IS NULL" probes alike but is estimated to keep 0.5 % of
+// the rows, which turns the keyset pages into sorts of the whole period.)
+// ReconcilePeriod, set-based, joins instead.
+#define SOCLE_PG_EFFECTIVE(p)                                 \
+  p ".reversal_of IS NULL AND NOT EXISTS (SELECT 1 FROM payments r" \
+    " WHERE r.reversal_of = " p ".id OFFSET 0)"
+// Lines with their payment figures, computed by one lookup in
+// payments_by_line per line (the aggregate always yields one row).
+#define SOCLE_PG_LINE_COLUMNS                                          \
+  "l.id, l.cycle_id, l.enrolment_id, l.person_id, l.programme_code, " \
+  "l.office_code, l.amount_minor, l.currency, f.n, f.net"
+#define SOCLE_PG_LINE_FIGURES                                                \
+  " CROSS JOIN LATERAL (SELECT count(*) AS n,"                               \
+  " coalesce(sum(q.amount_minor), 0)::int8 AS net FROM payments q"          \
+  " WHERE q.line_id = l.id AND " SOCLE_PG_EFFECTIVE("q") ") f"
+// NULL ids (line_id, reversal_of, reversed_by) read as 0.
+#define SOCLE_PG_PAYMENT_COLUMNS                                              \
+  "p.id, p.idempotency_key, p.cycle_id, coalesce(p.line_id, 0), "             \
+  "p.person_id, p.programme_code, p.period, p.office_code, p.amount_minor, " \
+  "p.currency, p.channel, p.provider_reference, p.paid_at, p.supplement, "    \
+  "p.note, p.recorded_at, p.recorded_by, coalesce(p.reversal_of, 0), "        \
+  "p.reversal_reason, coalesce((SELECT r.id FROM payments r"                  \
+  " WHERE r.reversal_of = p.id), 0)"
+// The period filter of the payment listings: $1 period, $2 office ('' any),
+// $3 programme ('' any). Through payments_by_period, in id order.
+#define SOCLE_PG_PAYMENTS_OF_PERIOD                                 \
+  " p.period = $1::text AND ($2::text = '' OR p.office_code = $2::text)" \
+  " AND ($3::text = '' OR p.programme_code = $3::text)"
 #define SOCLE_PG_USER_COLUMNS                                             \
   "user_name, display_name, role, office_code, disabled, password_hash, " \
   "version, created_at, updated_at"
@@ -186,6 +234,185 @@ constexpr const char* kSqlText[] = {
     // kListAudit
     "SELECT " SOCLE_PG_AUDIT_COLUMNS
     " FROM audit WHERE seq > $1::int8 ORDER BY seq LIMIT $2::int8",
+    // kInsertCycle: the cycle, its payroll and its totals in one statement:
+    // $1..$7 the cycle, $8 the period's first day, $9 its last. The lines
+    // are one INSERT ... SELECT from the programme's active enrolments (no
+    // ORDER BY: a scan of enrolments reads them about in id order anyway,
+    // and a sort of a million rows would spill to disk), and the totals one
+    // aggregate over the lines just inserted (their RETURNING rows, not a
+    // second read of the table). Returns the cycle id with each total.
+    "WITH c AS (INSERT INTO cycles (programme_code, period, status, "
+    "opened_at, opened_by, closed_at, closed_by) VALUES ($1::text, $2::text, "
+    "$3::int4, $4::timestamptz, $5::text, $6::timestamptz, $7::text) "
+    "RETURNING id),"
+    " l AS (INSERT INTO lines (cycle_id, enrolment_id, person_id, "
+    "programme_code, office_code, amount_minor, currency) SELECT c.id, e.id, "
+    "e.person_id, e.programme_code, e.office_code, e.amount_minor, "
+    "e.currency FROM c, enrolments e WHERE e.programme_code = $1::text "
+    "AND e.status = 1 AND e.start_date <= $9::date "
+    "AND (e.end_date IS NULL OR e.end_date >= $8::date) "
+    "AND e.amount_minor > 0 RETURNING currency, amount_minor),"
+    " t AS (INSERT INTO cycle_totals (cycle_id, currency, lines, owed_minor) "
+    "SELECT (SELECT id FROM c), currency, count(*), sum(amount_minor) "
+    "FROM l GROUP BY currency RETURNING currency, lines, owed_minor)"
+    " SELECT c.id, t.currency, t.lines, t.owed_minor FROM c LEFT JOIN t ON"
+    " true ORDER BY t.currency",
+    // kUpdateCycle
+    "UPDATE cycles SET status = $2::int4, closed_at = $3::timestamptz, "
+    "closed_by = $4::text WHERE id = $1::int8",
+    // kGetCycle
+    "SELECT " SOCLE_PG_CYCLE_COLUMNS
+    " FROM cycles c LEFT JOIN cycle_totals t ON t.cycle_id = c.id"
+    " WHERE c.id = $1::int8 ORDER BY t.currency",
+    // kFindCycle
+    "SELECT " SOCLE_PG_CYCLE_COLUMNS
+    " FROM cycles c LEFT JOIN cycle_totals t ON t.cycle_id = c.id"
+    " WHERE c.programme_code = $1::text AND c.period = $2::text"
+    " ORDER BY t.currency",
+    // kListCycles: $1 programme ('' any), $2 period ('' any), $3 status
+    // (0 any), $4 ids below, $5 limit. A small table (a cycle per programme
+    // and month); the page of cycles first, then their totals.
+    "SELECT " SOCLE_PG_CYCLE_COLUMNS
+    " FROM (SELECT * FROM cycles WHERE id < $4::int8"
+    " AND ($1::text = '' OR programme_code = $1::text)"
+    " AND ($2::text = '' OR period = $2::text)"
+    " AND ($3::int4 = 0 OR status = $3::int4)"
+    " ORDER BY id DESC LIMIT $5::int8) c"
+    " LEFT JOIN cycle_totals t ON t.cycle_id = c.id"
+    " ORDER BY c.id DESC, t.currency",
+    // kGetLine
+    "SELECT " SOCLE_PG_LINE_COLUMNS " FROM lines l" SOCLE_PG_LINE_FIGURES
+    " WHERE l.id = $1::int8",
+    // kGetLineByEnrolment
+    "SELECT " SOCLE_PG_LINE_COLUMNS " FROM lines l" SOCLE_PG_LINE_FIGURES
+    " WHERE l.cycle_id = $1::int8 AND l.enrolment_id = $2::int8",
+    // kListLines: $1 cycle, $2 after enrolment id, $3 limit. In the order
+    // of the UNIQUE (cycle_id, enrolment_id) index: a page reads no more
+    // lines than it returns.
+    "SELECT " SOCLE_PG_LINE_COLUMNS " FROM lines l" SOCLE_PG_LINE_FIGURES
+    " WHERE l.cycle_id = $1::int8 AND l.enrolment_id > $2::int8"
+    " ORDER BY l.enrolment_id LIMIT $3::int8",
+    // kListLinesByOffice: the same, $4 office (index lines_by_cycle_office).
+    "SELECT " SOCLE_PG_LINE_COLUMNS " FROM lines l" SOCLE_PG_LINE_FIGURES
+    " WHERE l.cycle_id = $1::int8 AND l.office_code = $4::text"
+    " AND l.enrolment_id > $2::int8 ORDER BY l.enrolment_id LIMIT $3::int8",
+    // kInsertPayment
+    "INSERT INTO payments (idempotency_key, cycle_id, line_id, person_id, "
+    "programme_code, period, office_code, amount_minor, currency, channel, "
+    "provider_reference, paid_at, supplement, note, recorded_at, "
+    "recorded_by, reversal_of, reversal_reason) VALUES ($1::text, $2::int8, "
+    "$3::int8, $4::int8, $5::text, $6::text, $7::text, $8::int8, $9::text, "
+    "$10::int4, $11::text, $12::timestamptz, $13::bool, $14::text, "
+    "$15::timestamptz, $16::text, $17::int8, $18::text) RETURNING id",
+    // kGetPayment
+    "SELECT " SOCLE_PG_PAYMENT_COLUMNS " FROM payments p WHERE p.id = $1::int8",
+    // kGetPaymentByKey
+    "SELECT " SOCLE_PG_PAYMENT_COLUMNS
+    " FROM payments p WHERE p.idempotency_key = $1::text",
+    // kListPaymentsByLine
+    "SELECT " SOCLE_PG_PAYMENT_COLUMNS
+    " FROM payments p WHERE p.line_id = $1::int8 ORDER BY p.id",
+    // kReconcilePeriod: $1 period, $2 office ('' any), $3 programme ('' any),
+    // $4 the period's first day. One statement, set-based: line figures (lt)
+    // and payment figures (pt) are aggregated separately, so that the
+    // balance between them is a check and not a tautology. Payments are
+    // read through payments_by_period, lines through their cycle (cycle by
+    // cycle: "OFFSET 0" keeps the planner from joining the period's few
+    // cycles to a scan of every line of every period); "not
+    // reversed" is one join against the reversal entries for the whole
+    // period (the set-based form of SOCLE_PG_EFFECTIVE). sum() of int8 is
+    // numeric in PostgreSQL: every figure is cast back to int8.
+    "WITH cyc AS (SELECT id FROM cycles WHERE period = $1::text"
+    "  AND ($3::text = '' OR programme_code = $3::text)),"
+    " eff AS (SELECT p.line_id, count(*) AS n, sum(p.amount_minor) AS net"
+    "  FROM payments p LEFT JOIN payments r ON r.reversal_of = p.id"
+    "  WHERE p.period = $1::text AND p.line_id IS NOT NULL"
+    "  AND p.reversal_of IS NULL AND r.id IS NULL GROUP BY p.line_id),"
+    " lx AS (SELECT l.office_code, l.programme_code, l.currency,"
+    "  l.amount_minor AS owed, coalesce(e.n, 0) AS n,"
+    "  coalesce(e.net, 0) AS net"
+    "  FROM cyc CROSS JOIN LATERAL (SELECT * FROM lines l"
+    "   WHERE l.cycle_id = cyc.id AND ($2::text = '' OR l.office_code = $2::text)"
+    "   OFFSET 0) l"
+    "  LEFT JOIN eff e ON e.line_id = l.id),"
+    " lt AS (SELECT office_code, programme_code, currency, count(*) AS lines,"
+    "  sum(owed) AS owed, sum(greatest(owed - net, 0)) AS outstanding,"
+    "  sum(greatest(net - owed, 0)) AS excess,"
+    "  count(*) FILTER (WHERE net = owed) AS in_full,"
+    "  count(*) FILTER (WHERE net = 0) AS unpaid,"
+    "  count(*) FILTER (WHERE net > 0 AND net < owed) AS under,"
+    "  count(*) FILTER (WHERE net > owed"
+    "   AND NOT (n >= 2 AND net >= 2 * owed)) AS over,"
+    "  count(*) FILTER (WHERE n >= 2 AND net >= 2 * owed) AS twice"
+    "  FROM lx GROUP BY office_code, programme_code, currency),"
+    " px AS (SELECT p.office_code, p.programme_code, p.currency,"
+    "  p.amount_minor AS amount, p.reversal_of IS NOT NULL AS is_reversal,"
+    "  p.reversal_of IS NULL AND r.id IS NULL AS effective,"
+    "  p.line_id IS NULL AS no_line,"
+    "  coalesce(d.date_of_death < $4::date, false) AS dead"
+    "  FROM payments p LEFT JOIN payments r ON r.reversal_of = p.id"
+    "  LEFT JOIN persons d ON d.id = p.person_id"
+    "  WHERE " SOCLE_PG_PAYMENTS_OF_PERIOD "),"
+    " pt AS (SELECT office_code, programme_code, currency,"
+    "  count(*) FILTER (WHERE NOT is_reversal) AS payments,"
+    "  sum(amount) FILTER (WHERE NOT is_reversal) AS paid,"
+    "  sum(amount) FILTER (WHERE is_reversal) AS reversed,"
+    "  sum(amount) FILTER (WHERE effective AND no_line) AS excess,"
+    "  count(*) FILTER (WHERE effective AND dead) AS after_death,"
+    "  count(*) FILTER (WHERE effective AND NOT dead AND no_line)"
+    "   AS without_line"
+    "  FROM px GROUP BY office_code, programme_code, currency),"
+    " k AS (SELECT office_code, programme_code, currency FROM lt"
+    "  UNION SELECT office_code, programme_code, currency FROM pt)"
+    " SELECT k.office_code, k.programme_code, k.currency,"
+    "  coalesce(lt.lines, 0)::int8, coalesce(lt.owed, 0)::int8,"
+    "  coalesce(pt.payments, 0)::int8, coalesce(pt.paid, 0)::int8,"
+    "  coalesce(pt.reversed, 0)::int8, coalesce(lt.outstanding, 0)::int8,"
+    "  (coalesce(lt.excess, 0) + coalesce(pt.excess, 0))::int8,"
+    "  coalesce(lt.in_full, 0)::int8, coalesce(lt.unpaid, 0)::int8,"
+    "  coalesce(lt.under, 0)::int8, coalesce(lt.over, 0)::int8,"
+    "  coalesce(lt.twice, 0)::int8, coalesce(pt.after_death, 0)::int8,"
+    "  coalesce(pt.without_line, 0)::int8"
+    " FROM k LEFT JOIN lt USING (office_code, programme_code, currency)"
+    " LEFT JOIN pt USING (office_code, programme_code, currency)"
+    " ORDER BY k.office_code, k.programme_code, k.currency",
+    // kListUnbalancedLines: $1 period, $2 office ('' any), $3 programme
+    // ('' any), ($4, $5) the cursor (cycle id, enrolment id; (0, 0) for
+    // none), $6 limit. The period's cycles (a handful) in id order, and for
+    // each a page of its lines in the order of the UNIQUE (cycle_id,
+    // enrolment_id) index: no page sorts or reads more than the cycles' next
+    // $6 unbalanced lines.
+    "SELECT x.* FROM (SELECT id FROM cycles WHERE period = $1::text"
+    " AND ($3::text = '' OR programme_code = $3::text) AND id >= $4::int8) c"
+    " CROSS JOIN LATERAL (SELECT " SOCLE_PG_LINE_COLUMNS
+    " FROM lines l" SOCLE_PG_LINE_FIGURES
+    " WHERE l.cycle_id = c.id AND ($2::text = '' OR l.office_code = $2::text)"
+    " AND l.enrolment_id > CASE WHEN c.id = $4::int8 THEN $5::int8 ELSE 0 END"
+    " AND f.net <> l.amount_minor ORDER BY l.enrolment_id LIMIT $6::int8) x"
+    " ORDER BY x.cycle_id, x.enrolment_id LIMIT $6::int8",
+    // kListIrregularPayments: $1..$3 the period filter, $4 the period's
+    // first day, $5 after id, $6 limit.
+    "SELECT " SOCLE_PG_PAYMENT_COLUMNS ", d.date_of_death"
+    " FROM payments p JOIN persons d ON d.id = p.person_id"
+    " WHERE" SOCLE_PG_PAYMENTS_OF_PERIOD " AND p.id > $5::int8"
+    " AND " SOCLE_PG_EFFECTIVE("p")
+    " AND (p.line_id IS NULL OR d.date_of_death < $4::date)"
+    " ORDER BY p.id LIMIT $6::int8",
+    // kListReferencedPayments: $1..$3 the period filter, $4 channel (0 any),
+    // $5 after id, $6 limit.
+    "SELECT " SOCLE_PG_PAYMENT_COLUMNS
+    " FROM payments p WHERE" SOCLE_PG_PAYMENTS_OF_PERIOD
+    " AND ($4::int4 = 0 OR p.channel = $4::int4) AND p.id > $5::int8"
+    " AND p.provider_reference <> '' AND " SOCLE_PG_EFFECTIVE("p")
+    " ORDER BY p.id LIMIT $6::int8",
+    // kQueryAudit, kQueryAuditBySubject (index audit_by_subject),
+    // kQueryAuditByOffice (index audit_by_office): see PgTxn::QueryAudit.
+    "SELECT " SOCLE_PG_AUDIT_COLUMNS " FROM audit WHERE seq > $1::int8"
+    SOCLE_PG_AUDIT_FILTER,
+    "SELECT " SOCLE_PG_AUDIT_COLUMNS
+    " FROM audit WHERE subject = $2::text AND seq > $1::int8" SOCLE_PG_AUDIT_FILTER,
+    "SELECT " SOCLE_PG_AUDIT_COLUMNS
+    " FROM audit WHERE office_code = $4::text AND seq > $1::int8" SOCLE_PG_AUDIT_FILTER,
     // kGetUser
     "SELECT " SOCLE_PG_USER_COLUMNS " FROM users WHERE user_name = $1::text",
     // kListUsers: every office, in the primary key's order.
@@ -748,6 +975,34 @@ absl::StatusOr<AuditRecord> PgTxn::LastAudit() {
   return ReadOne<AuditRecord>(r, ReadAudit, "audit trail is empty");
 }
 
+// Audit queries (kept apart from the rest for merges).
+absl::StatusOr<std::vector<AuditRecord>> PgTxn::QueryAudit(
+    const AuditFilter& filter, int64_t after_seq, int limit) {
+  if (limit <= 0) return std::vector<AuditRecord>();
+  const Sql id = !filter.subject.empty()       ? Sql::kQueryAuditBySubject
+                 : !filter.office_code.empty() ? Sql::kQueryAuditByOffice
+                                               : Sql::kQueryAudit;
+  Params p;
+  p.Int8(after_seq);
+  p.Text(filter.subject);
+  p.Text(filter.actor_prefix);
+  p.Text(filter.office_code);
+  if (filter.since) {
+    p.Time(*filter.since, "since");
+  } else {
+    p.Null();
+  }
+  if (filter.until) {
+    p.Time(*filter.until, "until");
+  } else {
+    p.Null();
+  }
+  p.Int8(limit);
+  RETURN_IF_ERROR(p.status());
+  ASSIGN_OR_RETURN(Result r, conn_->Exec(id, p, kReadAuditCtx));
+  return ReadAll<AuditRecord>(r, ReadAudit);
+}
+
 absl::StatusOr<std::vector<AuditRecord>> PgTxn::ListAudit(int64_t after_seq,
                                                           int limit) {
   if (limit <= 0) return std::vector<AuditRecord>();
@@ -909,6 +1164,381 @@ absl::Status PgTxn::AppendAudit(const AuditRecord& entry) {
   p.Text(entry.prev_hash);
   p.Text(entry.hash);
   return conn_->ExecGuarded(Sql::kAppendAudit, p, kAppendAuditCtx).status();
+}
+
+// ---------------------------------------------------------------------------
+// Payments: cycles, lines, payments, reconciliation.
+//
+// Isolation, and why it is enough (pg_store.cc sets it up):
+// - Writes (InsertCycle, UpdateCycle, InsertPayment) run in the writers'
+//   SERIALIZABLE transaction, after the writers' lock: the payroll's
+//   INSERT ... SELECT reads the enrolments that no other socle writer can
+//   change until it commits, so the lines and the totals frozen with them
+//   are exactly the enrolments as of opening; the payment logic's
+//   check-then-insert (key not used yet, line not paid in full, payment not
+//   reversed yet) sees every earlier payment of every replica. What the
+//   logic cannot see (a writer outside socle, or a race the lock would not
+//   cover) is still refused by the schema: the unique idempotency key
+//   (ALREADY_EXISTS), the unique partial index on reversal_of (a payment is
+//   reversed at most once: ALREADY_EXISTS), the foreign keys
+//   (FAILED_PRECONDITION), or SERIALIZABLE itself (40001: the group is run
+//   again by the store, as Store::Write allows).
+// - Reads (lines, payments, reconciliation) run in REPEATABLE READ READ
+//   ONLY: the lines and the payments of one ReconcilePeriod come from the
+//   same snapshot, so its totals balance to the unit even while payments are
+//   being recorded; the keyset pages of a listing may come from different
+//   snapshots, and their cursors (ids, (cycle, enrolment)) stay valid
+//   because nothing is ever updated or deleted.
+
+namespace {
+
+constexpr ErrorContext kInsertCycleCtx{
+    "open cycle", "the programme already has a cycle for this period"};
+constexpr ErrorContext kUpdateCycleCtx{"update cycle"};
+constexpr ErrorContext kReadCycleCtx{"read cycles"};
+constexpr ErrorContext kReadLineCtx{"read lines"};
+constexpr ErrorContext kInsertPaymentCtx{
+    "record payment",
+    "idempotency key already used, or payment already reversed",
+    "cycle, line, person or reversed payment does not exist"};
+constexpr ErrorContext kReadPaymentCtx{"read payments"};
+constexpr ErrorContext kReconcileCtx{"reconcile period"};
+
+// The cycle columns of SOCLE_PG_CYCLE_COLUMNS (0..7).
+void ReadCycle(const Row& r, CycleRecord* c) {
+  c->id = r.Int8(0);
+  Assign(&c->programme_code, r.Bytes(1));
+  Assign(&c->period, r.Bytes(2));
+  c->status = r.Int4(3);
+  c->opened_at = r.Time(4);
+  Assign(&c->opened_by, r.Bytes(5));
+  if (r.IsNull(6)) {
+    c->closed_at.reset();
+  } else {
+    c->closed_at = r.Time(6);
+  }
+  Assign(&c->closed_by, r.Bytes(7));
+  c->totals.clear();
+}
+
+// A total at columns `col`.. (currency, lines, owed), when not NULL (a
+// cycle without lines has no total).
+void ReadTotal(const Row& r, int col, CycleRecord* c) {
+  if (r.IsNull(col)) return;
+  CycleTotal& t = c->totals.emplace_back();
+  Assign(&t.currency, r.Bytes(col));
+  t.lines = r.Int8(col + 1);
+  t.owed_minor = r.Int8(col + 2);
+}
+
+void ReadLine(const Row& r, LineRecord* l) {
+  l->id = r.Int8(0);
+  l->cycle_id = r.Int8(1);
+  l->enrolment_id = r.Int8(2);
+  l->person_id = r.Int8(3);
+  Assign(&l->programme_code, r.Bytes(4));
+  Assign(&l->office_code, r.Bytes(5));
+  l->amount_minor = r.Int8(6);
+  Assign(&l->currency, r.Bytes(7));
+  l->payment_count = r.Int8(8);
+  l->paid_minor = r.Int8(9);
+}
+
+void ReadPayment(const Row& r, PaymentRecord* p) {
+  p->id = r.Int8(0);
+  Assign(&p->idempotency_key, r.Bytes(1));  // NULL reads as ""
+  p->cycle_id = r.Int8(2);
+  p->line_id = r.Int8(3);
+  p->person_id = r.Int8(4);
+  Assign(&p->programme_code, r.Bytes(5));
+  Assign(&p->period, r.Bytes(6));
+  Assign(&p->office_code, r.Bytes(7));
+  p->amount_minor = r.Int8(8);
+  Assign(&p->currency, r.Bytes(9));
+  p->channel = r.Int4(10);
+  Assign(&p->provider_reference, r.Bytes(11));
+  p->paid_at = r.Time(12);
+  p->supplement = r.Bool(13);
+  Assign(&p->note, r.Bytes(14));
+  p->recorded_at = r.Time(15);
+  Assign(&p->recorded_by, r.Bytes(16));
+  p->reversal_of = r.Int8(17);
+  Assign(&p->reversal_reason, r.Bytes(18));
+  p->reversed_by = r.Int8(19);
+}
+constexpr int kPaymentColumnCount = 20;
+
+// Adds $1..$3 of the period statements.
+void BindPeriod(Params& p, const PeriodFilter& f) {
+  p.Text(f.period);
+  p.Text(f.office_code);
+  p.Text(f.programme_code);
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<CycleRecord>> PgTxn::Cycles(Sql id,
+                                                       const Params& params) {
+  ASSIGN_OR_RETURN(Result r, conn_->Exec(id, params, kReadCycleCtx));
+  // One row per (cycle, total), the rows of a cycle together.
+  std::vector<CycleRecord> out;
+  const int n = PQntuples(r.get());
+  for (int i = 0; i < n; ++i) {
+    Row row(r.get(), i);
+    if (out.empty() || out.back().id != row.Int8(0)) {
+      ReadCycle(row, &out.emplace_back());
+    }
+    ReadTotal(row, 8, &out.back());
+    if (!row.ok()) return Unexpected();
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<LineRecord>> PgTxn::Lines(Sql id,
+                                                     const Params& params) {
+  ASSIGN_OR_RETURN(Result r, conn_->Exec(id, params, kReadLineCtx));
+  return ReadAll<LineRecord>(r, ReadLine);
+}
+
+absl::StatusOr<std::vector<PaymentRecord>> PgTxn::Payments(
+    Sql id, const Params& params) {
+  ASSIGN_OR_RETURN(Result r, conn_->Exec(id, params, kReadPaymentCtx));
+  return ReadAll<PaymentRecord>(r, ReadPayment);
+}
+
+absl::StatusOr<CycleRecord> PgTxn::GetCycle(int64_t id) {
+  Params p;
+  p.Int8(id);
+  ASSIGN_OR_RETURN(std::vector<CycleRecord> found, Cycles(Sql::kGetCycle, p));
+  if (found.empty()) return absl::NotFoundError("cycle not found");
+  return std::move(found.front());
+}
+
+absl::StatusOr<CycleRecord> PgTxn::FindCycle(absl::string_view programme_code,
+                                             absl::string_view period) {
+  Params p;
+  p.Text(programme_code);
+  p.Text(period);
+  ASSIGN_OR_RETURN(std::vector<CycleRecord> found, Cycles(Sql::kFindCycle, p));
+  if (found.empty()) return absl::NotFoundError("cycle not found");
+  return std::move(found.front());
+}
+
+absl::StatusOr<std::vector<CycleRecord>> PgTxn::ListCycles(
+    absl::string_view programme_code, absl::string_view period, int status,
+    int64_t before_id, int limit) {
+  if (limit <= 0) return std::vector<CycleRecord>();
+  Params p;
+  p.Text(programme_code);
+  p.Text(period);
+  p.Int4(status);
+  p.Int8(before_id > 0 ? before_id : std::numeric_limits<int64_t>::max());
+  p.Int8(limit);
+  return Cycles(Sql::kListCycles, p);
+}
+
+absl::StatusOr<LineRecord> PgTxn::GetLine(int64_t id) {
+  Params p;
+  p.Int8(id);
+  ASSIGN_OR_RETURN(Result r, conn_->Exec(Sql::kGetLine, p, kReadLineCtx));
+  return ReadOne<LineRecord>(r, ReadLine, "line not found");
+}
+
+absl::StatusOr<LineRecord> PgTxn::GetLineByEnrolment(int64_t cycle_id,
+                                                     int64_t enrolment_id) {
+  Params p;
+  p.Int8(cycle_id);
+  p.Int8(enrolment_id);
+  ASSIGN_OR_RETURN(Result r,
+                   conn_->Exec(Sql::kGetLineByEnrolment, p, kReadLineCtx));
+  return ReadOne<LineRecord>(r, ReadLine, "line not found");
+}
+
+absl::StatusOr<std::vector<LineRecord>> PgTxn::ListLines(
+    int64_t cycle_id, absl::string_view office_code,
+    int64_t after_enrolment_id, int limit) {
+  if (limit <= 0) return std::vector<LineRecord>();
+  Params p;
+  p.Int8(cycle_id);
+  p.Int8(after_enrolment_id);
+  p.Int8(limit);
+  if (office_code.empty()) return Lines(Sql::kListLines, p);
+  p.Text(office_code);
+  return Lines(Sql::kListLinesByOffice, p);
+}
+
+absl::StatusOr<PaymentRecord> PgTxn::GetPayment(int64_t id) {
+  Params p;
+  p.Int8(id);
+  ASSIGN_OR_RETURN(Result r, conn_->Exec(Sql::kGetPayment, p, kReadPaymentCtx));
+  return ReadOne<PaymentRecord>(r, ReadPayment, "payment not found");
+}
+
+absl::StatusOr<PaymentRecord> PgTxn::GetPaymentByKey(
+    absl::string_view idempotency_key) {
+  // Reversal entries have no key (NULL): "" names no payment.
+  if (idempotency_key.empty()) return absl::NotFoundError("payment not found");
+  Params p;
+  p.Text(idempotency_key);
+  ASSIGN_OR_RETURN(Result r,
+                   conn_->Exec(Sql::kGetPaymentByKey, p, kReadPaymentCtx));
+  return ReadOne<PaymentRecord>(r, ReadPayment, "payment not found");
+}
+
+absl::StatusOr<std::vector<PaymentRecord>> PgTxn::ListPaymentsByLine(
+    int64_t line_id) {
+  Params p;
+  p.Int8(line_id);
+  return Payments(Sql::kListPaymentsByLine, p);
+}
+
+absl::StatusOr<std::vector<ReconciliationTotals>> PgTxn::ReconcilePeriod(
+    const PeriodFilter& filter) {
+  Params p;
+  BindPeriod(p, filter);
+  p.Date(filter.first_day, "first_day");
+  ASSIGN_OR_RETURN(Result r,
+                   conn_->Exec(Sql::kReconcilePeriod, p, kReconcileCtx));
+  return ReadAll<ReconciliationTotals>(
+      r, [](const Row& row, ReconciliationTotals* t) {
+        Assign(&t->office_code, row.Bytes(0));
+        Assign(&t->programme_code, row.Bytes(1));
+        Assign(&t->currency, row.Bytes(2));
+        t->lines = row.Int8(3);
+        t->owed_minor = row.Int8(4);
+        t->payments = row.Int8(5);
+        t->paid_minor = row.Int8(6);
+        t->reversed_minor = row.Int8(7);
+        t->outstanding_minor = row.Int8(8);
+        t->excess_minor = row.Int8(9);
+        t->paid_in_full = row.Int8(10);
+        t->unpaid = row.Int8(11);
+        t->underpaid = row.Int8(12);
+        t->overpaid = row.Int8(13);
+        t->paid_twice = row.Int8(14);
+        t->paid_after_death = row.Int8(15);
+        t->paid_without_entitlement = row.Int8(16);
+      });
+}
+
+absl::StatusOr<std::vector<LineRecord>> PgTxn::ListUnbalancedLines(
+    const PeriodFilter& filter, std::optional<LineCursor> after, int limit) {
+  if (limit <= 0) return std::vector<LineRecord>();
+  Params p;
+  BindPeriod(p, filter);
+  p.Int8(after ? after->cycle_id : 0);
+  p.Int8(after ? after->enrolment_id : 0);
+  p.Int8(limit);
+  return Lines(Sql::kListUnbalancedLines, p);
+}
+
+absl::StatusOr<std::vector<EffectivePayment>> PgTxn::ListIrregularPayments(
+    const PeriodFilter& filter, int64_t after_id, int limit) {
+  if (limit <= 0) return std::vector<EffectivePayment>();
+  Params p;
+  BindPeriod(p, filter);
+  p.Date(filter.first_day, "first_day");
+  p.Int8(after_id);
+  p.Int8(limit);
+  ASSIGN_OR_RETURN(Result r,
+                   conn_->Exec(Sql::kListIrregularPayments, p, kReadPaymentCtx));
+  return ReadAll<EffectivePayment>(r, [](const Row& row, EffectivePayment* e) {
+    ReadPayment(row, &e->payment);
+    if (row.IsNull(kPaymentColumnCount)) {
+      e->date_of_death.reset();
+    } else {
+      e->date_of_death = row.Date(kPaymentColumnCount);
+    }
+  });
+}
+
+absl::StatusOr<std::vector<PaymentRecord>> PgTxn::ListReferencedPayments(
+    const PeriodFilter& filter, int channel, int64_t after_id, int limit) {
+  if (limit <= 0) return std::vector<PaymentRecord>();
+  Params p;
+  BindPeriod(p, filter);
+  p.Int4(channel);
+  p.Int8(after_id);
+  p.Int8(limit);
+  return Payments(Sql::kListReferencedPayments, p);
+}
+
+absl::StatusOr<CycleRecord> PgTxn::InsertCycle(const CycleRecord& cycle,
+                                               absl::CivilDay first_day,
+                                               absl::CivilDay last_day) {
+  Params p;
+  p.Text(cycle.programme_code);
+  p.Text(cycle.period);
+  p.Int4(cycle.status);
+  p.Time(cycle.opened_at, "opened_at");
+  p.Text(cycle.opened_by);
+  if (cycle.closed_at) {
+    p.Time(*cycle.closed_at, "closed_at");
+  } else {
+    p.Null();
+  }
+  p.Text(cycle.closed_by);
+  p.Date(first_day, "first_day");
+  p.Date(last_day, "last_day");
+  // Guarded: a cycle already open for the period leaves the transaction
+  // usable (ALREADY_EXISTS), and no line of the failed statement is kept.
+  ASSIGN_OR_RETURN(Result r,
+                   conn_->ExecGuarded(Sql::kInsertCycle, p, kInsertCycleCtx));
+  const int n = PQntuples(r.get());
+  if (n < 1) return Unexpected();
+  CycleRecord out = cycle;
+  out.totals.clear();
+  for (int i = 0; i < n; ++i) {
+    Row row(r.get(), i);
+    out.id = row.Int8(0);
+    ReadTotal(row, 1, &out);
+    if (!row.ok()) return Unexpected();
+  }
+  return out;
+}
+
+absl::Status PgTxn::UpdateCycle(const CycleRecord& cycle) {
+  Params p;
+  p.Int8(cycle.id);
+  p.Int4(cycle.status);
+  if (cycle.closed_at) {
+    p.Time(*cycle.closed_at, "closed_at");
+  } else {
+    p.Null();
+  }
+  p.Text(cycle.closed_by);
+  return ChangeOne(Sql::kUpdateCycle, p, kUpdateCycleCtx, "cycle not found");
+}
+
+absl::StatusOr<int64_t> PgTxn::InsertPayment(const PaymentRecord& payment) {
+  Params p;
+  p.TextOrNull(payment.idempotency_key);
+  p.Int8(payment.cycle_id);
+  if (payment.line_id != 0) {
+    p.Int8(payment.line_id);
+  } else {
+    p.Null();
+  }
+  p.Int8(payment.person_id);
+  p.Text(payment.programme_code);
+  p.Text(payment.period);
+  p.Text(payment.office_code);
+  p.Int8(payment.amount_minor);
+  p.Text(payment.currency);
+  p.Int4(payment.channel);
+  p.Text(payment.provider_reference);
+  p.Time(payment.paid_at, "paid_at");
+  p.Bool(payment.supplement);
+  p.Text(payment.note);
+  p.Time(payment.recorded_at, "recorded_at");
+  p.Text(payment.recorded_by);
+  if (payment.reversal_of != 0) {
+    p.Int8(payment.reversal_of);
+  } else {
+    p.Null();
+  }
+  p.Text(payment.reversal_reason);
+  return InsertReturningId(Sql::kInsertPayment, p, kInsertPaymentCtx);
 }
 
 }  // namespace socle::storage::pg_internal

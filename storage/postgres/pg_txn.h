@@ -4,6 +4,7 @@
 #ifndef SOCLE_STORAGE_POSTGRES_PG_TXN_H_
 #define SOCLE_STORAGE_POSTGRES_PG_TXN_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,8 +57,38 @@ class PgTxn final : public Txn {
   absl::StatusOr<RequestRecord> GetRequest(
       absl::string_view request_id) override;
   absl::StatusOr<AuditRecord> LastAudit() override;
+  absl::StatusOr<std::vector<AuditRecord>> QueryAudit(const AuditFilter& filter,
+                                                      int64_t after_seq,
+                                                      int limit) override;
   absl::StatusOr<std::vector<AuditRecord>> ListAudit(int64_t after_seq,
                                                      int limit) override;
+  absl::StatusOr<CycleRecord> GetCycle(int64_t id) override;
+  absl::StatusOr<CycleRecord> FindCycle(absl::string_view programme_code,
+                                        absl::string_view period) override;
+  absl::StatusOr<std::vector<CycleRecord>> ListCycles(
+      absl::string_view programme_code, absl::string_view period, int status,
+      int64_t before_id, int limit) override;
+  absl::StatusOr<LineRecord> GetLine(int64_t id) override;
+  absl::StatusOr<LineRecord> GetLineByEnrolment(int64_t cycle_id,
+                                                int64_t enrolment_id) override;
+  absl::StatusOr<std::vector<LineRecord>> ListLines(
+      int64_t cycle_id, absl::string_view office_code,
+      int64_t after_enrolment_id, int limit) override;
+  absl::StatusOr<PaymentRecord> GetPayment(int64_t id) override;
+  absl::StatusOr<PaymentRecord> GetPaymentByKey(
+      absl::string_view idempotency_key) override;
+  absl::StatusOr<std::vector<PaymentRecord>> ListPaymentsByLine(
+      int64_t line_id) override;
+  absl::StatusOr<std::vector<ReconciliationTotals>> ReconcilePeriod(
+      const PeriodFilter& filter) override;
+  absl::StatusOr<std::vector<LineRecord>> ListUnbalancedLines(
+      const PeriodFilter& filter, std::optional<LineCursor> after,
+      int limit) override;
+  absl::StatusOr<std::vector<EffectivePayment>> ListIrregularPayments(
+      const PeriodFilter& filter, int64_t after_id, int limit) override;
+  absl::StatusOr<std::vector<PaymentRecord>> ListReferencedPayments(
+      const PeriodFilter& filter, int channel, int64_t after_id,
+      int limit) override;
 
   absl::StatusOr<int64_t> InsertPerson(const PersonRecord& person) override;
   absl::Status UpdatePerson(const PersonRecord& person) override;
@@ -77,12 +108,22 @@ class PgTxn final : public Txn {
   absl::Status UpdateUser(const UserRecord& user) override;
   absl::Status PutRequest(const RequestRecord& request) override;
   absl::Status AppendAudit(const AuditRecord& entry) override;
+  absl::StatusOr<CycleRecord> InsertCycle(const CycleRecord& cycle,
+                                          absl::CivilDay first_day,
+                                          absl::CivilDay last_day) override;
+  absl::Status UpdateCycle(const CycleRecord& cycle) override;
+  absl::StatusOr<int64_t> InsertPayment(const PaymentRecord& payment) override;
 
  private:
   absl::StatusOr<std::vector<PersonRecord>> Persons(Sql id,
                                                     const Params& params);
   absl::StatusOr<std::vector<EnrolmentRecord>> Enrolments(Sql id,
                                                           const Params& params);
+  absl::StatusOr<std::vector<CycleRecord>> Cycles(Sql id,
+                                                  const Params& params);
+  absl::StatusOr<std::vector<LineRecord>> Lines(Sql id, const Params& params);
+  absl::StatusOr<std::vector<PaymentRecord>> Payments(Sql id,
+                                                      const Params& params);
   // Runs a guarded INSERT ... RETURNING of one id.
   absl::StatusOr<int64_t> InsertReturningId(Sql id, const Params& params,
                                             const ErrorContext& context);

@@ -207,6 +207,14 @@ CREATE TABLE payments (
 CREATE INDEX payments_by_line ON payments (line_id);
 CREATE INDEX payments_by_period ON payments (period);
 )sql",
+    // Migration 4 (branch audit): audit queries by subject and by office,
+    // in seq order.
+    // persisted: DO NOT CHANGE; add new migrations at the end.
+    R"sql(
+CREATE INDEX audit_by_subject ON audit (subject, seq);
+CREATE INDEX audit_by_office ON audit (office_code, seq);
+)sql",
+
     // Migration 6 (branch authz): users, the clerks and supervisors who log
     // in at an office's terminals. user_name is compared byte for byte
     // (BINARY), so listings are in byte order, as on PostgreSQL ("C").

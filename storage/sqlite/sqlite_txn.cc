@@ -29,6 +29,13 @@ namespace {
   "request_id, method, request, response, created_at"
 #define SOCLE_AUDIT_COLUMNS \
   "seq, at, actor, office_code, action, subject, details, prev_hash, hash"
+// The conditions of an audit query (see kQueryAudit). substr and length
+// count characters on both sides, so the prefix test is exact.
+#define SOCLE_AUDIT_FILTER                                             \
+  " AND (?2 = '' OR subject = ?2)"                                     \
+  " AND (?3 = '' OR substr(actor, 1, length(?3)) = ?3)"                \
+  " AND (?4 = '' OR office_code = ?4) AND at >= ?5 AND at < ?6"         \
+  " ORDER BY seq LIMIT ?7"
 #define SOCLE_ENROLMENT_COLUMNS                                            \
   "id, person_id, programme_code, office_code, status, start_date, "       \
   "end_date, amount_minor, currency, policy_version, version, created_at, " \
@@ -350,6 +357,15 @@ constexpr const char* kSqlText[] = {
     // kListPeriodCycles: ?1 period, ?2 programme ('' any), ?3 lowest id.
     "SELECT id FROM cycles WHERE period = ?1"
     " AND (?2 = '' OR programme_code = ?2) AND id >= ?3 ORDER BY id",
+    // kQueryAudit, kQueryAuditBySubject (index audit_by_subject),
+    // kQueryAuditByOffice (index audit_by_office): ?1 after seq, ?2 subject,
+    // ?3 actor prefix, ?4 office ('' any), ?5 since, ?6 until (micros),
+    // ?7 limit.
+    "SELECT " SOCLE_AUDIT_COLUMNS " FROM audit WHERE seq > ?1" SOCLE_AUDIT_FILTER,
+    "SELECT " SOCLE_AUDIT_COLUMNS " FROM audit WHERE subject = ?2 AND seq > ?1"
+    SOCLE_AUDIT_FILTER,
+    "SELECT " SOCLE_AUDIT_COLUMNS " FROM audit WHERE office_code = ?4 AND seq > ?1"
+    SOCLE_AUDIT_FILTER,
     // kGetUser
     "SELECT " SOCLE_USER_COLUMNS " FROM users WHERE user_name = ?1",
     // kListUsers: every office, in the primary key's order.
@@ -956,6 +972,33 @@ absl::StatusOr<std::vector<AuditRecord>> SqliteTxn::ListAudit(int64_t after_seq,
   Stmt stmt(s);
   stmt.Int(1, after_seq);
   stmt.Int(2, limit);
+  std::vector<AuditRecord> out;
+  for (;;) {
+    int rc = stmt.Step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return conn_->Error(rc, kReadAuditCtx);
+    ReadAudit(stmt, &out.emplace_back());
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<AuditRecord>> SqliteTxn::QueryAudit(
+    const AuditFilter& filter, int64_t after_seq, int limit) {
+  if (limit <= 0) return std::vector<AuditRecord>();
+  const Sql id = !filter.subject.empty()       ? Sql::kQueryAuditBySubject
+                 : !filter.office_code.empty() ? Sql::kQueryAuditByOffice
+                                               : Sql::kQueryAudit;
+  ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(id));
+  Stmt stmt(s);
+  stmt.Int(1, after_seq);
+  stmt.Text(2, filter.subject);
+  stmt.Text(3, filter.actor_prefix);
+  stmt.Text(4, filter.office_code);
+  stmt.Int(5, filter.since ? absl::ToUnixMicros(*filter.since)
+                           : std::numeric_limits<int64_t>::min());
+  stmt.Int(6, filter.until ? absl::ToUnixMicros(*filter.until)
+                           : std::numeric_limits<int64_t>::max());
+  stmt.Int(7, limit);
   std::vector<AuditRecord> out;
   for (;;) {
     int rc = stmt.Step();

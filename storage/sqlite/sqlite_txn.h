@@ -83,6 +83,9 @@ class SqliteTxn final : public Txn {
   absl::StatusOr<RequestRecord> GetRequest(
       absl::string_view request_id) override;
   absl::StatusOr<AuditRecord> LastAudit() override;
+  absl::StatusOr<std::vector<AuditRecord>> QueryAudit(const AuditFilter& filter,
+                                                      int64_t after_seq,
+                                                      int limit) override;
   absl::StatusOr<std::vector<AuditRecord>> ListAudit(int64_t after_seq,
                                                      int limit) override;
 

@@ -27,6 +27,7 @@ const char* const kServiceFiles[] = {
     "socle/v1/eligibility.proto",
     "socle/v1/payments.proto",
     "socle/v1/access.proto",
+    "socle/v1/audit.proto",
 };
 
 struct Method {

@@ -29,17 +29,19 @@ namespace socle::testing {
 
 class ServerHarness {
  public:
-  ServerHarness() {
+  // On `store` (a --store value), or a new SQLite file when empty.
+  explicit ServerHarness(const std::string& store = "") {
     cert_dir_ = dir_.path() + "/certs";
     const std::string command = absl::StrCat(SOCLE_SOURCE_DIR, "/deploy/certs.sh ",
                                              cert_dir_, " KH-SR-03 > /dev/null");
     EXPECT_EQ(std::system(command.c_str()), 0) << command;
     ServerOptions options;
     options.port = 0;
-    options.store = absl::StrCat("sqlite:", dir_.path(), "/socle.db");
+    options.store = store.empty() ? absl::StrCat("sqlite:", dir_.path(), "/socle.db") : store;
     options.tls_cert_file = cert("server.pem");
     options.tls_key_file = cert("server.key");
     options.client_ca_file = cert("ca.pem");
+    options.audit_signing_key_file = cert("audit-signing.key");
     options.policy_files = {absl::StrCat(SOCLE_SOURCE_DIR, "/deploy/policy/default.textproto")};
     // deploy/principals.textproto, plus terminals of any other office named
     // by their certificate (see TerminalOf).

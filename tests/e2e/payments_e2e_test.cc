@@ -4,6 +4,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "tests/e2e/harness.h"
 #include "tests/e2e/process.h"
+#include "tests/pg/pg_test_database.h"
 
 namespace socle {
 namespace {
@@ -28,13 +30,24 @@ std::string Reason(const absl::Status& s) {
   return info ? info->reason : "";
 }
 
-// A server per test: each opens this month's OLD_AGE cycle afresh.
-class PaymentsE2eTest : public ::testing::Test {
+// A server per test: each opens this month's OLD_AGE cycle afresh. On each
+// backend: a new SQLite file, or a new database on the PostgreSQL server of
+// SOCLE_TEST_POSTGRES (skipped when unset; `make test` sets it).
+class PaymentsE2eTest : public ::testing::TestWithParam<std::string> {
  protected:
-  PaymentsE2eTest()
-      : harness_(std::make_unique<testing::ServerHarness>()),
-        client_(harness_->Client()),
-        admin_(harness_->Client("admin")) {}
+  void SetUp() override {
+    std::string store;
+    if (GetParam() == "Postgres") {
+      if (pgtest::SkipWithoutPostgres()) return;
+      absl::StatusOr<std::string> url = pgtest::CreateTestDatabase();
+      ASSERT_TRUE(url.ok()) << url.status();
+      store = *url;
+    }
+    harness_ = std::make_unique<testing::ServerHarness>(store);
+    ASSERT_GT(harness_->port(), 0);
+    client_.emplace(harness_->Client());
+    admin_.emplace(harness_->Client("admin"));
+  }
 
   static absl::CivilDay Today() { return absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()); }
   static std::string ThisMonth() {
@@ -72,7 +85,7 @@ class PaymentsE2eTest : public ::testing::Test {
     r.set_chunk_size(chunk);
     r.set_status(status);
     std::vector<v1::Line> out;
-    absl::Status s = admin_.ListCycleLines(r, [&](const v1::Line& l) {
+    absl::Status s = admin_->ListCycleLines(r, [&](const v1::Line& l) {
       out.push_back(l);
       return true;
     });
@@ -106,19 +119,19 @@ class PaymentsE2eTest : public ::testing::Test {
   }
 
   std::unique_ptr<testing::ServerHarness> harness_;
-  client::Client client_;
-  client::Client admin_;
+  std::optional<client::Client> client_;
+  std::optional<client::Client> admin_;
   testing::TempDir scratch_;
 };
 
-TEST_F(PaymentsE2eTest, ACycleFromOpeningToReconciliation) {
+TEST_P(PaymentsE2eTest, ACycleFromOpeningToReconciliation) {
   v1::Enrolment a = Pensioner("Alpha", "KH-SR-21");
   v1::Enrolment b = Pensioner("Bravo", "KH-SR-21");
   v1::Enrolment c = Pensioner("Charlie", "KH-SR-22");
-  auto cycle = admin_.OpenCycle("OLD_AGE", ThisMonth());
+  auto cycle = admin_->OpenCycle("OLD_AGE", ThisMonth());
   ASSERT_TRUE(cycle.ok()) << cycle.status();
   EXPECT_EQ(cycle->line_count(), 3);
-  auto again = admin_.OpenCycle("OLD_AGE", ThisMonth());
+  auto again = admin_->OpenCycle("OLD_AGE", ThisMonth());
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->cycle_id(), cycle->cycle_id());
 
@@ -131,7 +144,7 @@ TEST_F(PaymentsE2eTest, ACycleFromOpeningToReconciliation) {
   v1::ListCycleLinesRequest first_only;
   first_only.set_cycle_id(cycle->cycle_id());
   first_only.set_chunk_size(1);
-  ASSERT_TRUE(admin_.ListCycleLines(first_only, [&](const v1::Line&) { return ++seen < 1; }).ok());
+  ASSERT_TRUE(admin_->ListCycleLines(first_only, [&](const v1::Line&) { return ++seen < 1; }).ok());
   EXPECT_EQ(seen, 1);
 
   // Exactly once. Cash is recorded at the counter of each person's office;
@@ -178,10 +191,10 @@ TEST_F(PaymentsE2eTest, ACycleFromOpeningToReconciliation) {
   const v1::Line& lc = line[c.enrolment_id()];
   auto wrong = sr22.RecordPayment(Pay(lc, lc.amount().minor_units(), "e2e-wrong"));
   ASSERT_TRUE(wrong.ok());
-  auto reversal = admin_.ReversePayment(wrong->payment_id(), "paid the wrong person");
+  auto reversal = admin_->ReversePayment(wrong->payment_id(), "paid the wrong person");
   ASSERT_TRUE(reversal.ok()) << reversal.status();
   EXPECT_EQ(reversal->reverses_payment_id(), wrong->payment_id());
-  EXPECT_EQ(Reason(admin_.ReversePayment(wrong->payment_id(), "again").status()),
+  EXPECT_EQ(Reason(admin_->ReversePayment(wrong->payment_id(), "again").status()),
             "ALREADY_REVERSED");
 
   // Closed: no payment, but the report.
@@ -191,7 +204,7 @@ TEST_F(PaymentsE2eTest, ACycleFromOpeningToReconciliation) {
 
   v1::ReconcileRequest r;
   r.set_period(ThisMonth());
-  auto report = admin_.Reconcile(r);
+  auto report = admin_->Reconcile(r);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_TRUE(report->balanced());
   ASSERT_EQ(report->rows_size(), 2);
@@ -210,13 +223,13 @@ TEST_F(PaymentsE2eTest, ACycleFromOpeningToReconciliation) {
   row = s.add_rows();
   row->set_provider_reference("ABA-E2E-404");
   *row->mutable_amount() = bank.amount();
-  auto statement = admin_.ReconcileStatement(s);
+  auto statement = admin_->ReconcileStatement(s);
   ASSERT_TRUE(statement.ok()) << statement.status();
   EXPECT_EQ(statement->matched(), 1);
   EXPECT_EQ(statement->missing_in_socle(), 1);
 }
 
-TEST_F(PaymentsE2eTest, ClerkAndAdministratorCommands) {
+TEST_P(PaymentsE2eTest, ClerkAndAdministratorCommands) {
   Pensioner("Delta", "KH-SR-23");
   testing::ProcessResult opened =
       Run(SOCLE_ADMIN, "admin", absl::StrCat("cycle open OLD_AGE --period ", ThisMonth()));
@@ -281,6 +294,11 @@ TEST_F(PaymentsE2eTest, ClerkAndAdministratorCommands) {
       Run(SOCLE_ADMIN, "admin", absl::StrCat("cycle close ", cycle_id));
   EXPECT_EQ(closed.exit_code, 0) << closed.err;
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, PaymentsE2eTest, ::testing::Values("Sqlite", "Postgres"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
 
 }  // namespace
 }  // namespace socle

@@ -4,6 +4,8 @@
 // checked by tests/storage/store_conformance_test.cc.
 #include "storage/postgres/pg_store.h"
 
+#include <libpq-fe.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <memory>
@@ -16,10 +18,13 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "common/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "storage/postgres/pg_connection.h"
+#include "storage/postgres/pg_migrations.h"
 #include "storage/records.h"
 #include "storage/store.h"
 #include "tests/pg/pg_test_database.h"
@@ -123,18 +128,28 @@ TEST_F(PgStoreTest, UnreachableServerIsUnavailableAndThePasswordStaysSecret) {
   EXPECT_THAT(std::string(store.status().message()), HasSubstr("127.0.0.1:1"));
 }
 
+// "1,2,...,N" for the N migrations of this program.
+std::string AllVersions() {
+  std::vector<int> versions;
+  for (int v = 1; v <= pg_internal::LatestSchemaVersion(); ++v) {
+    versions.push_back(v);
+  }
+  return absl::StrJoin(versions, ",");
+}
+
 TEST_F(PgStoreTest, MigrationsAreRecordedOnce) {
+  ASSERT_GE(pg_internal::LatestSchemaVersion(), 3);  // 3: payments
   { ASSERT_NE(MustOpen(), nullptr); }
   absl::StatusOr<std::string> versions =
       QueryOne(url_, "SELECT string_agg(version::text, ',' ORDER BY version)"
                      " FROM schema_migrations");
   ASSERT_TRUE(versions.ok()) << versions.status();
-  EXPECT_EQ(*versions, "1,2,3");
+  EXPECT_EQ(*versions, AllVersions());
   { ASSERT_NE(MustOpen(), nullptr); }
   absl::StatusOr<std::string> count =
       QueryOne(url_, "SELECT count(*) FROM schema_migrations");
   ASSERT_TRUE(count.ok()) << count.status();
-  EXPECT_EQ(*count, "3");
+  EXPECT_EQ(*count, absl::StrCat(pg_internal::LatestSchemaVersion()));
 }
 
 TEST_F(PgStoreTest, ReplicasStartingAtOnceMigrateOnce) {
@@ -149,7 +164,7 @@ TEST_F(PgStoreTest, ReplicasStartingAtOnceMigrateOnce) {
   absl::StatusOr<std::string> count =
       QueryOne(url_, "SELECT count(*) FROM schema_migrations");
   ASSERT_TRUE(count.ok()) << count.status();
-  EXPECT_EQ(*count, "3");
+  EXPECT_EQ(*count, absl::StrCat(pg_internal::LatestSchemaVersion()));
 }
 
 TEST_F(PgStoreTest, NewerSchemaIsRefused) {
@@ -393,6 +408,152 @@ TEST_F(PgStoreTest, GroupCommitCommitsSeveralCallsAtOnce) {
   EXPECT_EQ(stats.writes, kThreads * kPerThread);
   EXPECT_GE(stats.commits, 1);
   EXPECT_LE(stats.commits, stats.writes);
+}
+
+// The payment statements as the store prepares them (SqlText), planned on
+// a database of some size with statistics: every hot statement reads
+// through the index that keeps it proportional to what it returns (a plan
+// that scans payments or lines, or sorts a cycle's lines for each page,
+// turns a month's reconciliation of a million lines from seconds into
+// hours). Each statement is planned both ways PostgreSQL runs a prepared
+// statement: custom plans (the first executions) and the generic plan.
+TEST_F(PgStoreTest, PaymentStatementsUseTheirIndexes) {
+  using pg_internal::Sql;
+  using pg_internal::SqlText;
+  std::unique_ptr<Store> store = MustOpen(/*pool_size=*/1);
+  ASSERT_NE(store, nullptr);
+  // 8000 persons in 20 offices, each enrolled in OLD_AGE, one in 50 in
+  // CHILD too; cycles of both programmes for twelve months; every line of
+  // eleven months paid, one payment in 100 reversed.
+  ASSERT_TRUE(RunSql(url_, R"sql(
+INSERT INTO persons (version, national_id, given_name, family_name, sex,
+  date_of_birth, province, district, commune, village, street, phone,
+  office_code, name_key, district_key, facts, duplicate_override_reason,
+  registered_at, updated_at)
+SELECT 1, NULL, 'G', 'F', 1, date '1950-01-01' + g % 3000, 'P', 'D', 'C', 'V',
+  'S', '', 'OFF' || g % 20, 'g f', 'd', ''::bytea, '', now(), now()
+FROM generate_series(1, 8000) g;
+INSERT INTO enrolments (person_id, programme_code, office_code, status,
+  start_date, amount_minor, currency, policy_version, version, created_at,
+  updated_at, details)
+SELECT id, 'OLD_AGE', office_code, 1, date '2024-01-01', 100000, 'KHR', 'v',
+  1, now(), now(), ''::bytea FROM persons;
+INSERT INTO enrolments (person_id, programme_code, office_code, status,
+  start_date, amount_minor, currency, policy_version, version, created_at,
+  updated_at, details)
+SELECT id, 'CHILD', office_code, 1, date '2024-01-01', 30000, 'KHR', 'v',
+  1, now(), now(), ''::bytea FROM persons WHERE id % 50 = 0;
+)sql").ok());
+  for (int month = 1; month <= 12; ++month) {
+    for (const char* programme : {"OLD_AGE", "CHILD"}) {
+      CycleRecord c;
+      c.programme_code = programme;
+      c.period = absl::StrCat("2026-", month < 10 ? "0" : "", month);
+      c.status = 1;
+      c.opened_at = absl::FromUnixSeconds(1'790'000'000);
+      absl::Status s = store->Write([&](Txn& txn) {
+        return txn
+            .InsertCycle(c, absl::CivilDay(2026, month, 1),
+                         absl::CivilDay(2026, month, 28))
+            .status();
+      });
+      ASSERT_TRUE(s.ok()) << s;
+    }
+  }
+  ASSERT_TRUE(RunSql(url_, R"sql(
+INSERT INTO payments (idempotency_key, cycle_id, line_id, person_id,
+  programme_code, period, office_code, amount_minor, currency, channel,
+  provider_reference, paid_at, supplement, note, recorded_at, recorded_by,
+  reversal_reason)
+SELECT 'k' || l.id, l.cycle_id, l.id, l.person_id, l.programme_code,
+  c.period, l.office_code, l.amount_minor, l.currency, 1 + l.id % 3,
+  CASE WHEN l.id % 3 = 0 THEN '' ELSE 'REF' || l.id END, now(), false, '',
+  now(), 't', ''
+FROM lines l JOIN cycles c ON c.id = l.cycle_id WHERE c.period < '2026-12';
+INSERT INTO payments (cycle_id, line_id, person_id, programme_code, period,
+  office_code, amount_minor, currency, channel, provider_reference, paid_at,
+  supplement, note, recorded_at, recorded_by, reversal_of, reversal_reason)
+SELECT cycle_id, line_id, person_id, programme_code, period, office_code,
+  amount_minor, currency, channel, provider_reference, now(), false, '',
+  now(), 't', id, 'wrong' FROM payments WHERE id % 100 = 0;
+ANALYZE;
+)sql").ok());
+
+  PGconn* conn = PQconnectdb(url_.c_str());
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+  auto text = [&](const std::string& sql) {
+    PGresult* r = PQexec(conn, sql.c_str());
+    std::vector<std::string> lines;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+      for (int i = 0; i < PQntuples(r); ++i) lines.push_back(PQgetvalue(r, i, 0));
+    } else if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+      ADD_FAILURE() << sql << ": " << PQerrorMessage(conn);
+    }
+    PQclear(r);
+    return absl::StrJoin(lines, "\n");
+  };
+  int prepared = 0;
+  // The plans of `id` with `args`, custom then generic.
+  auto plans = [&](Sql id, const std::string& args) {
+    const std::string name = absl::StrCat("p", ++prepared);
+    text(absl::StrCat("PREPARE ", name, " AS ", SqlText(id)));
+    std::string out;
+    for (const char* mode : {"force_custom_plan", "force_generic_plan"}) {
+      text(absl::StrCat("SET plan_cache_mode = ", mode));
+      out += absl::StrCat("-- ", mode, "\n",
+                          text(absl::StrCat("EXPLAIN EXECUTE ", name, "(", args, ")")),
+                          "\n");
+    }
+    return out;
+  };
+  const std::string payroll = plans(
+      Sql::kInsertCycle,
+      "'CHILD', '2027-01', 1, now(), 'a', NULL, '', '2027-01-01', '2027-01-31'");
+  EXPECT_THAT(payroll, HasSubstr("enrolments_by_programme_office")) << payroll;
+  for (Sql id : {Sql::kGetLine, Sql::kGetLineByEnrolment, Sql::kListLines,
+                 Sql::kListLinesByOffice}) {
+    const std::string plan = plans(
+        id, id == Sql::kGetLine               ? "1000"
+            : id == Sql::kGetLineByEnrolment ? "3, 1000"
+            : id == Sql::kListLines          ? "3, 0, 500"
+                                              : "3, 0, 500, 'OFF7'");
+    EXPECT_THAT(plan, HasSubstr("payments_by_line")) << plan;
+    EXPECT_THAT(plan, Not(HasSubstr("Seq Scan"))) << plan;
+    EXPECT_THAT(plan, Not(HasSubstr("Sort"))) << plan;
+  }
+  EXPECT_THAT(plans(Sql::kListLinesByOffice, "3, 0, 500, 'OFF7'"),
+              HasSubstr("lines_by_cycle_office"));
+  for (Sql id : {Sql::kGetPayment, Sql::kGetPaymentByKey,
+                 Sql::kListPaymentsByLine}) {
+    const std::string plan =
+        plans(id, id == Sql::kGetPaymentByKey ? "'k1000'" : "1000");
+    EXPECT_THAT(plan, HasSubstr("payments_reversal_of")) << plan;
+    EXPECT_THAT(plan, Not(HasSubstr("Seq Scan"))) << plan;
+  }
+  for (Sql id : {Sql::kListIrregularPayments, Sql::kListReferencedPayments}) {
+    const std::string plan =
+        plans(id, id == Sql::kListIrregularPayments
+                      ? "'2026-11', '', '', '2026-11-01', 0, 500"
+                      : "'2026-11', '', '', 0, 0, 500");
+    EXPECT_THAT(plan, HasSubstr("payments_by_period")) << plan;
+    EXPECT_THAT(plan, Not(HasSubstr("Seq Scan on payments"))) << plan;
+    // Irregular payments are few: sorting those found is a fair plan.
+    if (id == Sql::kListReferencedPayments) {
+      EXPECT_THAT(plan, Not(HasSubstr("Sort"))) << plan;
+    }
+  }
+  const std::string unbalanced =
+      plans(Sql::kListUnbalancedLines, "'2026-11', '', '', 0, 0, 500");
+  EXPECT_THAT(unbalanced, HasSubstr("lines_cycle_id_enrolment_id_key")) << unbalanced;
+  EXPECT_THAT(unbalanced, Not(HasSubstr("Seq Scan on lines"))) << unbalanced;
+  // Set-based over the period's rows only: payments through their period,
+  // lines through their cycle, never a whole table.
+  const std::string totals =
+      plans(Sql::kReconcilePeriod, "'2026-11', '', '', '2026-11-01'");
+  EXPECT_THAT(totals, Not(HasSubstr("Seq Scan on payments"))) << totals;
+  EXPECT_THAT(totals, Not(HasSubstr("Seq Scan on lines"))) << totals;
+  EXPECT_THAT(totals, HasSubstr("payments_by_period")) << totals;
+  PQfinish(conn);
 }
 
 }  // namespace

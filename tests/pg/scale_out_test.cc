@@ -4,6 +4,11 @@
 // person per national ID, every acknowledgement names that person (replays
 // get the first answer), every refusal says the national ID is taken, and
 // the audit chain written by both replicas is one unbroken chain.
+//
+// Payments alike (issue 7): clients of both replicas record the same
+// payments under the same idempotency keys at once, one by one and in
+// batches: exactly one payment per key, and every call is acknowledged with
+// that payment.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,6 +44,8 @@
 
 namespace socle {
 namespace {
+
+using ::testing::SizeIs;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -131,27 +138,30 @@ class ScaleOutTest : public ::testing::Test {
     if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
   }
 
-  // A client of the replica on `port`, acting as the supervisor "dara"
-  // (created on first use through the admin certificate, shared by the
-  // replicas through the database; any replica checks any replica's token).
-  client::Client ClientOf(int port) {
-    client::ConnectionOptions o = OptionsFor(port, "terminal");
-    std::lock_guard<std::mutex> lock(token_mu_);
-    if (token_.empty()) {
-      v1::User user;
-      user.set_user_name("dara");
-      user.set_role(v1::ROLE_SUPERVISOR);
-      user.set_office_code("KH-SR-03");
-      auto admin = client::MakeConnection(OptionsFor(port, "admin"));
-      EXPECT_TRUE(admin.ok()) << admin.status();
-      auto added = client::Client(*admin).AddUser(user, "a long enough secret");
-      EXPECT_TRUE(added.ok()) << added.status();
-      auto terminal = client::MakeConnection(o);
-      auto login = client::Client(*terminal).Login("dara", "a long enough secret");
-      EXPECT_TRUE(login.ok()) << login.status();
-      if (login.ok()) token_ = login->token();
+  // A client of the replica on `port` presenting `identity`.pem; the
+  // terminal acts as the supervisor "dara" (created on first use through the
+  // admin certificate, shared by the replicas through the database; any
+  // replica checks any replica's token).
+  client::Client ClientOf(int port, const std::string& identity = "terminal") {
+    client::ConnectionOptions o = OptionsFor(port, identity);
+    if (identity == "terminal") {
+      std::lock_guard<std::mutex> lock(token_mu_);
+      if (token_.empty()) {
+        v1::User user;
+        user.set_user_name("dara");
+        user.set_role(v1::ROLE_SUPERVISOR);
+        user.set_office_code("KH-SR-03");
+        auto admin = client::MakeConnection(OptionsFor(port, "admin"));
+        EXPECT_TRUE(admin.ok()) << admin.status();
+        auto added = client::Client(*admin).AddUser(user, "a long enough secret");
+        EXPECT_TRUE(added.ok()) << added.status();
+        auto terminal = client::MakeConnection(o);
+        auto login = client::Client(*terminal).Login("dara", "a long enough secret");
+        EXPECT_TRUE(login.ok()) << login.status();
+        if (login.ok()) token_ = login->token();
+      }
+      o.token = token_;
     }
-    o.token = token_;
     auto connection = client::MakeConnection(o);
     EXPECT_TRUE(connection.ok()) << connection.status();
     return client::Client(*connection);
@@ -291,6 +301,166 @@ TEST_F(ScaleOutTest, TwoReplicasRegisterEachNationalIdOnce) {
     if (e.action == "RegisterPerson") ++registrations;
   }
   EXPECT_EQ(registrations, kIds);
+  EXPECT_EQ(FirstBrokenAuditEntry(chain), 0);
+}
+
+TEST_F(ScaleOutTest, TwoReplicasRecordEachPaymentOnce) {
+  ServerProcess a(dir_, "a", certs_, url_);
+  ServerProcess b(dir_, "b", certs_, url_);
+  const int ports[2] = {a.WaitForPort(), b.WaitForPort()};
+  ASSERT_GT(ports[0], 0);
+  ASSERT_GT(ports[1], 0);
+
+  // Pensioners enrolled in OLD_AGE, this month's cycle opened.
+  constexpr int kLines = 12;
+  client::Client clerk = ClientOf(ports[0]);
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+  for (int k = 0; k < kLines; ++k) {
+    v1::Person p = PersonFor(100 + k);
+    const absl::CivilDay born = today - 365 * 70 - k;
+    p.mutable_date_of_birth()->set_year(static_cast<int>(born.year()));
+    p.mutable_date_of_birth()->set_month(born.month());
+    p.mutable_date_of_birth()->set_day(born.day());
+    auto person = clerk.RegisterPerson(p);
+    ASSERT_TRUE(person.ok()) << person.status();
+    auto enrolment = clerk.Enrol(person->beneficiary_number(), "OLD_AGE");
+    ASSERT_TRUE(enrolment.ok()) << enrolment.status();
+  }
+  client::Client admin = ClientOf(ports[1], "admin");
+  const std::string period =
+      absl::StrCat(today.year(), "-", today.month() < 10 ? "0" : "", today.month());
+  auto cycle = admin.OpenCycle("OLD_AGE", period);
+  ASSERT_TRUE(cycle.ok()) << cycle.status();
+  std::vector<v1::Line> lines;
+  v1::ListCycleLinesRequest listing;
+  listing.set_cycle_id(cycle->cycle_id());
+  ASSERT_TRUE(admin
+                  .ListCycleLines(listing,
+                                  [&](const v1::Line& l) {
+                                    lines.push_back(l);
+                                    return true;
+                                  })
+                  .ok());
+  ASSERT_THAT(lines, SizeIs(kLines));
+  auto pay = [&](int k) {
+    v1::RecordPaymentRequest r;
+    r.set_idempotency_key(absl::StrCat("scale-pay-", k));
+    r.set_line_id(lines[k].line_id());
+    *r.mutable_amount() = lines[k].amount();
+    r.set_channel(v1::PAYMENT_CHANNEL_MOBILE_MONEY);
+    r.set_provider_reference(absl::StrCat("MM-", k));
+    return r;
+  };
+
+  // Every client sends every payment, from its own starting point; even
+  // clients one call per payment, odd ones in batches of four.
+  constexpr int kClients = 8;
+  struct Ack {
+    int k;
+    absl::Status status;
+    std::string payment_id;
+  };
+  std::mutex mu;
+  std::vector<Ack> acks;
+  std::vector<std::thread> threads;
+  for (int c = 0; c < kClients; ++c) {
+    threads.emplace_back([&, c] {
+      client::Client client = ClientOf(ports[c % 2]);
+      std::vector<int> order;
+      for (int i = 0; i < kLines; ++i) order.push_back((i + c * 5) % kLines);
+      if (c % 2 == 0) {
+        for (int k : order) {
+          absl::StatusOr<v1::Payment> paid = client.RecordPayment(pay(k));
+          std::lock_guard<std::mutex> lock(mu);
+          acks.push_back({k, paid.status(), paid.ok() ? paid->payment_id() : ""});
+        }
+        return;
+      }
+      for (size_t first = 0; first < order.size(); first += 4) {
+        v1::RecordPaymentsRequest batch;
+        for (size_t i = first; i < first + 4 && i < order.size(); ++i) {
+          *batch.add_items() = pay(order[i]);
+        }
+        absl::StatusOr<v1::RecordPaymentsResponse> out = client.RecordPayments(batch);
+        std::lock_guard<std::mutex> lock(mu);
+        if (!out.ok()) {
+          for (int i = 0; i < batch.items_size(); ++i) {
+            acks.push_back({order[first + i], out.status(), ""});
+          }
+          continue;
+        }
+        for (const v1::PaymentResult& r : out->results()) {
+          const int k = order[first + r.index()];
+          acks.push_back({k,
+                          r.status().code() == 0
+                              ? absl::OkStatus()
+                              : absl::Status(static_cast<absl::StatusCode>(r.status().code()),
+                                             r.status().message()),
+                          r.payment().payment_id()});
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  ASSERT_THAT(acks, SizeIs(kClients * kLines));
+
+  // Every call acknowledged, every acknowledgement naming the one payment
+  // of its key.
+  std::map<int, std::set<std::string>> ids;
+  for (const Ack& ack : acks) {
+    EXPECT_TRUE(ack.status.ok()) << ack.k << " " << ack.status;
+    if (ack.status.ok()) ids[ack.k].insert(ack.payment_id);
+  }
+  ASSERT_THAT(ids, SizeIs(kLines));
+  for (const auto& [k, set] : ids) {
+    EXPECT_THAT(set, SizeIs(1)) << "key " << k;
+    auto again = ClientOf(ports[k % 2]).RecordPayment(pay(k));
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_EQ(again->payment_id(), *set.begin());
+  }
+
+  // One payment per line in the reconciliation of either replica, and one
+  // audit entry per payment in the one chain.
+  v1::ReconcileRequest request;
+  request.set_period(period);
+  for (int port : ports) {
+    auto report = ClientOf(port, "admin").Reconcile(request);
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_TRUE(report->balanced());
+    int64_t in_full = 0, payments = 0, twice = 0;
+    for (const v1::ReconciliationRow& row : report->rows()) {
+      in_full += row.paid_in_full();
+      payments += row.payments();
+      twice += row.paid_twice();
+    }
+    EXPECT_EQ(in_full, kLines);
+    EXPECT_EQ(payments, kLines);
+    EXPECT_EQ(twice, 0);
+  }
+  storage::PgOptions options;
+  options.conninfo = url_;
+  options.pool_size = 1;
+  auto store = storage::OpenPgStore(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::vector<storage::AuditRecord> chain;
+  absl::Status s = (*store)->Read([&](storage::ReadTxn& txn) -> absl::Status {
+    for (int k = 0; k < kLines; ++k) {
+      ASSIGN_OR_RETURN(storage::PaymentRecord p,
+                       txn.GetPaymentByKey(absl::StrCat("scale-pay-", k)));
+      EXPECT_EQ(p.reversed_by, 0);
+      ASSIGN_OR_RETURN(std::vector<storage::PaymentRecord> on_line,
+                       txn.ListPaymentsByLine(p.line_id));
+      EXPECT_THAT(on_line, SizeIs(1)) << k;
+    }
+    ASSIGN_OR_RETURN(chain, txn.ListAudit(0, 100000));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  int recorded = 0;
+  for (const storage::AuditRecord& e : chain) {
+    if (e.action == "RecordPayment") ++recorded;
+  }
+  EXPECT_EQ(recorded, kLines);
   EXPECT_EQ(FirstBrokenAuditEntry(chain), 0);
 }
 
