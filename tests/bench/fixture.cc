@@ -38,7 +38,7 @@ absl::StatusOr<TlsFiles> MakeCertificates(const std::string& dir) {
 }
 
 absl::StatusOr<std::vector<client::Client>> ConnectClients(const TlsFiles& tls, int port,
-                                                           int n) {
+                                                           int n, absl::Duration timeout) {
   grpc::SslCredentialsOptions ssl;
   ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadFile(tls.ca()));
   ASSIGN_OR_RETURN(ssl.pem_cert_chain, ReadFile(tls.client_cert()));
@@ -46,7 +46,7 @@ absl::StatusOr<std::vector<client::Client>> ConnectClients(const TlsFiles& tls, 
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::SslCredentials(ssl);
   client::ConnectionOptions options;
   options.endpoint = absl::StrCat("localhost:", port);
-  options.timeout = absl::Seconds(60);
+  options.timeout = timeout;
   options.max_attempts = 1;
   std::vector<client::Client> clients;
   clients.reserve(n);

@@ -11,6 +11,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "client/client.h"
 
 namespace socle::bench {
@@ -33,9 +34,10 @@ absl::StatusOr<TlsFiles> MakeCertificates(const std::string& dir);
 // and its own TCP connection (channels with equal arguments would otherwise
 // share one connection through gRPC's global subchannel pool), presenting
 // the terminal's certificate. Calls are made once: no retry hides an error.
-// Each channel is connected before this returns.
-absl::StatusOr<std::vector<client::Client>> ConnectClients(const TlsFiles& tls, int port,
-                                                           int n);
+// Each channel is connected before this returns. `timeout`: the deadline
+// of each call (a payroll over millions of rows takes minutes).
+absl::StatusOr<std::vector<client::Client>> ConnectClients(
+    const TlsFiles& tls, int port, int n, absl::Duration timeout = absl::Seconds(60));
 
 // A minimal gRPC server with the same TLS settings (client certificate
 // required and verified) and channel limits as socle-server, and one method:
