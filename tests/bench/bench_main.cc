@@ -65,7 +65,7 @@ ABSL_FLAG(bool, quick, false,
           "Every scenario on tiny sizes in a few seconds (overrides --duration, --concurrency, "
           "--persons and --batch): checks that the bench works, not speed.");
 ABSL_FLAG(std::vector<std::string>, only, {},
-          "Comma-separated scenarios to run: disk, health, register, eligibility, payment, "
+          "Comma-separated scenarios to run: disk, health, register, eligibility, decide, payment, "
           "cycle, reconcile, bulk, memory, growth (the empty-RPC ceiling runs with health, "
           "register, eligibility and payment).");
 ABSL_FLAG(std::string, json, "", "Also write the figures to this JSON file.");

@@ -164,7 +164,7 @@ std::string CpuNote(const LoadStats& stats, const LoadStats& ceiling) {
 const std::map<std::string, int>& RowOrder() {
   static const auto* order = new std::map<std::string, int>{
       {"empty", 0},     {"disk", 1},   {"rawinsert", 1},  {"health", 2},    {"register", 3},
-      {"fsync", 4},     {"eligibility", 5}, {"payment", 6}, {"cycle", 7},
+      {"fsync", 4},     {"eligibility", 5}, {"decide", 5}, {"payment", 6}, {"cycle", 7},
       {"reconcile", 8}, {"bulk", 9},   {"memory", 10},   {"growth", 11}};
   return *order;
 }
@@ -173,7 +173,7 @@ const std::map<std::string, int>& RowOrder() {
 
 const std::vector<std::string>& ScenarioIds() {
   static const auto* ids = new std::vector<std::string>{
-      "disk", "health", "register", "eligibility", "payment", "cycle",
+      "disk", "health", "register", "eligibility", "decide", "payment", "cycle",
       "reconcile", "bulk", "memory", "growth"};
   return *ids;
 }
@@ -283,6 +283,7 @@ void Bench::Run() {
   if (Selected("register")) Register();
   if (Selected("disk") || Selected("register")) Disk();
   if (Selected("eligibility")) Eligibility();
+  if (Selected("decide")) Decide();
   if (Selected("payment")) Payment();
   if (Selected("cycle")) Cycle();
   if (Selected("reconcile")) Reconcile();
@@ -544,6 +545,66 @@ void Bench::Eligibility() {
                             Fixed(stats.ok > 0 ? double(response_bytes.load()) / stats.ok : 0),
                             " bytes (explanations included)");
   }
+  report_.rows.push_back(row);
+}
+
+void Bench::Decide() {
+  // The policy engine alone, in process, on the persons the RPC scenarios
+  // register (no household, no enrolment): what CheckEligibility spends
+  // between reading the person and sending the answer. The micro-benchmark
+  // behind the engine's optimisations (BENCHMARKS.md).
+  Row row = NamedRow("decide", absl::StrCat("policy engine in process: Decide, all ",
+                                            expected_decisions_,
+                                            " programmes, + serialising the answer"));
+  row.unit = "calls/s";
+  auto loaded = policy::LoadPolicyFile(DefaultPolicy());
+  if (!loaded.ok()) {
+    row.verdict = Verdict::kFail;
+    row.note = loaded.status().ToString();
+    report_.rows.push_back(row);
+    return;
+  }
+  const absl::CivilDay today = RealClock::Get()->Today();
+  constexpr int kPersons = 997;
+  std::vector<v1::Person> persons;
+  for (int k = 0; k < kPersons; ++k) {
+    persons.push_back(MakePerson(k, today));
+    persons.back().set_beneficiary_number(FormatBeneficiaryNumber(k + 1));
+  }
+  const int64_t calls = settings_.quick ? 2'000 : 100'000;
+  double decide_s = 0, serialise_s = 0;
+  int64_t bytes = 0;
+  std::string wire;
+  PhaseScope phase("policy engine in process");
+  for (int64_t i = 0; i < calls; ++i) {
+    const v1::Person& p = persons[i % kPersons];
+    policy::EligibilityInput input{.person = p, .household = nullptr, .active_programmes = {},
+                                   .as_of = today};
+    const absl::Time t0 = absl::Now();
+    auto decisions = policy::Decide(loaded->policies, input);
+    v1::CheckEligibilityResponse out;
+    if (decisions.ok()) {
+      for (v1::Decision& d : *decisions) *out.add_decisions() = std::move(d);
+    }
+    const absl::Time t1 = absl::Now();
+    wire.clear();
+    out.SerializeToString(&wire);
+    const absl::Time t2 = absl::Now();
+    if (!decisions.ok() || out.decisions_size() != expected_decisions_) {
+      row.verdict = Verdict::kFail;
+      row.note = decisions.ok() ? "wrong number of decisions" : decisions.status().ToString();
+      report_.rows.push_back(row);
+      return;
+    }
+    decide_s += absl::ToDoubleSeconds(t1 - t0);
+    serialise_s += absl::ToDoubleSeconds(t2 - t1);
+    bytes += static_cast<int64_t>(wire.size());
+  }
+  row.value = calls / (decide_s + serialise_s);
+  row.note = absl::StrCat("one thread: ", Fixed(decide_s * 1e6 / calls, 1),
+                          " us per Decide (7 decisions, explanations built), ",
+                          Fixed(serialise_s * 1e6 / calls, 1), " us per serialisation of ",
+                          Fixed(double(bytes) / calls), " bytes; ", calls, " calls");
   report_.rows.push_back(row);
 }
 

@@ -82,6 +82,7 @@ class Bench {
   void Health();
   void Register();
   void Eligibility();
+  void Decide();
   void Payment();
   void Cycle();
   void Reconcile();
