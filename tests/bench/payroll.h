@@ -54,6 +54,11 @@ absl::Status MakePayrollDatabase(const std::string& path, const PayrollFixture& 
 absl::StatusOr<double> RawOpenCycle(const std::string& path, const std::string& period,
                                     int64_t* lines);
 
+// Copies the WAL of `path` into the database and truncates it (waiting for
+// a checkpoint the server's writer may be running), so that the next
+// measurement starts from the same state and runs beside no copy. Untimed.
+absl::Status SettleWal(const std::string& path);
+
 // The raw aggregate ceiling: kReconcilePeriod for `period` (every office
 // and programme) on a read connection to `path`, every row stepped. Returns
 // the seconds it took and sets *lines and *payments to the sums of its
