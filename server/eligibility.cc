@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "absl/container/flat_hash_map.h"
@@ -366,25 +367,29 @@ absl::StatusOr<v1::CheckEligibilityResponse> Eligibility::CheckEligibility(
   std::vector<std::string> codes(request.programme_codes().begin(),
                                  request.programme_codes().end());
   v1::CheckEligibilityResponse out;
+  // The read transaction only reads; the engine runs after it, so that a
+  // reader connection is not held while the explanations are written.
+  std::optional<PersonContext> context;
   RETURN_IF_ERROR(store_.Read([&](storage::ReadTxn& txn) -> absl::Status {
-    ASSIGN_OR_RETURN(PersonContext context, LoadContext(txn, caller, *id, *as_of));
-    auto decisions = policy::Decide(policy->policies, InputOf(context, *as_of), codes);
-    if (!decisions.ok()) {
-      // The engine names "programmes[i]"; the request field is programme_codes.
-      std::vector<FieldViolation> renamed = GetFieldViolations(decisions.status());
-      if (renamed.empty()) return decisions.status();
-      for (FieldViolation& fv : renamed) {
-        if (absl::StartsWith(fv.field, "programmes")) {
-          fv.field = absl::StrCat("programme_codes", fv.field.substr(10));
-        }
-      }
-      FieldViolations again;
-      for (const auto& fv : renamed) again.Add(fv.field, fv.description);
-      return again.ToStatus();
-    }
-    for (v1::Decision& d : *decisions) *out.add_decisions() = std::move(d);
+    ASSIGN_OR_RETURN(context, LoadContext(txn, caller, *id, *as_of));
     return absl::OkStatus();
   }));
+  auto decisions = policy::Decide(policy->policies, InputOf(*context, *as_of), codes);
+  if (!decisions.ok()) {
+    // The engine names "programmes[i]"; the request field is programme_codes.
+    std::vector<FieldViolation> renamed = GetFieldViolations(decisions.status());
+    if (renamed.empty()) return decisions.status();
+    for (FieldViolation& fv : renamed) {
+      if (absl::StartsWith(fv.field, "programmes")) {
+        fv.field = absl::StrCat("programme_codes", fv.field.substr(10));
+      }
+    }
+    FieldViolations again;
+    for (const auto& fv : renamed) again.Add(fv.field, fv.description);
+    return again.ToStatus();
+  }
+  out.mutable_decisions()->Reserve(static_cast<int>(decisions->size()));
+  for (v1::Decision& d : *decisions) *out.add_decisions() = std::move(d);
   const v1::Policy* in_force = policy::PolicyInForce(policy->policies, *as_of);
   if (in_force != nullptr) out.set_policy_version(in_force->version());
   *out.mutable_as_of() = ToProtoDate(*as_of);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <set>
@@ -222,6 +223,7 @@ class Evaluator {
         in_(input),
         person_(input.person),
         as_of_(input.as_of),
+        as_of_text_(FormatDate(input.as_of)),
         currency_(policy.currency()) {
     bool found = false;
     if (in_.household != nullptr) {
@@ -314,26 +316,26 @@ class Evaluator {
 
   v1::CriterionResult AliveLine(const std::string& path,
                                 const std::string& alt) const {
-    std::string threshold = absl::StrCat("alive on ", Day(as_of_));
+    std::string threshold = absl::StrCat("alive on ", as_of_text_);
     switch (LifeOn(person_, as_of_)) {
       case Life::kDead: {
         std::string death = Day(*ToDay(person_.date_of_death()));
         return Line("alive", path, alt, false, absl::StrCat("died ", death),
                     threshold,
                     absl::StrCat("died on ", death, ": nothing is due on ",
-                                 Day(as_of_)));
+                                 as_of_text_));
       }
       case Life::kUnborn: {
         std::string birth = Day(*ToDay(person_.date_of_birth()));
         return Line("alive", path, alt, false, absl::StrCat("born ", birth),
                     threshold,
-                    absl::StrCat("born on ", birth, ", after ", Day(as_of_)));
+                    absl::StrCat("born on ", birth, ", after ", as_of_text_));
       }
       case Life::kAlive:
         break;
     }
     return Line("alive", path, alt, true, "alive", threshold,
-                absl::StrCat("alive on ", Day(as_of_)));
+                absl::StrCat("alive on ", as_of_text_));
   }
 
   // Appends the line(s) of `c` to `out`; returns whether `c` held.
@@ -376,9 +378,9 @@ class Evaluator {
             p.pregnant ? absl::StrCat("week ", p.week) : p.why_not;
         std::string desc =
             p.pregnant ? absl::StrCat("pregnant, week ", p.week, " on ",
-                                      Day(as_of_), ", needs week ", from,
+                                      as_of_text_, ", needs week ", from,
                                       " or later")
-                       : absl::StrCat(p.why_not, " on ", Day(as_of_),
+                       : absl::StrCat(p.why_not, " on ", as_of_text_,
                                       ", needs pregnant from week ", from);
         out->push_back(Line("pregnant_from_week", path, alt, held, value,
                             threshold, desc));
@@ -432,7 +434,7 @@ class Evaluator {
             absl::StrCat(enrolled ? "enrolled in " : "not enrolled in ", code),
             absl::StrCat("not enrolled in ", code),
             absl::StrCat(enrolled ? "actively enrolled in " : "not enrolled in ",
-                         code, " on ", Day(as_of_),
+                         code, " on ", as_of_text_,
                          enrolled ? ", which excludes this programme" : "")));
         break;
       }
@@ -511,12 +513,12 @@ class Evaluator {
                                 : "date of birth not recorded";
       return Line(name, path, alt, false, value, threshold,
                   absl::StrCat(value, ", needs age ", needs, " on ",
-                               Day(as_of_)));
+                               as_of_text_));
     }
     int age = AgeInYears(*birth, as_of_);
     bool held = age >= r.at_least() && (r.under() <= 0 || age < r.under());
     return Line(name, path, alt, held, absl::StrCat(age), threshold,
-                absl::StrCat("age ", age, " on ", Day(as_of_), ", needs ",
+                absl::StrCat("age ", age, " on ", as_of_text_, ", needs ",
                              needs));
   }
 
@@ -537,7 +539,7 @@ class Evaluator {
     if (on && *on > as_of_) {
       std::string value = absl::StrCat("certified from ", Day(*on));
       return Line("disability_certified", path, alt, false, value, threshold,
-                  absl::StrCat(value, ", after ", Day(as_of_)));
+                  absl::StrCat(value, ", after ", as_of_text_));
     }
     bool held = d.degree_percent() >= k.min_degree_percent();
     std::string value = absl::StrCat("certified, ", d.degree_percent(), " %");
@@ -675,7 +677,7 @@ class Evaluator {
     r.held = below ? inc.sum < bound : inc.sum <= bound;
     r.value = absl::StrCat(Money(per_head), " per head");
     r.description = absl::StrCat(
-        "household income per head ", Money(per_head), " on ", Day(as_of_),
+        "household income per head ", Money(per_head), " on ", as_of_text_,
         " (", Money(Clamp64(inc.sum)), " for ",
         Plural(n, "living member", "living members"), "), needs ", needs);
     return r;
@@ -763,7 +765,7 @@ class Evaluator {
     if (!birth || *birth > as_of_) {
       std::string value =
           birth ? absl::StrCat("childbirth on ", Day(*birth), ", after ",
-                               Day(as_of_))
+                               as_of_text_)
                 : "no childbirth recorded";
       return Line("childbirth_within_weeks", path, alt, false, value,
                   threshold,
@@ -775,7 +777,7 @@ class Evaluator {
     std::string value =
         absl::StrCat("gave birth on ", Day(*birth), ", ", days / 7,
                      " weeks and ", Plural(days % 7, "day", "days"), " before ",
-                     Day(as_of_));
+                     as_of_text_);
     return Line("childbirth_within_weeks", path, alt, held, value, threshold,
                 absl::StrCat(value, ", needs fewer than ", k.within_weeks(),
                              " weeks"));
@@ -1076,7 +1078,7 @@ class Evaluator {
                       " from week ", f.pregnancy_from_week());
     }
     out->calculation.push_back(absl::StrCat(
-        "dependants in the household on ", Day(as_of_), ": ", counted,
+        "dependants in the household on ", as_of_text_, ": ", counted,
         "; at most ", cap, " paid per household, oldest first"));
     out->calculation.push_back(
         own.empty() ? std::string("this person is not a counted dependant")
@@ -1158,6 +1160,9 @@ class Evaluator {
   const EligibilityInput& in_;
   const v1::Person& person_;
   const CivilDay as_of_;
+  // as_of_ as written in the explanations (formatted once: a decision
+  // writes it several times).
+  const std::string as_of_text_;
   const std::string currency_;
   // The household's members, the person among them (as &person_).
   std::vector<const v1::Person*> members_;
@@ -1166,6 +1171,7 @@ class Evaluator {
 };
 
 int CurrencyExponent(const std::string& c) {
+  if (c.size() != 3) return 2;
   static const char* const kZero[] = {"BIF", "CLP", "DJF", "GNF", "ISK",
                                       "JPY", "KMF", "KRW", "PYG", "RWF",
                                       "UGX", "UYI", "VND", "VUV", "XAF",
@@ -1173,10 +1179,10 @@ int CurrencyExponent(const std::string& c) {
   static const char* const kThree[] = {"BHD", "IQD", "JOD", "KWD",
                                        "LYD", "OMR", "TND"};
   for (const char* z : kZero) {
-    if (c == z) return 0;
+    if (std::memcmp(c.data(), z, 3) == 0) return 0;
   }
   for (const char* t : kThree) {
-    if (c == t) return 3;
+    if (std::memcmp(c.data(), t, 3) == 0) return 3;
   }
   return 2;
 }
@@ -1199,8 +1205,13 @@ std::string FormatMoney(int64_t minor_units, const std::string& currency) {
   std::string out = negative ? "-" : "";
   absl::StrAppend(&out, grouped);
   if (exponent > 0) {
-    absl::StrAppend(&out, ".",
-                    absl::StrFormat("%0*d", exponent, abs % scale));
+    // The fraction, zero-padded to `exponent` digits.
+    char fraction[4] = {'.', '0', '0', '0'};
+    uint64_t rest = abs % scale;
+    for (int i = exponent; i >= 1; --i, rest /= 10) {
+      fraction[i] = static_cast<char>('0' + rest % 10);
+    }
+    out.append(fraction, exponent + 1);
   }
   if (!currency.empty()) absl::StrAppend(&out, " ", currency);
   return out;
@@ -1234,14 +1245,14 @@ const v1::Policy* PolicyInForce(const v1::PolicySet& policies,
 absl::StatusOr<std::vector<v1::Decision>> DecideWithVersion(
     const v1::Policy& policy, const EligibilityInput& input,
     const std::vector<std::string>& codes) {
-  absl::flat_hash_map<std::string, int> by_code;
-  for (int i = 0; i < policy.programmes_size(); ++i) {
-    by_code.emplace(policy.programmes(i).code(), i);
-  }
   std::vector<int> chosen;
   if (codes.empty()) {
     for (int i = 0; i < policy.programmes_size(); ++i) chosen.push_back(i);
   } else {
+    absl::flat_hash_map<std::string, int> by_code;
+    for (int i = 0; i < policy.programmes_size(); ++i) {
+      by_code.emplace(policy.programmes(i).code(), i);
+    }
     absl::flat_hash_map<std::string, size_t> seen;
     for (size_t i = 0; i < codes.size(); ++i) {
       std::string field = absl::StrCat("programmes[", i, "]");

@@ -22,9 +22,11 @@
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "tests/bench/load.h"
 #include "tests/bench/report.h"
@@ -40,6 +42,22 @@ ABSL_FLAG(int, concurrency, 64,
 ABSL_FLAG(int64_t, persons, 1'000'000,
           "Persons bulk-loaded for the bulk-registration and memory scenarios.");
 ABSL_FLAG(int, batch, 10'000, "Persons per transaction of the bulk load.");
+ABSL_FLAG(int64_t, payroll, 1'000'000,
+          "Active enrolments of the cycle scenario, and lines and payments of the reconcile "
+          "scenario (loaded by direct SQL into a fixture database, untimed).");
+ABSL_FLAG(int64_t, payment_lines, 100'000,
+          "Lines of the cycle that the RecordPayment scenario pays (its enrolments are loaded "
+          "into the server's database before it starts).");
+ABSL_FLAG(std::vector<std::string>, growth, {},
+          "Comma-separated sizes of the growth scenario, e.g. 1000000,5000000,20000000 "
+          "(minutes per size and about 1 GB of disk per million; empty: the growth row is "
+          "skipped).");
+ABSL_FLAG(int, payroll_reps, 2,
+          "Repetitions of each payroll and reconciliation measurement at --payroll, socle and "
+          "raw SQL alternating (the best of each counts; growth sizes run once).");
+ABSL_FLAG(bool, mutex_deadlock_detection, false,
+          "Leave Abseil's mutex deadlock detection on, as socle-server had it before (to "
+          "measure its cost: it is off in socle-server).");
 ABSL_FLAG(std::string, store, "sqlite:",
           "sqlite: (a temporary database, the default), sqlite:PATH, or postgresql://... "
           "(scenarios are skipped when the server cannot open it).");
@@ -47,9 +65,9 @@ ABSL_FLAG(bool, quick, false,
           "Every scenario on tiny sizes in a few seconds (overrides --duration, --concurrency, "
           "--persons and --batch): checks that the bench works, not speed.");
 ABSL_FLAG(std::vector<std::string>, only, {},
-          "Comma-separated scenarios to run: disk, health, register, eligibility, payment, "
+          "Comma-separated scenarios to run: disk, health, register, eligibility, decide, payment, "
           "cycle, reconcile, bulk, memory, growth (the empty-RPC ceiling runs with health, "
-          "register and eligibility).");
+          "register, eligibility and payment).");
 ABSL_FLAG(std::string, json, "", "Also write the figures to this JSON file.");
 ABSL_FLAG(bool, phases, false,
           "Print each load phase's CLOCK_MONOTONIC start,end on stderr, for "
@@ -76,7 +94,7 @@ int main(int argc, char** argv) {
       "socle-server's throughput, latency and memory as ratios against the machine's own "
       "ceilings, measured in the same run (BENCHMARKS.md).\nUsage: socle-bench [--quick] "
       "[--only=SCENARIO,...] [--duration=10s] [--concurrency=64] [--persons=1000000] "
-      "[--store=sqlite:] [--json=FILE]");
+      "[--payroll=1000000] [--growth=1000000,5000000] [--store=sqlite:] [--json=FILE]");
   absl::FlagsUsageConfig usage_config;
   usage_config.contains_help_flags = [](absl::string_view path) {
     return absl::StrContains(path, "tests/bench/bench_main.cc");
@@ -94,6 +112,21 @@ int main(int argc, char** argv) {
   settings.batch = absl::GetFlag(FLAGS_batch);
   settings.store = absl::GetFlag(FLAGS_store);
   settings.quick = absl::GetFlag(FLAGS_quick);
+  settings.payroll = absl::GetFlag(FLAGS_payroll);
+  settings.payment_lines = absl::GetFlag(FLAGS_payment_lines);
+  settings.payroll_reps = absl::GetFlag(FLAGS_payroll_reps);
+  for (const std::string& size : absl::GetFlag(FLAGS_growth)) {
+    int64_t n = 0;
+    if (!absl::SimpleAtoi(size, &n) || n < 1) {
+      return Fail(absl::StrCat("--growth: '", size, "' is not a positive number"));
+    }
+    settings.growth.push_back(n);
+  }
+  // As socle-server does (server/main.cc), for the server run in process;
+  // the bare gRPC ceiling shares the process, so both are measured alike.
+  if (!absl::GetFlag(FLAGS_mutex_deadlock_detection)) {
+    absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  }
   socle::bench::SetPhaseLog(absl::GetFlag(FLAGS_phases));
   if (settings.quick) {
     settings.duration = absl::Seconds(1);
@@ -101,6 +134,10 @@ int main(int argc, char** argv) {
     settings.concurrency = 4;
     settings.persons = 3'000;
     settings.batch = 500;
+    settings.payroll = 2'000;
+    settings.payment_lines = 500;
+    settings.payroll_reps = 1;
+    settings.growth = {1'000, 2'000, 4'000};
   }
   for (const std::string& id : absl::GetFlag(FLAGS_only)) {
     const auto& known = socle::bench::ScenarioIds();
@@ -111,8 +148,10 @@ int main(int argc, char** argv) {
     settings.only.insert(id);
   }
   if (settings.duration <= absl::ZeroDuration() || settings.rounds < 1 ||
-      settings.concurrency < 1 || settings.persons < 1 || settings.batch < 1) {
-    return Fail("--duration, --rounds, --concurrency, --persons and --batch must be positive");
+      settings.concurrency < 1 || settings.persons < 1 || settings.batch < 1 ||
+      settings.payroll < 1 || settings.payment_lines < 1 || settings.payroll_reps < 1) {
+    return Fail("--duration, --rounds, --concurrency, --persons, --batch, --payroll, "
+                "--payment_lines and --payroll_reps must be positive");
   }
   if (!absl::StartsWith(settings.store, "sqlite:") &&
       !absl::StartsWith(settings.store, "postgresql://") &&
@@ -129,7 +168,12 @@ int main(int argc, char** argv) {
   report.settings = absl::StrCat(
       "duration ", absl::FormatDuration(settings.duration), " per RPC scenario in ",
       settings.rounds, " slices (+ as long for its ceiling), concurrency ", settings.concurrency,
-      ", persons ", settings.persons, " in transactions of ", settings.batch, ", store ",
+      ", persons ", settings.persons, " in transactions of ", settings.batch, ", payroll ",
+      settings.payroll, " (", settings.payroll_reps, " reps), payment lines ",
+      settings.payment_lines, ", growth ",
+      settings.growth.empty() ? "off" : absl::StrJoin(settings.growth, ","),
+      absl::GetFlag(FLAGS_mutex_deadlock_detection) ? ", mutex deadlock detection ON" : "",
+      ", store ",
       settings.store == "sqlite:" ? "sqlite: (temporary file)" : settings.store,
       settings.quick ? ", --quick" : "");
   std::cerr << "socle-bench: " << report.settings << "\n";

@@ -37,17 +37,52 @@ absl::StatusOr<TlsFiles> MakeCertificates(const std::string& dir) {
   return TlsFiles{dir};
 }
 
+std::string TlsFiles::principals() const {
+  return absl::StrCat(SOCLE_SOURCE_DIR, "/deploy/principals.textproto");
+}
+
+namespace {
+
+// The token of the supervisor "bench" of KH-SR-03, logged in at the
+// terminal certificate (the user is created first if missing).
+absl::StatusOr<std::string> LogInBenchUser(const TlsFiles& tls, int port) {
+  constexpr char kPassword[] = "bench password, long enough";
+  client::ConnectionOptions o;
+  o.endpoint = absl::StrCat("localhost:", port);
+  o.ca_file = tls.ca();
+  o.cert_file = tls.dir + "/admin.pem";
+  o.key_file = tls.dir + "/admin.key";
+  ASSIGN_OR_RETURN(std::shared_ptr<client::Connection> admin, client::MakeConnection(o));
+  v1::User user;
+  user.set_user_name("bench");
+  user.set_role(v1::ROLE_SUPERVISOR);
+  user.set_office_code("KH-SR-03");
+  absl::StatusOr<v1::User> added = client::Client(admin).AddUser(user, kPassword);
+  if (!added.ok() && !absl::IsAlreadyExists(added.status())) return added.status();
+  o.cert_file = tls.client_cert();
+  o.key_file = tls.client_key();
+  ASSIGN_OR_RETURN(std::shared_ptr<client::Connection> terminal, client::MakeConnection(o));
+  ASSIGN_OR_RETURN(v1::LoginResponse login, client::Client(terminal).Login("bench", kPassword));
+  return login.token();
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<client::Client>> ConnectClients(const TlsFiles& tls, int port,
-                                                           int n) {
+                                                           int n, absl::Duration timeout,
+                                                           const std::string& identity) {
   grpc::SslCredentialsOptions ssl;
   ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadFile(tls.ca()));
-  ASSIGN_OR_RETURN(ssl.pem_cert_chain, ReadFile(tls.client_cert()));
-  ASSIGN_OR_RETURN(ssl.pem_private_key, ReadFile(tls.client_key()));
+  ASSIGN_OR_RETURN(ssl.pem_cert_chain, ReadFile(absl::StrCat(tls.dir, "/", identity, ".pem")));
+  ASSIGN_OR_RETURN(ssl.pem_private_key, ReadFile(absl::StrCat(tls.dir, "/", identity, ".key")));
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::SslCredentials(ssl);
   client::ConnectionOptions options;
   options.endpoint = absl::StrCat("localhost:", port);
-  options.timeout = absl::Seconds(60);
+  options.timeout = timeout;
   options.max_attempts = 1;
+  if (identity == "terminal") {
+    ASSIGN_OR_RETURN(options.token, LogInBenchUser(tls, port));
+  }
   std::vector<client::Client> clients;
   clients.reserve(n);
   for (int i = 0; i < n; ++i) {

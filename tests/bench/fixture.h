@@ -11,6 +11,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "client/client.h"
 
 namespace socle::bench {
@@ -24,6 +25,9 @@ struct TlsFiles {
   // An office terminal's identity (office KH-SR-03).
   std::string client_cert() const { return dir + "/terminal.pem"; }
   std::string client_key() const { return dir + "/terminal.key"; }
+  // Access control: the development principals file and the token key.
+  std::string principals() const;
+  std::string token_key() const { return dir + "/token.key"; }
 };
 
 // Runs SOCLE_SOURCE_DIR/deploy/certs.sh into `dir`.
@@ -33,9 +37,16 @@ absl::StatusOr<TlsFiles> MakeCertificates(const std::string& dir);
 // and its own TCP connection (channels with equal arguments would otherwise
 // share one connection through gRPC's global subchannel pool), presenting
 // the terminal's certificate. Calls are made once: no retry hides an error.
-// Each channel is connected before this returns.
-absl::StatusOr<std::vector<client::Client>> ConnectClients(const TlsFiles& tls, int port,
-                                                           int n);
+// Each channel is connected before this returns. `timeout`: the deadline
+// of each call (a payroll over millions of rows takes minutes).
+//
+// `identity` names the certificate: "terminal" acts as the supervisor
+// "bench" of office KH-SR-03 (created through the admin certificate and
+// logged in, so each call carries a login token, as a clerk's would);
+// "ministry" or "admin" act as that system, without login.
+absl::StatusOr<std::vector<client::Client>> ConnectClients(
+    const TlsFiles& tls, int port, int n, absl::Duration timeout = absl::Seconds(60),
+    const std::string& identity = "terminal");
 
 // A minimal gRPC server with the same TLS settings (client certificate
 // required and verified) and channel limits as socle-server, and one method:

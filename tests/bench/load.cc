@@ -33,6 +33,14 @@ double Monotonic() { return Seconds(CLOCK_MONOTONIC); }
 
 void SetPhaseLog(bool on) { phase_log.store(on); }
 
+PhaseScope::PhaseScope(std::string label) : label_(std::move(label)), start_(Monotonic()) {}
+
+PhaseScope::~PhaseScope() {
+  if (phase_log.load()) {
+    std::fprintf(stderr, "phase %.3f,%.3f %s\n", start_, Monotonic(), label_.c_str());
+  }
+}
+
 double LoadStats::PercentileMs(double q) {
   if (latencies_us.empty()) return 0;
   const size_t k = std::min(latencies_us.size() - 1,

@@ -62,6 +62,21 @@ LoadStats RunClosedLoop(int threads, absl::Duration duration, const Operation& o
 // them from the server's threads).
 void SetPhaseLog(bool on);
 
+// With the phase log on, prints the scope's start and end as RunClosedLoop
+// prints a phase's (for phases that are not closed loops: a payroll, a
+// reconciliation).
+class PhaseScope {
+ public:
+  explicit PhaseScope(std::string label);
+  ~PhaseScope();
+  PhaseScope(const PhaseScope&) = delete;
+  PhaseScope& operator=(const PhaseScope&) = delete;
+
+ private:
+  std::string label_;
+  double start_;
+};
+
 // A progress line on stderr, rewritten in place with a carriage return;
 // silent when stderr is not a terminal. Done() ends the line.
 class Progress {

@@ -28,6 +28,9 @@ std::string Value(const Row& row) {
   const double v = *row.value;
   if (row.unit == "MB" || row.unit == "MB/100k") return absl::StrFormat("%.1f %s", v, row.unit);
   if (row.unit == "req/fsync") return absl::StrFormat("%.1f %s", v, row.unit);
+  // Durations (payroll, reconciliation) and ratios of them (growth).
+  if (row.unit == "s") return absl::StrFormat(v < 10 ? "%.3f s" : "%.1f s", v);
+  if (row.unit == "x") return absl::StrFormat("%.2f x", v);
   return absl::StrCat(v >= 100 ? Grouped(v) : absl::StrFormat("%.1f", v), " ", row.unit);
 }
 
@@ -39,12 +42,17 @@ std::string Ms(const std::optional<double>& ms) {
 std::string Ceiling(const Row& row) {
   if (row.ceiling_label.empty()) return "-";
   if (!row.ceiling) return row.ceiling_label;
+  if (row.unit == "s") {
+    return absl::StrFormat(*row.ceiling < 10 ? "%s %.3f s" : "%s %.1f s", row.ceiling_label,
+                           *row.ceiling);
+  }
   return absl::StrCat(row.ceiling_label, " ", Grouped(*row.ceiling));
 }
 
 std::string Ratio(const Row& row) {
   if (!row.ratio) return "-";
   if (row.unit == "MB" || row.unit == "req/fsync") return absl::StrFormat("%.1f x", *row.ratio);
+  if (row.unit == "s" || row.unit == "x") return absl::StrFormat("%.2f x", *row.ratio);
   return absl::StrFormat("%.1f %%", *row.ratio * 100);
 }
 

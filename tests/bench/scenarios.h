@@ -9,11 +9,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "client/client.h"
 #include "tests/bench/fixture.h"
@@ -34,6 +36,18 @@ struct Settings {
   int concurrency = 64;      // client threads, one channel (connection) each
   int64_t persons = 1'000'000;  // bulk-loaded for the bulk and memory scenarios
   int batch = 10'000;        // persons per transaction of the bulk load
+  // Active enrolments (and payments) of the cycle and reconcile scenarios.
+  int64_t payroll = 1'000'000;
+  // Lines of the cycle the RecordPayment scenario pays (loaded into the
+  // server's database before it starts; paid again as supplements if the
+  // load outruns them).
+  int64_t payment_lines = 100'000;
+  // Sizes of the growth scenario (enrolments and payments); empty: the
+  // growth row is skipped.
+  std::vector<int64_t> growth;
+  // Repetitions of each payroll measurement (socle and raw alternating);
+  // the best of each is kept.
+  int payroll_reps = 2;
   // "sqlite:" (a temporary file), "sqlite:PATH" or "postgresql://...".
   std::string store = "sqlite:";
   std::set<std::string> only;  // scenario ids; empty: all
@@ -68,7 +82,29 @@ class Bench {
   void Health();
   void Register();
   void Eligibility();
-  void NotYetBuilt();
+  void Decide();
+  void Payment();
+  void Cycle();
+  void Reconcile();
+  void Growth();
+
+  // Times of one payroll size: the best socle and raw times of opening a
+  // cycle over `n` enrolments and of reconciling a period of the payments
+  // of n lines.
+  struct PayrollTimes {
+    int64_t n = 0;
+    double load_s = 0;  // loading the fixture (untimed elsewhere)
+    double open_s = 0, raw_open_s = 0;
+    double reconcile_s = 0, raw_reconcile_s = 0;
+    int64_t reconcile_discrepancies = 0;
+  };
+  absl::StatusOr<PayrollTimes> MeasurePayroll(int64_t n, int reps);
+  // MeasurePayroll(settings_.payroll), once for the cycle and reconcile rows.
+  absl::StatusOr<PayrollTimes> PayrollAtDefaultSize();
+  // Where the payroll fixture of `n` persons goes (removed after use).
+  std::string PayrollPath(int64_t n) const;
+  // Why the payroll rows cannot run on this store, or empty.
+  std::string PayrollUnsupported() const;
   void Bulk();
   void Memory();
 
@@ -86,7 +122,9 @@ class Bench {
   std::unique_ptr<BareGrpcServer> bare_;
   std::unique_ptr<SocleServer> server_;
   std::vector<client::Client> bare_clients_;
-  std::vector<client::Client> clients_;
+  std::vector<client::Client> clients_;           // terminal, supervisor logged in
+  std::vector<client::Client> ministry_clients_;  // ministry system
+  std::vector<client::Client> admin_clients_;     // administrator workstation
   LoadStats empty_all_;  // every empty-RPC slice, for the ceiling row
   std::vector<std::vector<std::string>> registered_;  // per client thread
   int expected_decisions_ = 0;
@@ -99,6 +137,8 @@ class Bench {
   int64_t bulk_min_id_ = 0, bulk_max_id_ = 0;
   LoadStats bulk_stats_;
   std::string bulk_error_;
+  bool payment_fixture_ = false;  // the server's database holds payment_lines enrolments
+  std::optional<absl::StatusOr<PayrollTimes>> payroll_;
 };
 
 }  // namespace socle::bench
