@@ -198,7 +198,7 @@ TEST_P(PaymentsE2eTest, ACycleFromOpeningToReconciliation) {
             "ALREADY_REVERSED");
 
   // Closed: no payment, but the report.
-  ASSERT_TRUE(admin_.CloseCycle(cycle->cycle_id()).ok());
+  ASSERT_TRUE(admin_->CloseCycle(cycle->cycle_id()).ok());
   EXPECT_EQ(Reason(sr22.RecordPayment(Pay(lc, 1, "e2e-late")).status()), "CYCLE_CLOSED");
   EXPECT_EQ(Lines(cycle->cycle_id(), 0, v1::LINE_STATUS_UNPAID).size(), 1u);
 
