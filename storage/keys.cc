@@ -257,10 +257,10 @@ absl::StatusOr<std::string> KeyRing::Open(absl::string_view sealed,
 }
 
 std::string KeyRing::BlindIndex(absl::string_view national_id) const {
-  // The registry's normalisation (server/convert.cc); idempotent, so IDs
-  // normalised by the caller hash the same.
-  std::string id(absl::StripAsciiWhitespace(national_id));
-  absl::AsciiStrToUpper(&id);
+  // Exactly the bytes given, as the plaintext column compared them: the
+  // registry normalises national IDs before they reach the store
+  // (server/convert.cc, Registry::FindPersons).
+  std::string id(national_id);
   if (id.empty()) return "";
   // Domain separation: this key must never produce the same bytes for any
   // other purpose.

@@ -23,7 +23,8 @@
 //
 // Blind index: HMAC-SHA-256 under a separate index key over the national ID
 // as the registry normalises it (ASCII whitespace stripped at both ends,
-// ASCII upper case), truncated to 16 bytes (128 bits: collisions among a
+// ASCII upper case, before it reaches the store: the index hashes the
+// bytes it is given, as the store compares them), truncated to 16 bytes (128 bits: collisions among a
 // country's IDs are out of reach, and the truncation saves index space).
 // It lets the database enforce uniqueness and find a person by national ID
 // without holding the ID; without the index key an attacker holding the
@@ -88,8 +89,8 @@ class KeyRing {
 
   // The newest key's id: the one Seal uses.
   uint32_t current_key_id() const { return current_; }
-  // The 16-byte blind index of a national ID (normalised first; see above).
-  // Empty for an ID that is empty after normalisation.
+  // The 16-byte blind index of a national ID, as given (see above); empty
+  // for an empty ID.
   std::string BlindIndex(absl::string_view national_id) const;
 
  private:

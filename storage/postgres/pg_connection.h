@@ -63,6 +63,14 @@ enum class Sql : int {
   kAppendAudit,
   kLastAudit,
   kListAudit,
+  kNextPersonId,
+  kListPersonsToReseal,
+  kResealPerson,
+  kListRequestsToReseal,
+  kResealRequest,
+  kNextEventId,
+  kListEventsToReseal,
+  kResealEvent,
   kCount,  // not a statement
 };
 

@@ -8,13 +8,16 @@
 #include <vector>
 
 #include "storage/postgres/pg_connection.h"
+#include "storage/keys.h"
 #include "storage/store.h"
 
 namespace socle::storage::pg_internal {
 
 class PgTxn final : public Txn {
  public:
-  explicit PgTxn(Connection* conn) : conn_(conn) {}
+  // `keys` seal and open the personal data (storage/keys.h); both must
+  // outlive the txn.
+  PgTxn(Connection* conn, const KeyRing* keys) : conn_(conn), keys_(keys) {}
 
   absl::StatusOr<PersonRecord> GetPerson(int64_t id) override;
   absl::StatusOr<PersonRecord> GetPersonByNationalId(
@@ -70,6 +73,10 @@ class PgTxn final : public Txn {
   absl::Status UpdateEnrolment(const EnrolmentRecord& enrolment) override;
   absl::StatusOr<int64_t> InsertPolicy(const PolicyRecord& policy) override;
   absl::Status PutRequest(const RequestRecord& request) override;
+  absl::StatusOr<ResealBatch> ResealPersons(int64_t after_id, int limit) override;
+  absl::StatusOr<ResealBatch> ResealLifeEvents(int64_t after_id, int limit) override;
+  absl::StatusOr<ResealBatch> ResealRequests(absl::string_view after_request_id,
+                                             int limit) override;
   absl::Status AppendAudit(const AuditRecord& entry) override;
 
  private:
@@ -86,6 +93,7 @@ class PgTxn final : public Txn {
                          const ErrorContext& context, const char* not_found);
 
   Connection* conn_;
+  const KeyRing* keys_;
   std::vector<std::string> padded_words_;  // reused by the name search
 };
 

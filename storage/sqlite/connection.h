@@ -88,6 +88,14 @@ enum class Sql : int {
   kListIrregularPayments,
   kListReferencedPayments,
   kListPeriodCycles,
+  kNextPersonId,
+  kListPersonsToReseal,
+  kResealPerson,
+  kListRequestsToReseal,
+  kResealRequest,
+  kNextEventId,
+  kListEventsToReseal,
+  kResealEvent,
   kCount,  // not a statement
 };
 
