@@ -3,6 +3,7 @@
 #include "client/status_conversion.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "socle/v1/eligibility.grpc.pb.h"
+#include "socle/v1/keys.grpc.pb.h"
 #include "socle/v1/payments.grpc.pb.h"
 #include "socle/v1/registry.grpc.pb.h"
 
@@ -28,6 +29,7 @@ class GrpcRegistryStub final : public RegistryStub {
         eligibility_(v1::Eligibility::NewStub(channel)),
         policy_admin_(v1::PolicyAdmin::NewStub(channel)),
         payments_(v1::Payments::NewStub(channel)),
+        keys_admin_(v1::KeysAdmin::NewStub(channel)),
         health_(Health::NewStub(channel)) {}
 
 #define SOCLE_SERVICE_METHOD_(service, Method, Request, Response)        \
@@ -108,6 +110,8 @@ class GrpcRegistryStub final : public RegistryStub {
   SOCLE_PAYMENTS_METHOD_(ReconcileStatement, v1::ReconcileStatementRequest,
                          v1::StatementReconciliation)
 #undef SOCLE_PAYMENTS_METHOD_
+  SOCLE_SERVICE_METHOD_(keys_admin_, RotateKeys, v1::RotateKeysRequest,
+                        v1::RotateKeysResponse)
 #undef SOCLE_POLICY_METHOD_
 #undef SOCLE_ELIGIBILITY_METHOD_
 #undef SOCLE_STUB_METHOD_
@@ -145,6 +149,7 @@ class GrpcRegistryStub final : public RegistryStub {
   std::unique_ptr<v1::Eligibility::Stub> eligibility_;
   std::unique_ptr<v1::PolicyAdmin::Stub> policy_admin_;
   std::unique_ptr<v1::Payments::Stub> payments_;
+  std::unique_ptr<v1::KeysAdmin::Stub> keys_admin_;
   std::unique_ptr<Health::Stub> health_;
 };
 

@@ -9,13 +9,18 @@
 # reads: "terminal:<OFFICE>:<NAME>", "ministry:<NAME>", "admin:<NAME>".
 # Existing files are kept (run with FORCE=1 to recreate). For development and
 # tests only: a ministry issues production certificates from its own CA.
+# Also runs deploy/keys.sh DIR (development keys for data at rest).
 set -euo pipefail
 
 dir=${1:?usage: certs.sh DIR [OFFICE]}
 office=${2:-KH-SR-03}
 days=${DAYS:-825}
+here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$dir"
 cd "$dir"
+
+# And the development keys of personal data at rest (data.keys, index.key).
+"$here/keys.sh" .
 
 if [[ -f ca.pem && -f server.pem && -f terminal.pem && -f ministry.pem && -f admin.pem && -z "${FORCE:-}" ]]; then
   exit 0
