@@ -10,7 +10,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include "absl/strings/ascii.h"
@@ -29,8 +30,22 @@ constexpr size_t kIndexBytes = 16;
 
 struct CtxDeleter {
   void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
+  void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
 };
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CtxDeleter>;
+using MacCtx = std::unique_ptr<EVP_MAC_CTX, CtxDeleter>;
+
+// The algorithms, fetched once: OpenSSL 3 otherwise looks the provider's
+// implementation up again on every call (EVP_aes_256_gcm(), HMAC()), which
+// costs more than sealing a short value.
+EVP_CIPHER* Gcm() {
+  static EVP_CIPHER* const gcm = [] {
+    EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+    if (c == nullptr) std::abort();
+    return c;
+  }();
+  return gcm;
+}
 
 bool ParseHexKey(absl::string_view hex, KeyRing::Key* key) {
   if (hex.size() != 64) return false;
@@ -76,6 +91,7 @@ void Cleanse(std::string& s) { OPENSSL_cleanse(s.data(), s.size()); }
 }  // namespace
 
 KeyRing::~KeyRing() {
+  EVP_MAC_CTX_free(index_mac_);
   for (auto& [id, key] : data_keys_) OPENSSL_cleanse(key.data(), key.size());
   OPENSSL_cleanse(index_key_.data(), index_key_.size());
 }
@@ -150,6 +166,22 @@ absl::StatusOr<std::shared_ptr<const KeyRing>> KeyRing::Make(
   ring->data_keys_ = std::move(data_keys);
   ring->current_ = ring->data_keys_.rbegin()->first;
   ring->index_key_ = index_key;
+  // The blind index's HMAC, keyed once; each BlindIndex call copies it.
+  static EVP_MAC* const hmac = [] {
+    EVP_MAC* m = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    if (m == nullptr) std::abort();
+    return m;
+  }();
+  ring->index_mac_ = EVP_MAC_CTX_new(hmac);
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+      OSSL_PARAM_construct_end()};
+  if (ring->index_mac_ == nullptr ||
+      EVP_MAC_init(ring->index_mac_, ring->index_key_.data(), ring->index_key_.size(),
+                   params) != 1) {
+    return absl::InternalError("cannot set up HMAC-SHA-256");
+  }
   return std::shared_ptr<const KeyRing>(std::move(ring));
 }
 
@@ -201,7 +233,7 @@ std::string KeyRing::Seal(absl::string_view plaintext,
   int len = 0;
   bool ok =
       ctx != nullptr &&
-      EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
+      EVP_EncryptInit_ex(ctx.get(), Gcm(), nullptr, nullptr, nullptr) == 1 &&
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonce, nullptr) == 1 &&
       EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, key.data(), p + kHeader) == 1 &&
       EVP_EncryptUpdate(ctx.get(), nullptr, &len,
@@ -237,7 +269,7 @@ absl::StatusOr<std::string> KeyRing::Open(absl::string_view sealed,
   int len = 0;
   bool ok =
       ctx != nullptr &&
-      EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
+      EVP_DecryptInit_ex(ctx.get(), Gcm(), nullptr, nullptr, nullptr) == 1 &&
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonce, nullptr) == 1 &&
       EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, key->second.data(), p + kHeader) == 1 &&
       EVP_DecryptUpdate(ctx.get(), nullptr, &len,
@@ -266,10 +298,12 @@ std::string KeyRing::BlindIndex(absl::string_view national_id) const {
   // other purpose.
   std::string message = absl::StrCat("socle.national_id.v1", std::string(1, '\0'), id);
   unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_len = 0;
-  if (HMAC(EVP_sha256(), index_key_.data(), static_cast<int>(index_key_.size()),
-           reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac,
-           &mac_len) == nullptr) {
+  size_t mac_len = 0;
+  MacCtx ctx(EVP_MAC_CTX_dup(index_mac_));
+  if (ctx == nullptr ||
+      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(message.data()),
+                     message.size()) != 1 ||
+      EVP_MAC_final(ctx.get(), mac, &mac_len, sizeof(mac)) != 1 || mac_len < kIndexBytes) {
     std::abort();
   }
   Cleanse(id);

@@ -43,6 +43,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
+struct evp_mac_ctx_st;  // OpenSSL's EVP_MAC_CTX
+
 namespace socle::storage {
 
 class KeyRing {
@@ -99,6 +101,9 @@ class KeyRing {
   std::map<uint32_t, Key> data_keys_;
   uint32_t current_ = 0;
   Key index_key_{};
+  // HMAC-SHA-256 keyed with index_key_, copied by each BlindIndex call
+  // (EVP_MAC_CTX_dup only reads it, so concurrent calls are safe).
+  evp_mac_ctx_st* index_mac_ = nullptr;
 };
 
 }  // namespace socle::storage

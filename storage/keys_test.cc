@@ -2,11 +2,14 @@
 
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 
 namespace socle::storage {
@@ -119,6 +122,26 @@ TEST(KeyRingTest, BlindIndexIsExactAndDependsOnIndexKey) {
   // The data keys do not enter it: rotation leaves indexes unchanged.
   EXPECT_EQ(Ring({{2, Filled(9)}})->BlindIndex("KH-0123"), index);
   EXPECT_NE(Ring({{1, Filled(1)}}, 0x78)->BlindIndex("KH-0123"), index);
+}
+
+// Not a benchmark (nothing is asserted on time): prints what sealing costs
+// on this machine, for the record.
+TEST(KeyRingTest, CostPerOperation) {
+  auto ring = Ring({{1, Filled(1)}});
+  const std::string facts(120, 'f');
+  constexpr int kRounds = 20000;
+  std::string sealed;
+  absl::Time start = absl::Now();
+  for (int i = 0; i < kRounds; ++i) sealed = ring->Seal(facts, kCtx);
+  const double seal_us = absl::ToDoubleMicroseconds(absl::Now() - start) / kRounds;
+  start = absl::Now();
+  for (int i = 0; i < kRounds; ++i) ASSERT_TRUE(ring->Open(sealed, kCtx).ok());
+  const double open_us = absl::ToDoubleMicroseconds(absl::Now() - start) / kRounds;
+  start = absl::Now();
+  for (int i = 0; i < kRounds; ++i) ASSERT_EQ(ring->BlindIndex("KH-0123456").size(), 16u);
+  const double index_us = absl::ToDoubleMicroseconds(absl::Now() - start) / kRounds;
+  std::printf("seal %.2f us, open %.2f us (120 bytes), blind index %.2f us\n", seal_us,
+              open_us, index_us);
 }
 
 TEST(KeyRingTest, MakeRefusesNoKeysAndIdZero) {
