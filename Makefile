@@ -55,7 +55,8 @@ run: build certs
 	$(BUILD_DIR)/bin/socle-server --port=$(PORT) --store=sqlite:$(DEV_DIR)/socle.db \
 	  --policy=deploy/policy/default.textproto \
 	  --tls_cert=$(CERT_DIR)/server.pem --tls_key=$(CERT_DIR)/server.key --client_ca=$(CERT_DIR)/ca.pem \
-	  --audit_signing_key=$(CERT_DIR)/audit-signing.key
+	  --audit_signing_key=$(CERT_DIR)/audit-signing.key \
+	  --data_keys=$(CERT_DIR)/data.keys --index_key=$(CERT_DIR)/index.key
 
 # The storage suite runs against SQLite and PostgreSQL: tests/pg/with_postgres.sh
 # starts a throw-away PostgreSQL server (as an unprivileged user when root) in a

@@ -4,6 +4,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "socle/v1/audit.grpc.pb.h"
 #include "socle/v1/eligibility.grpc.pb.h"
+#include "socle/v1/keys.grpc.pb.h"
 #include "socle/v1/payments.grpc.pb.h"
 #include "socle/v1/registry.grpc.pb.h"
 
@@ -30,6 +31,7 @@ class GrpcRegistryStub final : public RegistryStub {
         policy_admin_(v1::PolicyAdmin::NewStub(channel)),
         payments_(v1::Payments::NewStub(channel)),
         audit_(v1::AuditAdmin::NewStub(channel)),
+        keys_admin_(v1::KeysAdmin::NewStub(channel)),
         health_(Health::NewStub(channel)) {}
 
 #define SOCLE_SERVICE_METHOD_(service, Method, Request, Response)        \
@@ -116,6 +118,8 @@ class GrpcRegistryStub final : public RegistryStub {
                         v1::QueryAuditResponse)
   SOCLE_SERVICE_METHOD_(audit_, GetAuditCheckpoint, v1::GetAuditCheckpointRequest,
                         v1::AuditCheckpoint)
+  SOCLE_SERVICE_METHOD_(keys_admin_, RotateKeys, v1::RotateKeysRequest,
+                        v1::RotateKeysResponse)
 #undef SOCLE_POLICY_METHOD_
 #undef SOCLE_ELIGIBILITY_METHOD_
 #undef SOCLE_STUB_METHOD_
@@ -154,6 +158,7 @@ class GrpcRegistryStub final : public RegistryStub {
   std::unique_ptr<v1::PolicyAdmin::Stub> policy_admin_;
   std::unique_ptr<v1::Payments::Stub> payments_;
   std::unique_ptr<v1::AuditAdmin::Stub> audit_;
+  std::unique_ptr<v1::KeysAdmin::Stub> keys_admin_;
   std::unique_ptr<Health::Stub> health_;
 };
 

@@ -84,6 +84,14 @@ enum class Sql : int {
   kQueryAudit,  // audit queries: pg_txn.cc, "Audit queries"
   kQueryAuditBySubject,
   kQueryAuditByOffice,
+  kNextPersonId,
+  kListPersonsToReseal,
+  kResealPerson,
+  kListRequestsToReseal,
+  kResealRequest,
+  kNextEventId,
+  kListEventsToReseal,
+  kResealEvent,
   kCount,  // not a statement
 };
 

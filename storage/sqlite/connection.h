@@ -91,6 +91,14 @@ enum class Sql : int {
   kQueryAudit,
   kQueryAuditBySubject,
   kQueryAuditByOffice,
+  kNextPersonId,
+  kListPersonsToReseal,
+  kResealPerson,
+  kListRequestsToReseal,
+  kResealRequest,
+  kNextEventId,
+  kListEventsToReseal,
+  kResealEvent,
   kCount,  // not a statement
 };
 
