@@ -58,7 +58,8 @@ run: build certs
 	  --policy=deploy/policy/default.textproto \
 	  --tls_cert=$(CERT_DIR)/server.pem --tls_key=$(CERT_DIR)/server.key --client_ca=$(CERT_DIR)/ca.pem \
 	  --principals=deploy/principals.textproto --token_key=$(CERT_DIR)/token.key --crl_dir=$(CERT_DIR)/crl \
-	  --audit_signing_key=$(CERT_DIR)/audit-signing.key
+	  --audit_signing_key=$(CERT_DIR)/audit-signing.key \
+	  --data_keys=$(CERT_DIR)/data.keys --index_key=$(CERT_DIR)/index.key
 
 # The storage suite runs against SQLite and PostgreSQL: tests/pg/with_postgres.sh
 # starts a throw-away PostgreSQL server (as an unprivileged user when root) in a

@@ -325,6 +325,15 @@ absl::StatusOr<v1::CoverageReport> Client::GetCoverage(
   return connection_->GetCoverage(request);
 }
 
+absl::StatusOr<v1::RotateKeysResponse> Client::RotateKeys(
+    const v1::RotateKeysCursor& after, int batch_size, int max_batches) {
+  v1::RotateKeysRequest request;
+  *request.mutable_after() = after;
+  request.set_batch_size(batch_size);
+  request.set_max_batches(max_batches);
+  return connection_->RotateKeys(request);
+}
+
 absl::StatusOr<v1::Cycle> Client::OpenCycle(absl::string_view programme_code,
                                             absl::string_view period,
                                             std::string request_id) {

@@ -171,6 +171,12 @@ class Client {
   absl::StatusOr<v1::CoverageReport> GetCoverage(
       absl::string_view office_code = "");
 
+  // Keys of personal data at rest: one call of a rotation (see
+  // KeysAdmin.RotateKeys); pass the answer's `next` to the next call until
+  // `done`.
+  absl::StatusOr<v1::RotateKeysResponse> RotateKeys(
+      const v1::RotateKeysCursor& after, int batch_size = 0, int max_batches = 0);
+
   // Payments. Cycles are "C12", lines "L3", payments "P7"; periods
   // "YYYY-MM". Opening a programme's cycle for a period again returns the
   // same cycle.

@@ -183,6 +183,11 @@ class ConnectionImpl final : public Connection {
       const v1::GetCoverageRequest& request) override {
     return Call(Idempotency::kRead, request, &RegistryStub::GetCoverage);
   }
+  // Re-running a batch rewrites nothing already rewritten: safe to retry.
+  absl::StatusOr<v1::RotateKeysResponse> RotateKeys(
+      const v1::RotateKeysRequest& request) override {
+    return Call(Idempotency::kRead, request, &RegistryStub::RotateKeys);
+  }
 
   absl::StatusOr<v1::Cycle> OpenCycle(
       const v1::OpenCycleRequest& request) override {

@@ -19,6 +19,7 @@
 #include "socle/v1/access.pb.h"
 #include "socle/v1/audit.pb.h"
 #include "socle/v1/eligibility.pb.h"
+#include "socle/v1/keys.pb.h"
 #include "socle/v1/payments.pb.h"
 #include "socle/v1/registry.pb.h"
 
@@ -111,6 +112,14 @@ class Connection {
       const v1::ActivatePolicyRequest& request) = 0;
   virtual absl::StatusOr<v1::CoverageReport> GetCoverage(
       const v1::GetCoverageRequest& request) = 0;
+
+  // socle.v1.KeysAdmin. RotateKeys is idempotent by nature (no request_id)
+  // and retried like a read. Not pure (see RegistryStub::RotateKeys).
+  virtual absl::StatusOr<v1::RotateKeysResponse> RotateKeys(
+      const v1::RotateKeysRequest& request) {
+    (void)request;
+    return absl::UnimplementedError("RotateKeys");
+  }
 
   // socle.v1.Payments. GetCycle, ListCycles, ListCycleLines, Reconcile and
   // ReconcileStatement are reads. RecordPayment is retried when it carries

@@ -5,6 +5,7 @@
 #include "socle/v1/access.grpc.pb.h"
 #include "socle/v1/audit.grpc.pb.h"
 #include "socle/v1/eligibility.grpc.pb.h"
+#include "socle/v1/keys.grpc.pb.h"
 #include "socle/v1/payments.grpc.pb.h"
 #include "socle/v1/registry.grpc.pb.h"
 
@@ -33,6 +34,7 @@ class GrpcRegistryStub final : public RegistryStub {
         access_(v1::Access::NewStub(channel)),
         user_admin_(v1::UserAdmin::NewStub(channel)),
         audit_(v1::AuditAdmin::NewStub(channel)),
+        keys_admin_(v1::KeysAdmin::NewStub(channel)),
         health_(Health::NewStub(channel)) {}
 
 #define SOCLE_SERVICE_METHOD_(service, Method, Request, Response)        \
@@ -125,6 +127,8 @@ class GrpcRegistryStub final : public RegistryStub {
                         v1::QueryAuditResponse)
   SOCLE_SERVICE_METHOD_(audit_, GetAuditCheckpoint, v1::GetAuditCheckpointRequest,
                         v1::AuditCheckpoint)
+  SOCLE_SERVICE_METHOD_(keys_admin_, RotateKeys, v1::RotateKeysRequest,
+                        v1::RotateKeysResponse)
 #undef SOCLE_POLICY_METHOD_
 #undef SOCLE_ELIGIBILITY_METHOD_
 #undef SOCLE_STUB_METHOD_
@@ -165,6 +169,7 @@ class GrpcRegistryStub final : public RegistryStub {
   std::unique_ptr<v1::Access::Stub> access_;
   std::unique_ptr<v1::UserAdmin::Stub> user_admin_;
   std::unique_ptr<v1::AuditAdmin::Stub> audit_;
+  std::unique_ptr<v1::KeysAdmin::Stub> keys_admin_;
   std::unique_ptr<Health::Stub> health_;
 };
 

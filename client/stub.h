@@ -18,6 +18,7 @@
 #include "socle/v1/access.pb.h"
 #include "socle/v1/audit.pb.h"
 #include "socle/v1/eligibility.pb.h"
+#include "socle/v1/keys.pb.h"
 #include "socle/v1/payments.pb.h"
 #include "socle/v1/registry.pb.h"
 
@@ -114,6 +115,15 @@ class RegistryStub {
       const v1::ActivatePolicyRequest& request) = 0;
   virtual absl::StatusOr<v1::CoverageReport> GetCoverage(
       grpc::ClientContext& context, const v1::GetCoverageRequest& request) = 0;
+
+  // socle.v1.KeysAdmin. Not pure, so that stubs written before it (test
+  // fakes) still compile; the default answers UNIMPLEMENTED.
+  virtual absl::StatusOr<v1::RotateKeysResponse> RotateKeys(
+      grpc::ClientContext& context, const v1::RotateKeysRequest& request) {
+    (void)context;
+    (void)request;
+    return absl::UnimplementedError("RotateKeys");
+  }
 
   // socle.v1.Payments. ListCycleLines reads the stream to its end, handing
   // each chunk to `on_chunk`; when `on_chunk` returns false the call is

@@ -15,11 +15,13 @@
 # reads: "terminal:<OFFICE>:<NAME>", "ministry:<NAME>", "admin:<NAME>".
 # Existing files are kept (run with FORCE=1 to recreate). For development and
 # tests only: a ministry issues production certificates from its own CA.
+# Also runs deploy/keys.sh DIR (development keys for data at rest).
 set -euo pipefail
 
 dir=${1:?usage: certs.sh DIR [OFFICE]}
 office=${2:-KH-SR-03}
 days=${DAYS:-825}
+here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$dir"
 cd "$dir"
 command -v openssl >/dev/null || { echo "certs.sh: openssl is required" >&2; exit 1; }
@@ -32,6 +34,9 @@ if [[ ! -f audit-signing.key || ! -f audit-signing.pub.pem || -n "${FORCE:-}" ]]
   openssl pkey -in audit-signing.key -pubout -out audit-signing.pub.pem
   chmod 644 audit-signing.pub.pem
 fi
+
+# And the development keys of personal data at rest (data.keys, index.key).
+"$here/keys.sh" .
 
 if [[ -f ca.pem && -f server.pem && -f terminal.pem && -f ministry.pem && -f admin.pem && -f token.key && -d crl && -z "${FORCE:-}" ]]; then
   exit 0

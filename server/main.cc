@@ -50,6 +50,15 @@ ABSL_FLAG(std::string, audit_signing_key, "",
           "PEM Ed25519 private key that signs audit checkpoints (socle-admin audit "
           "checkpoint); auditors verify them with its public key. Without it, "
           "checkpoints are refused. Make one with: openssl genpkey -algorithm ed25519.");
+ABSL_FLAG(std::string, data_keys, "",
+          "File of the data keys that seal personal data at rest (national IDs, facts, "
+          "stored requests): one '<key id> <64 hex digits>' a line, the highest id sealing "
+          "new values, older ones kept until `socle-admin keys rotate` has run. Mode 0600, "
+          "kept outside the database and its backups. Required (with --index_key) unless "
+          "--insecure_for_testing.");
+ABSL_FLAG(std::string, index_key, "",
+          "File of the key of the national ID blind index: one line of 64 hex digits, mode "
+          "0600. Never changes for the life of the database.");
 ABSL_FLAG(bool, insecure_for_testing, false,
           "Plaintext, no client certificates, loopback only. For tests; never in production.");
 ABSL_FLAG(int, worker_threads, 64, "Threads running store work.");
@@ -98,7 +107,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "socle-server: the socle registry service over gRPC with TLS.\n"
       "Usage: socle-server --tls_cert=server.pem --tls_key=server.key "
-      "--client_ca=ca.pem --policy=policy.textproto [--store=sqlite:socle.db] [--port=50051]");
+      "--client_ca=ca.pem --data_keys=data.keys --index_key=index.key "
+      "--policy=policy.textproto [--store=sqlite:socle.db] [--port=50051]");
   absl::FlagsUsageConfig usage_config;
   usage_config.contains_help_flags = [](absl::string_view path) {
     return absl::StrContains(path, "server/main.cc");
@@ -123,6 +133,14 @@ int main(int argc, char** argv) {
   options.token_key_file = absl::GetFlag(FLAGS_token_key);
   options.token_ttl = absl::GetFlag(FLAGS_token_ttl);
   options.password_iterations = absl::GetFlag(FLAGS_password_iterations);
+  options.data_keys_file = absl::GetFlag(FLAGS_data_keys);
+  options.index_key_file = absl::GetFlag(FLAGS_index_key);
+  // Without key files the library would seal with keys that die with the
+  // process: never for a real start.
+  if (!options.insecure_for_testing &&
+      (options.data_keys_file.empty() || options.index_key_file.empty())) {
+    Fail("--data_keys and --index_key are required (deploy/keys.sh makes development keys)");
+  }
   options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   options.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);

@@ -20,7 +20,9 @@ namespace socle::storage {
 struct PersonRecord {
   int64_t id = 0;       // assigned by the store on insert; >= 1
   int64_t version = 0;  // 1 on insert; the logic increments it on update
-  std::string national_id;  // empty: none; unique when not empty
+  // Empty: none; unique when not empty. Stored sealed (storage/keys.h), and
+  // found and kept unique through its blind index.
+  std::string national_id;
   std::string given_name;
   std::string family_name;
   int sex = 0;
@@ -37,7 +39,8 @@ struct PersonRecord {
   // of duplicate detection and name search.
   std::string name_key;
   std::string district_key;
-  // Serialized socle.v1.PersonFacts: opaque to the store.
+  // Serialized socle.v1.PersonFacts: opaque to the store, stored sealed
+  // (disability, income and the other facts the rules read).
   std::string facts;
   std::string duplicate_override_reason;
   absl::Time registered_at;
@@ -70,7 +73,8 @@ struct LifeEventRecord {
   int64_t person_id = 0;
   absl::CivilDay date;
   int type = 0;  // the socle.v1.LifeEvent oneof field number
-  // Serialized socle.v1.LifeEvent: opaque to the store.
+  // Serialized socle.v1.LifeEvent: opaque to the store, stored sealed (it
+  // holds wages, disability degrees, ...).
   std::string details;
   bool correction = false;
   absl::Time recorded_at;
@@ -82,9 +86,23 @@ struct LifeEventRecord {
 struct RequestRecord {
   std::string request_id;
   std::string method;    // full gRPC method name
-  std::string request;   // serialized request (deterministic)
-  std::string response;  // serialized first answer
+  // Serialized request (deterministic) and first answer; stored sealed,
+  // since they hold whatever personal data the call carried.
+  std::string request;
+  std::string response;
   absl::Time created_at;
+};
+
+// One batch of a key rotation (Txn::ResealPersons, ResealLifeEvents,
+// ResealRequests).
+struct ResealBatch {
+  int64_t scanned = 0;   // rows read
+  int64_t resealed = 0;  // rows written under the newest key
+  // The cursor to pass next: the last row read (persons: id; requests:
+  // request id); unchanged when none was read, i.e. the table is done.
+  int64_t last_person_id = 0;
+  int64_t last_event_id = 0;
+  std::string last_request_id;
 };
 
 // One entry of the hash-chained audit trail: defined with its hash in

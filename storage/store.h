@@ -238,6 +238,20 @@ class Txn : public ReadTxn {
   // ALREADY_EXISTS when the request id is already stored.
   virtual absl::Status PutRequest(const RequestRecord& request) = 0;
 
+  // Key rotation (`socle-admin keys rotate`). Personal data is sealed at
+  // rest by every backend (storage/keys.h): persons' national_id and facts,
+  // life events' details, requests' request and response. These re-seal, under the store's newest
+  // data key, the values of up to `limit` rows after the cursor (persons by
+  // id, life events by id, requests by request id) that another key sealed, and seal those
+  // written before encryption existed (schema migration 5). Rows already
+  // under the newest key are not written, so a batch is idempotent and a
+  // rotation interrupted anywhere resumes from any earlier cursor.
+  // FAILED_PRECONDITION when a value's key is missing from the key file.
+  virtual absl::StatusOr<ResealBatch> ResealPersons(int64_t after_id, int limit);
+  virtual absl::StatusOr<ResealBatch> ResealLifeEvents(int64_t after_id, int limit);
+  virtual absl::StatusOr<ResealBatch> ResealRequests(
+      absl::string_view after_request_id, int limit);
+
   // ALREADY_EXISTS when the seq is taken.
   virtual absl::Status AppendAudit(const AuditRecord& entry) = 0;
 };
@@ -315,6 +329,15 @@ inline absl::Status Txn::UpdateCycle(const CycleRecord&) {
 }
 inline absl::StatusOr<int64_t> Txn::InsertPayment(const PaymentRecord&) {
   return store_internal::PaymentsUnimplemented();
+}
+inline absl::StatusOr<ResealBatch> Txn::ResealPersons(int64_t, int) {
+  return absl::UnimplementedError("this store cannot rotate keys");
+}
+inline absl::StatusOr<ResealBatch> Txn::ResealLifeEvents(int64_t, int) {
+  return absl::UnimplementedError("this store cannot rotate keys");
+}
+inline absl::StatusOr<ResealBatch> Txn::ResealRequests(absl::string_view, int) {
+  return absl::UnimplementedError("this store cannot rotate keys");
 }
 
 }  // namespace socle::storage

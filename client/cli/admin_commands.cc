@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -328,6 +329,55 @@ int RunPolicyActivate(Runner& r, const ParsedArgs& args) {
 }
 
 // ---------------------------------------------------------------------------
+// keys rotate
+
+int RunKeysRotate(Runner& r, const ParsedArgs& args) {
+  int batch_size = 0;
+  if (std::optional<std::string> v = args.Get("batch-size")) {
+    if (!absl::SimpleAtoi(*v, &batch_size) || batch_size < 1 || batch_size > 5000) {
+      return r.UsageError(Bad("--batch-size", "must be between 1 and 5000"));
+    }
+  }
+  SOCLE_CLIENT_OR_EXIT_(r, client);
+  v1::RotateKeysCursor cursor;
+  int64_t scanned = 0, resealed = 0;
+  uint32_t key_id = 0;
+  // One call per 20 batches, each batch its own transaction on the server;
+  // the cursor lives here, so an interrupted rotation is simply run again.
+  for (;;) {
+    auto answer = client->RotateKeys(cursor, batch_size);
+    if (!answer.ok()) return r.CallError(answer.status());
+    scanned += answer->scanned();
+    resealed += answer->resealed();
+    key_id = answer->key_id();
+    cursor = answer->next();
+    if (!r.json()) {
+      r.out() << "  "
+              << (!cursor.persons_done()  ? "persons"
+                  : !cursor.events_done() ? "life events"
+                                          : "requests")
+              << ": "
+              << scanned << " rows read, " << resealed << " resealed\n";
+    }
+    if (answer->done()) break;
+  }
+  if (r.json()) {
+    v1::RotateKeysResponse total;
+    total.set_key_id(key_id);
+    total.set_scanned(scanned);
+    total.set_resealed(resealed);
+    *total.mutable_next() = cursor;
+    total.set_done(true);
+    r.PrintJson(total);
+    return kExitOk;
+  }
+  r.out() << "Every sealed value is under data key " << key_id << " (" << resealed
+          << " of " << scanned
+          << " rows resealed). Older keys may now be removed from the data keys file.\n";
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------------------
 // coverage, recertify
 
 int RunCoverage(Runner& r, const ParsedArgs& args) {
@@ -470,6 +520,18 @@ const std::vector<CommandSpec>& AdminCommands() {
        "living registered persons, those enrolled (active) in at least one\n"
        "programme of the guarantee, and the share covered, rounded down.",
        kOfficeFlag, 0, 0, &RunCoverage},
+      {"keys rotate", "keys rotate [--batch-size N]", "",
+       "reseal personal data under the newest key",
+       "Re-seals every stored national ID, facts record, life event and\n"
+       "stored request\n"
+       "under the newest data key of the servers' --data_keys file (and\n"
+       "seals rows written before encryption), in batches of N rows (default\n"
+       "500), each its own transaction; prints progress. Idempotent: run it\n"
+       "again after any interruption. Procedure: add a key to the data keys\n"
+       "file of every server (deploy/keys.sh DIR --add), restart them, run\n"
+       "this, then remove the old key from the file and restart again.",
+       {{"batch-size", Kind::kValue, "N", "rows per transaction (1..5000)"}},
+       0, 0, &RunKeysRotate},
       {"recertify", "recertify [--as-of DATE] [--office CODE]", "",
        "re-check active enrolments",
        "Re-checks every active enrolment (of one office, or all) as of a\n"
@@ -491,9 +553,9 @@ const Tool& AdminTool() {
   static const auto* tool = new Tool{
       "socle-admin",
       "the national policy, its costing, coverage and recertification;\n"
-      "payment cycles and reconciliation; the audit trail.",
+      "payment cycles and reconciliation; the audit trail; key rotation.",
       &AdminCommands(),
-      {"policy", "cycle", "payment", "audit", "user"},
+      {"policy", "cycle", "payment", "audit", "keys", "user"},
       AdminCertificates(),
       std::string(kAdminConventions)};
   return *tool;

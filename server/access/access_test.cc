@@ -32,6 +32,7 @@ const char* const kServiceFiles[] = {
     "socle/v1/payments.proto",
     "socle/v1/access.proto",
     "socle/v1/audit.proto",
+    "socle/v1/keys.proto",
 };
 
 std::vector<std::string> DescriptorMethods() {

@@ -78,6 +78,8 @@ const absl::flat_hash_map<std::string, RoleMask>& Table() {
       {"socle.v1.AuditAdmin.ListAuditChain", kAuditor | kAdmin},
       {"socle.v1.AuditAdmin.QueryAudit", kAuditor | kAdmin},
       {"socle.v1.AuditAdmin.GetAuditCheckpoint", kAuditor | kAdmin},
+      // Re-sealing personal data under the newest key.
+      {"socle.v1.KeysAdmin.RotateKeys", kAdmin},
   };
   return *table;
 }

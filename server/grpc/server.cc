@@ -19,9 +19,11 @@
 #include "server/grpc/audit_service.h"
 #include "server/grpc/dispatch.h"
 #include "server/grpc/eligibility_service.h"
+#include "server/grpc/keys_service.h"
 #include "server/grpc/payments_service.h"
 #include "server/grpc/registry_service.h"
 #include "server/grpc/worker_pool.h"
+#include "server/keys.h"
 #include "server/payments.h"
 #include "server/registry.h"
 #include "storage/postgres/pg_store.h"
@@ -58,7 +60,8 @@ bool IsLoopback(const std::string& host) {
 
 struct SocleServer::Parts {
   Parts(storage::Store* store, const Clock* clock, const ServerOptions& options,
-        std::unique_ptr<AccessControl> access_control, const AuditSigner* audit_signer)
+        std::unique_ptr<AccessControl> access_control, const AuditSigner* audit_signer,
+        uint32_t current_key_id)
       : access(std::move(access_control)),
         pool(options.worker_threads, options.max_queued_calls),
         dispatcher(&pool, access.get()),
@@ -66,13 +69,15 @@ struct SocleServer::Parts {
         eligibility(store, clock, &policy),
         payments(store, clock, &policy),
         audit_trail(store, clock, audit_signer),
+        key_rotation(store, clock, current_key_id),
         registry_service(&registry, &dispatcher),
         eligibility_service(&eligibility, &dispatcher),
         policy_admin_service(&eligibility, &dispatcher),
         payments_service(&payments, &dispatcher, &pool),
         access_service(access.get(), &dispatcher),
         user_admin_service(access.get(), &dispatcher),
-        audit_service(&audit_trail, &dispatcher) {
+        audit_service(&audit_trail, &dispatcher),
+        keys_admin_service(&key_rotation, &dispatcher) {
     registry.AddLifeEventHook(eligibility.DeathHook());
   }
   std::unique_ptr<AccessControl> access;
@@ -83,6 +88,7 @@ struct SocleServer::Parts {
   Eligibility eligibility;
   Payments payments;
   AuditTrail audit_trail;
+  KeyRotation key_rotation;
   RegistryService registry_service;
   EligibilityService eligibility_service;
   PolicyAdminService policy_admin_service;
@@ -90,15 +96,29 @@ struct SocleServer::Parts {
   AccessService access_service;
   UserAdminService user_admin_service;
   AuditAdminService audit_service;
+  KeysAdminService keys_admin_service;
 };
 
-absl::StatusOr<std::unique_ptr<storage::Store>> OpenStore(const std::string& spec) {
+absl::StatusOr<std::shared_ptr<const storage::KeyRing>> LoadKeys(
+    const std::string& data_keys_file, const std::string& index_key_file) {
+  if (data_keys_file.empty() && index_key_file.empty()) {
+    return storage::KeyRing::ProcessTestKeys();
+  }
+  if (data_keys_file.empty() || index_key_file.empty()) {
+    return absl::InvalidArgumentError("--data_keys and --index_key go together");
+  }
+  return storage::KeyRing::Load(data_keys_file, index_key_file);
+}
+
+absl::StatusOr<std::unique_ptr<storage::Store>> OpenStore(
+    const std::string& spec, std::shared_ptr<const storage::KeyRing> keys) {
   if (absl::StartsWith(spec, "sqlite:")) {
     storage::SqliteOptions options;
     options.path = spec.substr(7);
     if (options.path.empty()) {
       return absl::InvalidArgumentError("--store=sqlite:PATH needs a path");
     }
+    options.keys = keys;
     return storage::OpenSqliteStore(options);
   }
   if (absl::StartsWith(spec, "postgresql://") || absl::StartsWith(spec, "postgres://")) {
@@ -106,6 +126,7 @@ absl::StatusOr<std::unique_ptr<storage::Store>> OpenStore(const std::string& spe
     // (?sslmode=verify-full&connect_timeout=5...). Never echoed: it may hold a password.
     storage::PgOptions options;
     options.conninfo = spec;
+    options.keys = keys;
     return storage::OpenPgStore(options);
   }
   return absl::InvalidArgumentError(absl::StrCat(
@@ -168,7 +189,9 @@ absl::StatusOr<std::unique_ptr<SocleServer>> SocleServer::Start(
     }
     server->audit_signer_ = *std::move(signer);
   }
-  ASSIGN_OR_RETURN(server->store_, OpenStore(options.store));
+  ASSIGN_OR_RETURN(std::shared_ptr<const storage::KeyRing> keys,
+                   LoadKeys(options.data_keys_file, options.index_key_file));
+  ASSIGN_OR_RETURN(server->store_, OpenStore(options.store, keys));
   AccessOptions access;
   access.principals_file = options.principals_file;
   access.token_key_file = options.token_key_file;
@@ -181,7 +204,8 @@ absl::StatusOr<std::unique_ptr<SocleServer>> SocleServer::Start(
                    AccessControl::Create(access, server->store_.get(), clock));
   server->parts_ = std::make_unique<Parts>(server->store_.get(), clock, options,
                                            std::move(access_control),
-                                           server->audit_signer_.get());
+                                           server->audit_signer_.get(),
+                                           keys->current_key_id());
   RETURN_IF_ERROR(server->parts_->eligibility.LoadAtStart(options.policy_files));
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -200,6 +224,7 @@ absl::StatusOr<std::unique_ptr<SocleServer>> SocleServer::Start(
   builder.RegisterService(&server->parts_->access_service);
   builder.RegisterService(&server->parts_->user_admin_service);
   builder.RegisterService(&server->parts_->audit_service);
+  builder.RegisterService(&server->parts_->keys_admin_service);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, options.max_metadata_bytes);

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "common/audit_chain.h"
 #include "common/clock.h"
+#include "storage/keys.h"
 #include "storage/store.h"
 
 namespace socle {
@@ -35,6 +36,13 @@ struct ServerOptions {
   // (GetAuditCheckpoint); empty: checkpoints are refused. Auditors hold
   // the public key.
   std::string audit_signing_key_file;
+  // The key files that seal personal data at rest (storage/keys.h): data
+  // keys, one "<id> <64 hex>" a line, the highest id sealing new values; and
+  // the blind-index key. Both or neither: with neither, keys drawn at random
+  // for this process are used (tests only: what they seal is unreadable
+  // after the process ends; socle-server's main() requires both files).
+  std::string data_keys_file;
+  std::string index_key_file;
   // Plaintext without client certificates, on loopback only. Tests only.
   bool insecure_for_testing = false;
   // A directory of CRL files named by hash (`openssl rehash DIR`), enforced
@@ -90,8 +98,13 @@ class SocleServer {
   int port_ = 0;
 };
 
-// Opens the store named by a --store value.
-absl::StatusOr<std::unique_ptr<storage::Store>> OpenStore(const std::string& spec);
+// Opens the store named by a --store value, sealing personal data with
+// `keys` (null: storage::KeyRing::ProcessTestKeys(), for tests).
+absl::StatusOr<std::unique_ptr<storage::Store>> OpenStore(
+    const std::string& spec, std::shared_ptr<const storage::KeyRing> keys = nullptr);
+// The key ring of ServerOptions' key files (see there).
+absl::StatusOr<std::shared_ptr<const storage::KeyRing>> LoadKeys(
+    const std::string& data_keys_file, const std::string& index_key_file);
 
 }  // namespace socle
 

@@ -250,6 +250,23 @@ CREATE INDEX audit_by_subject ON audit (subject, seq);
 CREATE INDEX audit_by_office ON audit (office_code, seq);
 )sql",
 
+    // Migration 5 (branch crypt): personal data sealed at rest
+    // (storage/keys.h), as SQLite migration 5: the national ID moves to
+    // national_id_sealed and its blind index, which carries the uniqueness
+    // from now on; facts, requests.request and requests.response hold sealed
+    // values, as does life_events.details. The old national_id column stays NULL for sealed rows, so that
+    // this migration needs no keys; `sealed` is false for rows written
+    // before it, which the store reads as they are and
+    // `socle-admin keys rotate` seals.
+    // persisted: DO NOT CHANGE; add new migrations at the end.
+    R"sql(
+ALTER TABLE persons ADD COLUMN national_id_sealed BYTEA,  -- NULL when none
+  ADD COLUMN national_id_index BYTEA UNIQUE,              -- NULL when none
+  ADD COLUMN sealed BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE requests ADD COLUMN sealed BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE life_events ADD COLUMN sealed BOOLEAN NOT NULL DEFAULT false;
+)sql",
+
     // Migration 6 (branch authz): users, the clerks and supervisors who log
     // in at an office's terminals. user_name and office_code in "C", so that
     // listings are in byte order, as on SQLite.

@@ -103,6 +103,7 @@ class PgStore final : public Store {
   PgStore(const PgOptions& options, std::unique_ptr<Connection> writer,
           std::vector<std::unique_ptr<Connection>> readers)
       : options_(options),
+        keys_(options.keys != nullptr ? options.keys : KeyRing::ProcessTestKeys()),
         writer_conn_(std::move(writer)),
         readers_(std::move(readers)) {
     batch_.reserve(static_cast<size_t>(options_.max_batch));
@@ -209,7 +210,7 @@ class PgStore final : public Store {
     }
     conn.ClearFailure();
     conn.ClearConflict();
-    PgTxn txn(&conn);
+    PgTxn txn(&conn, keys_.get());
     status = fn(txn);
     if (conn.broken()) {
       return status.ok() ? absl::UnavailableError(
@@ -318,7 +319,7 @@ class PgStore final : public Store {
     Connection& conn = *writer_conn_;
     conn.ClearConflict();
     conn.ClearFailure();
-    PgTxn txn(&conn);
+    PgTxn txn(&conn, keys_.get());
     next.clear();
     for (WriteRequest* r : batch_) {
       if (!next.empty()) {
@@ -371,6 +372,7 @@ class PgStore final : public Store {
   }
 
   const PgOptions options_;
+  const std::shared_ptr<const KeyRing> keys_;
 
   // The writer thread's own; nobody else touches them while it runs.
   std::unique_ptr<Connection> writer_conn_;

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "storage/keys.h"
 #include "storage/store.h"
 
 namespace socle::storage {
@@ -42,6 +43,10 @@ struct PgOptions {
   // How long opening a connection may take (libpq's connect_timeout; the
   // connection string may override it).
   int connect_timeout_s = 10;
+  // Seal and open the personal data at rest (storage/keys.h). Null:
+  // KeyRing::ProcessTestKeys(), for tests only (socle-server always passes
+  // the keys of its key files). Every replica must hold the same keys.
+  std::shared_ptr<const KeyRing> keys = nullptr;
 };
 
 // Connects, checks the connection string and migrates the database (under

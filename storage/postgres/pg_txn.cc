@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "storage/sealed_columns.h"
 
 namespace socle::storage::pg_internal {
 namespace {
@@ -17,20 +18,23 @@ namespace {
   "p.id, p.version, p.national_id, p.given_name, p.family_name, p.sex, "      \
   "p.date_of_birth, p.date_of_death, p.province, p.district, p.commune, "     \
   "p.village, p.street, p.phone, p.office_code, p.name_key, p.district_key, " \
-  "p.facts, p.duplicate_override_reason, p.registered_at, p.updated_at"
-// $1..$20 as BindPerson adds them.
+  "p.facts, p.duplicate_override_reason, p.registered_at, p.updated_at, "     \
+  "p.national_id_sealed, p.sealed"
+// $1..$22 as BindPerson adds them ($2, the plaintext national_id, always
+// NULL now: the ID is in national_id_sealed, $21, and its blind index, $22,
+// keeps it unique).
 #define SOCLE_PG_PERSON_VALUES                                               \
   "$1::int8, $2::text, $3::text, $4::text, $5::int4, $6::date, $7::date, "   \
   "$8::text, $9::text, $10::text, $11::text, $12::text, $13::text, "         \
   "$14::text, $15::text, $16::text, $17::bytea, $18::text, $19::timestamptz, " \
-  "$20::timestamptz"
+  "$20::timestamptz, $21::bytea, $22::bytea, true"
 #define SOCLE_PG_HOUSEHOLD_COLUMNS                                           \
   "id, version, office_code, province, district, commune, village, street, " \
   "head_person_id, created_at"
 #define SOCLE_PG_MEMBER_COLUMNS "household_id, person_id, relationship, seq"
 #define SOCLE_PG_EVENT_COLUMNS                                    \
   "id, person_id, date, type, details, correction, recorded_at, " \
-  "recorded_by, office_code"
+  "recorded_by, office_code, sealed"
 #define SOCLE_PG_ENROLMENT_COLUMNS                                         \
   "id, person_id, programme_code, office_code, status, start_date, "       \
   "end_date, amount_minor, currency, policy_version, version, created_at, " \
@@ -38,7 +42,7 @@ namespace {
 #define SOCLE_PG_POLICY_COLUMNS \
   "seq, activated_at, activated_by, file_name, text"
 #define SOCLE_PG_REQUEST_COLUMNS \
-  "request_id, method, request, response, created_at"
+  "request_id, method, request, response, created_at, sealed"
 // The conditions of an audit query: $1 after seq, $2 subject, $3 actor
 // prefix, $4 office ('' any), $5 since, $6 until (NULL: none), $7 limit.
 #define SOCLE_PG_AUDIT_FILTER                                              \
@@ -97,23 +101,32 @@ namespace {
   "$8::timestamptz, $9::timestamptz"
 
 constexpr const char* kSqlText[] = {
-    // kInsertPerson
+    // kInsertPerson: $23 the id (kNextPersonId). Nothing is inserted when a
+    // row from before migration 5 holds the same national ID in plaintext
+    // ($24): the UNIQUE blind index cannot see those.
     "INSERT INTO persons (version, national_id, given_name, family_name, sex, "
     "date_of_birth, date_of_death, province, district, commune, village, "
     "street, phone, office_code, name_key, district_key, facts, "
-    "duplicate_override_reason, registered_at, updated_at) VALUES "
-    "(" SOCLE_PG_PERSON_VALUES ") RETURNING id",
+    "duplicate_override_reason, registered_at, updated_at, "
+    "national_id_sealed, national_id_index, sealed, id) "
+    "OVERRIDING SYSTEM VALUE SELECT " SOCLE_PG_PERSON_VALUES ", $23::int8"
+    " WHERE NOT EXISTS (SELECT 1 FROM persons WHERE national_id = $24::text)",
     // kUpdatePerson
     "UPDATE persons SET (version, national_id, given_name, family_name, sex, "
     "date_of_birth, date_of_death, province, district, commune, village, "
     "street, phone, office_code, name_key, district_key, facts, "
-    "duplicate_override_reason, registered_at, updated_at) = "
-    "(" SOCLE_PG_PERSON_VALUES ") WHERE id = $21::int8",
+    "duplicate_override_reason, registered_at, updated_at, "
+    "national_id_sealed, national_id_index, sealed) = "
+    "(" SOCLE_PG_PERSON_VALUES ") WHERE id = $23::int8 AND NOT EXISTS"
+    " (SELECT 1 FROM persons WHERE national_id = $24::text AND id <> $23::int8)",
     // kGetPerson
     "SELECT " SOCLE_PG_PERSON_COLUMNS " FROM persons p WHERE p.id = $1::int8",
     // kGetPersonByNationalId
+    // $1 the blind index, $2 the national ID itself, which only rows
+    // written before migration 5 and not yet sealed hold.
     "SELECT " SOCLE_PG_PERSON_COLUMNS
-    " FROM persons p WHERE p.national_id = $1::text",
+    " FROM persons p WHERE p.national_id_index = $1::bytea"
+    " OR p.national_id = $2::text",
     // kFindDuplicates
     "SELECT " SOCLE_PG_PERSON_COLUMNS
     " FROM persons p WHERE p.name_key = $1::text AND p.date_of_birth = $2::date"
@@ -163,10 +176,11 @@ constexpr const char* kSqlText[] = {
     " FROM household_members WHERE person_id > $1::int8"
     " ORDER BY person_id LIMIT $2::int8",
     // kInsertLifeEvent
+    // $9 the id (kNextEventId), details sealed.
     "INSERT INTO life_events (person_id, date, type, details, correction, "
-    "recorded_at, recorded_by, office_code) VALUES ($1::int8, $2::date, "
-    "$3::int4, $4::bytea, $5::bool, $6::timestamptz, $7::text, $8::text) "
-    "RETURNING id",
+    "recorded_at, recorded_by, office_code, sealed, id) OVERRIDING SYSTEM VALUE"
+    " VALUES ($1::int8, $2::date, $3::int4, $4::bytea, $5::bool,"
+    " $6::timestamptz, $7::text, $8::text, true, $9::int8)",
     // kListLifeEvents: with no cursor, ('-infinity', 0) sorts before every
     // event.
     "SELECT " SOCLE_PG_EVENT_COLUMNS
@@ -221,7 +235,8 @@ constexpr const char* kSqlText[] = {
     " FROM policies ORDER BY seq DESC LIMIT 1",
     // kPutRequest
     "INSERT INTO requests (" SOCLE_PG_REQUEST_COLUMNS
-    ") VALUES ($1::text, $2::text, $3::bytea, $4::bytea, $5::timestamptz)",
+    ") VALUES ($1::text, $2::text, $3::bytea, $4::bytea, $5::timestamptz,"
+    " true)",
     // kGetRequest
     "SELECT " SOCLE_PG_REQUEST_COLUMNS
     " FROM requests WHERE request_id = $1::text",
@@ -413,6 +428,30 @@ constexpr const char* kSqlText[] = {
     " FROM audit WHERE subject = $2::text AND seq > $1::int8" SOCLE_PG_AUDIT_FILTER,
     "SELECT " SOCLE_PG_AUDIT_COLUMNS
     " FROM audit WHERE office_code = $4::text AND seq > $1::int8" SOCLE_PG_AUDIT_FILTER,
+    // kNextPersonId: the id of the row about to be inserted, drawn before
+    // the insert so that its sealed values can be bound to it (the AAD).
+    "SELECT nextval(pg_get_serial_sequence('persons', 'id'))",
+    // kListPersonsToReseal: $1 after id, $2 limit.
+    "SELECT id, national_id, national_id_sealed, facts, sealed FROM persons"
+    " WHERE id > $1::int8 ORDER BY id LIMIT $2::int8",
+    // kResealPerson
+    "UPDATE persons SET national_id = NULL, national_id_sealed = $2::bytea,"
+    " national_id_index = $3::bytea, facts = $4::bytea, sealed = true"
+    " WHERE id = $1::int8",
+    // kListRequestsToReseal: $1 after request id, $2 limit.
+    "SELECT request_id, request, response, sealed FROM requests"
+    " WHERE request_id > $1::text ORDER BY request_id LIMIT $2::int8",
+    // kResealRequest
+    "UPDATE requests SET request = $2::bytea, response = $3::bytea,"
+    " sealed = true WHERE request_id = $1::text",
+    // kNextEventId: as kNextPersonId.
+    "SELECT nextval(pg_get_serial_sequence('life_events', 'id'))",
+    // kListEventsToReseal: $1 after id, $2 limit.
+    "SELECT id, details, sealed FROM life_events WHERE id > $1::int8"
+    " ORDER BY id LIMIT $2::int8",
+    // kResealEvent
+    "UPDATE life_events SET details = $2::bytea, sealed = true"
+    " WHERE id = $1::int8",
     // kGetUser
     "SELECT " SOCLE_PG_USER_COLUMNS " FROM users WHERE user_name = $1::text",
     // kListUsers: every office, in the primary key's order.
@@ -488,7 +527,9 @@ void Assign(std::string* out, absl::string_view v) {
 void ReadPerson(const Row& r, PersonRecord* p) {
   p->id = r.Int8(0);
   p->version = r.Int8(1);
-  Assign(&p->national_id, r.Bytes(2));  // NULL reads as ""
+  // Plaintext only in rows from before migration 5 (NULL reads as ""); see
+  // PersonReader for the others.
+  Assign(&p->national_id, r.Bytes(2));
   Assign(&p->given_name, r.Bytes(3));
   Assign(&p->family_name, r.Bytes(4));
   p->sex = r.Int4(5);
@@ -513,10 +554,23 @@ void ReadPerson(const Row& r, PersonRecord* p) {
   p->updated_at = r.Time(20);
 }
 
-// Adds $1..$20 of kInsertPerson / kUpdatePerson.
-void BindPerson(Params& s, const PersonRecord& p, int64_t version) {
+// Reads person rows and opens their sealed columns; the first failure is
+// kept in *status (ReadAll's readers cannot fail).
+auto PersonReader(const KeyRing* keys, absl::Status* status) {
+  return [keys, status](const Row& r, PersonRecord* p) {
+    ReadPerson(r, p);
+    if (!r.Bool(22)) return;  // from before migration 5, not yet resealed
+    absl::Status s = OpenPerson(*keys, r.Bytes(21), r.Bytes(17), p);
+    if (!s.ok() && status->ok()) *status = s;
+  };
+}
+
+// Adds $1..$22 of kInsertPerson / kUpdatePerson; `sealed` must outlive the
+// Exec.
+void BindPerson(Params& s, const PersonRecord& p, int64_t version,
+                const SealedPerson& sealed) {
   s.Int8(version);
-  s.TextOrNull(p.national_id);
+  s.TextOrNull("");
   s.Text(p.given_name);
   s.Text(p.family_name);
   s.Int4(p.sex);
@@ -531,10 +585,12 @@ void BindPerson(Params& s, const PersonRecord& p, int64_t version) {
   s.Text(p.office_code);
   s.Text(p.name_key);
   s.Text(p.district_key);
-  s.Bytea(p.facts);
+  s.Bytea(sealed.facts);
   s.Text(p.duplicate_override_reason);
   s.Time(p.registered_at, "registered_at");
   s.Time(p.updated_at, "updated_at");
+  s.TextOrNull(sealed.national_id);
+  s.TextOrNull(sealed.national_id_index);
 }
 
 void ReadHousehold(const Row& r, HouseholdRecord* h) {
@@ -713,7 +769,11 @@ std::string NameSearchSql(size_t words) {
 absl::StatusOr<std::vector<PersonRecord>> PgTxn::Persons(Sql id,
                                                          const Params& params) {
   ASSIGN_OR_RETURN(Result r, conn_->Exec(id, params, kReadPersonCtx));
-  return ReadAll<PersonRecord>(r, ReadPerson);
+  absl::Status opened;
+  ASSIGN_OR_RETURN(auto persons,
+                   ReadAll<PersonRecord>(r, PersonReader(keys_, &opened)));
+  RETURN_IF_ERROR(opened);
+  return persons;
 }
 
 absl::StatusOr<std::vector<EnrolmentRecord>> PgTxn::Enrolments(
@@ -750,17 +810,29 @@ absl::StatusOr<PersonRecord> PgTxn::GetPerson(int64_t id) {
   Params p;
   p.Int8(id);
   ASSIGN_OR_RETURN(Result r, conn_->Exec(Sql::kGetPerson, p, kReadPersonCtx));
-  return ReadOne<PersonRecord>(r, ReadPerson, "person not found");
+  absl::Status opened;
+  ASSIGN_OR_RETURN(PersonRecord person,
+                   ReadOne<PersonRecord>(r, PersonReader(keys_, &opened),
+                                         "person not found"));
+  RETURN_IF_ERROR(opened);
+  return person;
 }
 
 absl::StatusOr<PersonRecord> PgTxn::GetPersonByNationalId(
     absl::string_view national_id) {
   if (national_id.empty()) return absl::NotFoundError("person not found");
+  const std::string index = keys_->BlindIndex(national_id);
   Params p;
+  p.Bytea(index);
   p.Text(national_id);
   ASSIGN_OR_RETURN(Result r, conn_->Exec(Sql::kGetPersonByNationalId, p,
                                          kReadPersonCtx));
-  return ReadOne<PersonRecord>(r, ReadPerson, "person not found");
+  absl::Status opened;
+  ASSIGN_OR_RETURN(PersonRecord person,
+                   ReadOne<PersonRecord>(r, PersonReader(keys_, &opened),
+                                         "person not found"));
+  RETURN_IF_ERROR(opened);
+  return person;
 }
 
 absl::StatusOr<std::vector<PersonRecord>> PgTxn::FindPossibleDuplicates(
@@ -800,7 +872,11 @@ absl::StatusOr<std::vector<PersonRecord>> PgTxn::FindPersonsByNameAndBirth(
   for (const std::string& w : padded_words_) p.Text(w);
   ASSIGN_OR_RETURN(Result r, conn_->ExecNameSearch(padded_words_.size(), p,
                                                    kReadPersonCtx));
-  return ReadAll<PersonRecord>(r, ReadPerson);
+  absl::Status opened;
+  ASSIGN_OR_RETURN(auto persons,
+                   ReadAll<PersonRecord>(r, PersonReader(keys_, &opened)));
+  RETURN_IF_ERROR(opened);
+  return persons;
 }
 
 absl::StatusOr<std::vector<PersonRecord>> PgTxn::FindPersonsByOffice(
@@ -892,7 +968,21 @@ absl::StatusOr<std::vector<LifeEventRecord>> PgTxn::ListLifeEvents(
   p.Int8(limit);
   ASSIGN_OR_RETURN(Result r,
                    conn_->Exec(Sql::kListLifeEvents, p, kReadEventCtx));
-  return ReadAll<LifeEventRecord>(r, ReadEvent);
+  absl::Status opened;
+  ASSIGN_OR_RETURN(
+      std::vector<LifeEventRecord> events,
+      ReadAll<LifeEventRecord>(r, [this, &opened](const Row& row, LifeEventRecord* e) {
+        ReadEvent(row, e);
+        if (!row.Bool(9)) return;  // from before migration 5, not yet resealed
+        absl::StatusOr<std::string> details = OpenEventDetails(*keys_, e->id, e->details);
+        if (details.ok()) {
+          e->details = *std::move(details);
+        } else if (opened.ok()) {
+          opened = details.status();
+        }
+      }));
+  RETURN_IF_ERROR(opened);
+  return events;
 }
 
 absl::StatusOr<EnrolmentRecord> PgTxn::GetEnrolment(int64_t id) {
@@ -957,16 +1047,25 @@ absl::StatusOr<RequestRecord> PgTxn::GetRequest(absl::string_view request_id) {
   p.Text(request_id);
   ASSIGN_OR_RETURN(Result r,
                    conn_->Exec(Sql::kGetRequest, p, kReadRequestCtx));
-  return ReadOne<RequestRecord>(
-      r,
-      [](const Row& row, RequestRecord* q) {
-        Assign(&q->request_id, row.Bytes(0));
-        Assign(&q->method, row.Bytes(1));
-        Assign(&q->request, row.Bytes(2));
-        Assign(&q->response, row.Bytes(3));
-        q->created_at = row.Time(4);
-      },
-      "request id not found");
+  absl::Status opened;
+  ASSIGN_OR_RETURN(
+      RequestRecord request,
+      ReadOne<RequestRecord>(
+          r,
+          [this, &opened](const Row& row, RequestRecord* q) {
+            Assign(&q->request_id, row.Bytes(0));
+            Assign(&q->method, row.Bytes(1));
+            q->created_at = row.Time(4);
+            if (row.Bool(5)) {
+              opened = OpenRequest(*keys_, row.Bytes(2), row.Bytes(3), q);
+            } else {  // from before migration 5, not yet resealed
+              Assign(&q->request, row.Bytes(2));
+              Assign(&q->response, row.Bytes(3));
+            }
+          },
+          "request id not found"));
+  RETURN_IF_ERROR(opened);
+  return request;
 }
 
 absl::StatusOr<AuditRecord> PgTxn::LastAudit() {
@@ -1039,17 +1138,42 @@ absl::StatusOr<std::vector<UserRecord>> PgTxn::ListUsers(
 // Writes: each runs guarded, so that fn may go on after a domain error.
 
 absl::StatusOr<int64_t> PgTxn::InsertPerson(const PersonRecord& person) {
+  ASSIGN_OR_RETURN(Result next,
+                   conn_->Exec(Sql::kNextPersonId, Params(), kInsertPersonCtx));
+  if (PQntuples(next.get()) != 1) return Unexpected();
+  Row row(next.get(), 0);
+  const int64_t id = row.Int8(0);
+  if (!row.ok()) return Unexpected();
+  const SealedPerson sealed =
+      SealPerson(*keys_, id, person.national_id, person.facts);
   Params p;
   // The version of a new person is 1 (records.h).
-  BindPerson(p, person, /*version=*/1);
-  return InsertReturningId(Sql::kInsertPerson, p, kInsertPersonCtx);
+  BindPerson(p, person, /*version=*/1, sealed);
+  p.Int8(id);
+  p.TextOrNull(person.national_id);
+  absl::Status inserted =
+      ChangeOne(Sql::kInsertPerson, p, kInsertPersonCtx, "not inserted");
+  if (absl::IsNotFound(inserted)) {  // held in plaintext by an old row
+    return absl::AlreadyExistsError(kInsertPersonCtx.unique);
+  }
+  RETURN_IF_ERROR(inserted);
+  return id;
 }
 
 absl::Status PgTxn::UpdatePerson(const PersonRecord& person) {
+  const SealedPerson sealed =
+      SealPerson(*keys_, person.id, person.national_id, person.facts);
   Params p;
-  BindPerson(p, person, person.version);
+  BindPerson(p, person, person.version, sealed);
   p.Int8(person.id);
-  return ChangeOne(Sql::kUpdatePerson, p, kUpdatePersonCtx, "person not found");
+  p.TextOrNull(person.national_id);
+  absl::Status changed =
+      ChangeOne(Sql::kUpdatePerson, p, kUpdatePersonCtx, "person not found");
+  // Nothing changed: no such person, or an old row holds the ID in plaintext.
+  if (absl::IsNotFound(changed) && GetPerson(person.id).ok()) {
+    return absl::AlreadyExistsError(kUpdatePersonCtx.unique);
+  }
+  return changed;
 }
 
 absl::StatusOr<int64_t> PgTxn::InsertHousehold(
@@ -1093,16 +1217,26 @@ absl::Status PgTxn::DeleteMember(int64_t household_id, int64_t person_id) {
 }
 
 absl::StatusOr<int64_t> PgTxn::InsertLifeEvent(const LifeEventRecord& event) {
+  ASSIGN_OR_RETURN(Result next,
+                   conn_->Exec(Sql::kNextEventId, Params(), kInsertEventCtx));
+  if (PQntuples(next.get()) != 1) return Unexpected();
+  Row row(next.get(), 0);
+  const int64_t id = row.Int8(0);
+  if (!row.ok()) return Unexpected();
+  const std::string details = SealEventDetails(*keys_, id, event.details);
   Params p;
   p.Int8(event.person_id);
   p.Date(event.date, "date");
   p.Int4(event.type);
-  p.Bytea(event.details);
+  p.Bytea(details);
   p.Bool(event.correction);
   p.Time(event.recorded_at, "recorded_at");
   p.Text(event.recorded_by);
   p.Text(event.office_code);
-  return InsertReturningId(Sql::kInsertLifeEvent, p, kInsertEventCtx);
+  p.Int8(id);
+  RETURN_IF_ERROR(
+      conn_->ExecGuarded(Sql::kInsertLifeEvent, p, kInsertEventCtx).status());
+  return id;
 }
 
 absl::StatusOr<int64_t> PgTxn::InsertEnrolment(
@@ -1143,11 +1277,12 @@ absl::Status PgTxn::UpdateUser(const UserRecord& user) {
 }
 
 absl::Status PgTxn::PutRequest(const RequestRecord& request) {
+  const SealedRequest sealed = SealRequest(*keys_, request);
   Params p;
   p.Text(request.request_id);
   p.Text(request.method);
-  p.Bytea(request.request);
-  p.Bytea(request.response);
+  p.Bytea(sealed.request);
+  p.Bytea(sealed.response);
   p.Time(request.created_at, "created_at");
   return conn_->ExecGuarded(Sql::kPutRequest, p, kPutRequestCtx).status();
 }
@@ -1539,6 +1674,128 @@ absl::StatusOr<int64_t> PgTxn::InsertPayment(const PaymentRecord& payment) {
   }
   p.Text(payment.reversal_reason);
   return InsertReturningId(Sql::kInsertPayment, p, kInsertPaymentCtx);
+}
+
+}  // namespace socle::storage::pg_internal
+
+namespace socle::storage::pg_internal {
+
+// Key rotation: see Txn::ResealPersons. Runs in the caller's Write (one
+// transaction per batch, under the writers' lock like every group).
+absl::StatusOr<ResealBatch> PgTxn::ResealPersons(int64_t after_id, int limit) {
+  ResealBatch batch;
+  batch.last_person_id = after_id;
+  Params p;
+  p.Int8(after_id);
+  p.Int8(limit);
+  ASSIGN_OR_RETURN(Result r,
+                   conn_->Exec(Sql::kListPersonsToReseal, p, kReadPersonCtx));
+  const int n = PQntuples(r.get());
+  batch.scanned = n;
+  for (int i = 0; i < n; ++i) {
+    Row row(r.get(), i);
+    PersonRecord person;
+    person.id = row.Int8(0);
+    batch.last_person_id = person.id;
+    bool stale = true;
+    if (!row.Bool(4)) {  // plaintext, from before migration 5
+      Assign(&person.national_id, row.Bytes(1));
+      Assign(&person.facts, row.Bytes(3));
+    } else {
+      stale = UnderOldKey(*keys_, row.Bytes(3)) ||
+              (!row.IsNull(2) && UnderOldKey(*keys_, row.Bytes(2)));
+      if (stale) {
+        RETURN_IF_ERROR(OpenPerson(*keys_, row.Bytes(2), row.Bytes(3), &person));
+      }
+    }
+    if (!row.ok()) return Unexpected();
+    if (!stale) continue;
+    const SealedPerson sealed =
+        SealPerson(*keys_, person.id, person.national_id, person.facts);
+    Params u;
+    u.Int8(person.id);
+    u.TextOrNull(sealed.national_id);
+    u.TextOrNull(sealed.national_id_index);
+    u.Bytea(sealed.facts);
+    RETURN_IF_ERROR(ChangeOne(Sql::kResealPerson, u, kUpdatePersonCtx,
+                              "person not found"));
+    ++batch.resealed;
+  }
+  return batch;
+}
+
+absl::StatusOr<ResealBatch> PgTxn::ResealRequests(
+    absl::string_view after_request_id, int limit) {
+  ResealBatch batch;
+  batch.last_request_id = std::string(after_request_id);
+  Params p;
+  p.Text(after_request_id);
+  p.Int8(limit);
+  ASSIGN_OR_RETURN(Result r,
+                   conn_->Exec(Sql::kListRequestsToReseal, p, kReadRequestCtx));
+  const int n = PQntuples(r.get());
+  batch.scanned = n;
+  for (int i = 0; i < n; ++i) {
+    Row row(r.get(), i);
+    RequestRecord request;
+    Assign(&request.request_id, row.Bytes(0));
+    batch.last_request_id = request.request_id;
+    bool stale = true;
+    if (!row.Bool(3)) {  // plaintext, from before migration 5
+      Assign(&request.request, row.Bytes(1));
+      Assign(&request.response, row.Bytes(2));
+    } else {
+      stale = UnderOldKey(*keys_, row.Bytes(1)) || UnderOldKey(*keys_, row.Bytes(2));
+      if (stale) {
+        RETURN_IF_ERROR(OpenRequest(*keys_, row.Bytes(1), row.Bytes(2), &request));
+      }
+    }
+    if (!row.ok()) return Unexpected();
+    if (!stale) continue;
+    const SealedRequest sealed = SealRequest(*keys_, request);
+    Params u;
+    u.Text(request.request_id);
+    u.Bytea(sealed.request);
+    u.Bytea(sealed.response);
+    RETURN_IF_ERROR(ChangeOne(Sql::kResealRequest, u, kPutRequestCtx,
+                              "request id not found"));
+    ++batch.resealed;
+  }
+  return batch;
+}
+
+absl::StatusOr<ResealBatch> PgTxn::ResealLifeEvents(int64_t after_id, int limit) {
+  ResealBatch batch;
+  batch.last_event_id = after_id;
+  Params p;
+  p.Int8(after_id);
+  p.Int8(limit);
+  ASSIGN_OR_RETURN(Result r,
+                   conn_->Exec(Sql::kListEventsToReseal, p, kReadEventCtx));
+  const int n = PQntuples(r.get());
+  batch.scanned = n;
+  for (int i = 0; i < n; ++i) {
+    Row row(r.get(), i);
+    const int64_t id = row.Int8(0);
+    batch.last_event_id = id;
+    std::string details;
+    if (!row.Bool(2)) {  // plaintext, from before migration 5
+      Assign(&details, row.Bytes(1));
+    } else if (UnderOldKey(*keys_, row.Bytes(1))) {
+      ASSIGN_OR_RETURN(details, OpenEventDetails(*keys_, id, row.Bytes(1)));
+    } else {
+      continue;
+    }
+    if (!row.ok()) return Unexpected();
+    const std::string sealed = SealEventDetails(*keys_, id, details);
+    Params u;
+    u.Int8(id);
+    u.Bytea(sealed);
+    RETURN_IF_ERROR(ChangeOne(Sql::kResealEvent, u, kInsertEventCtx,
+                              "life event not found"));
+    ++batch.resealed;
+  }
+  return batch;
 }
 
 }  // namespace socle::storage::pg_internal

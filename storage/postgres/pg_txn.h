@@ -9,13 +9,16 @@
 #include <vector>
 
 #include "storage/postgres/pg_connection.h"
+#include "storage/keys.h"
 #include "storage/store.h"
 
 namespace socle::storage::pg_internal {
 
 class PgTxn final : public Txn {
  public:
-  explicit PgTxn(Connection* conn) : conn_(conn) {}
+  // `keys` seal and open the personal data (storage/keys.h); both must
+  // outlive the txn.
+  PgTxn(Connection* conn, const KeyRing* keys) : conn_(conn), keys_(keys) {}
 
   absl::StatusOr<PersonRecord> GetPerson(int64_t id) override;
   absl::StatusOr<PersonRecord> GetPersonByNationalId(
@@ -107,6 +110,10 @@ class PgTxn final : public Txn {
   absl::Status InsertUser(const UserRecord& user) override;
   absl::Status UpdateUser(const UserRecord& user) override;
   absl::Status PutRequest(const RequestRecord& request) override;
+  absl::StatusOr<ResealBatch> ResealPersons(int64_t after_id, int limit) override;
+  absl::StatusOr<ResealBatch> ResealLifeEvents(int64_t after_id, int limit) override;
+  absl::StatusOr<ResealBatch> ResealRequests(absl::string_view after_request_id,
+                                             int limit) override;
   absl::Status AppendAudit(const AuditRecord& entry) override;
   absl::StatusOr<CycleRecord> InsertCycle(const CycleRecord& cycle,
                                           absl::CivilDay first_day,
@@ -133,6 +140,7 @@ class PgTxn final : public Txn {
                          const ErrorContext& context, const char* not_found);
 
   Connection* conn_;
+  const KeyRing* keys_;
   std::vector<std::string> padded_words_;  // reused by the name search
 };
 

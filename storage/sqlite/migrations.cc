@@ -214,6 +214,25 @@ CREATE INDEX payments_by_period ON payments (period);
 CREATE INDEX audit_by_subject ON audit (subject, seq);
 CREATE INDEX audit_by_office ON audit (office_code, seq);
 )sql",
+    // Migration 5 (branch crypt): personal data sealed at rest
+    // (storage/keys.h). Persons: the national ID moves to
+    // national_id_sealed (AES-256-GCM) and its blind index, which carries
+    // the uniqueness from now on; facts keeps its column but holds a sealed
+    // value. The old national_id column stays NULL for every sealed row
+    // (SQLite cannot drop a UNIQUE column). Requests: request and response
+    // hold sealed values, and so does life_events.details. `sealed` is 0 for rows written before this
+    // migration, which a migration cannot seal (it has no keys): the store
+    // reads them as they are and `socle-admin keys rotate` seals them.
+    // persisted: DO NOT CHANGE; add new migrations at the end.
+    R"sql(
+ALTER TABLE persons ADD COLUMN national_id_sealed BLOB;  -- NULL when none
+ALTER TABLE persons ADD COLUMN national_id_index BLOB;   -- NULL when none
+ALTER TABLE persons ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;
+CREATE UNIQUE INDEX persons_by_national_id_index
+  ON persons (national_id_index);
+ALTER TABLE requests ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE life_events ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;
+)sql",
 
     // Migration 6 (branch authz): users, the clerks and supervisors who log
     // in at an office's terminals. user_name is compared byte for byte

@@ -132,8 +132,9 @@ class SqliteStore final : public Store {
   SqliteStore(const SqliteOptions& options, std::unique_ptr<Connection> writer,
               std::vector<std::unique_ptr<Connection>> readers)
       : max_batch_(static_cast<size_t>(options.max_batch)),
+        keys_(options.keys != nullptr ? options.keys : KeyRing::ProcessTestKeys()),
         writer_conn_(std::move(writer)),
-        writer_txn_(writer_conn_.get()),
+        writer_txn_(writer_conn_.get(), keys_.get()),
         readers_(std::move(readers)) {
     batch_.reserve(max_batch_);
     sqlite3_wal_hook(writer_conn_->db(), &SqliteStore::OnWalCommit, this);
@@ -176,7 +177,7 @@ class SqliteStore final : public Store {
       conn = free_readers_.back();
       free_readers_.pop_back();
     }
-    absl::Status status = ReadOn(*conn, fn);
+    absl::Status status = ReadOn(*conn, keys_.get(), fn);
     MutexLock lock(&pool_mu_);
     free_readers_.push_back(conn);
     pool_cv_.notify_one();
@@ -216,12 +217,12 @@ class SqliteStore final : public Store {
  private:
   // A read transaction: deferred BEGIN, so the snapshot is taken at the first
   // read and stays until COMMIT.
-  static absl::Status ReadOn(Connection& conn,
+  static absl::Status ReadOn(Connection& conn, const KeyRing* keys,
                              absl::FunctionRef<absl::Status(ReadTxn&)> fn) {
     conn.ClearFatal();
     int rc = conn.Run(Sql::kBeginDeferred);
     if (rc != SQLITE_OK) return conn.Error(rc, {"begin read"});
-    SqliteTxn txn(&conn);
+    SqliteTxn txn(&conn, keys);
     absl::Status status = fn(txn);
     rc = conn.Run(Sql::kCommit);
     if (rc != SQLITE_OK) {
@@ -372,6 +373,7 @@ class SqliteStore final : public Store {
   }
 
   const size_t max_batch_;
+  const std::shared_ptr<const KeyRing> keys_;
 
   // The writer thread's own; nobody else touches them while it runs.
   std::unique_ptr<Connection> writer_conn_;

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "storage/keys.h"
 #include "storage/store.h"
 
 namespace socle::storage {
@@ -26,6 +27,10 @@ struct SqliteOptions {
   // How long a connection waits for a lock held by another process (an
   // administrator's tool, a backup) before the call fails with UNAVAILABLE.
   int busy_timeout_ms = 5000;
+  // Seal and open the personal data at rest (storage/keys.h). Null:
+  // KeyRing::ProcessTestKeys(), for tests only (socle-server always passes
+  // the keys of its key files).
+  std::shared_ptr<const KeyRing> keys = nullptr;
 };
 
 // Opens (creating if needed) and migrates the database. Errors:

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/dates.h"
 #include "common/status_macros.h"
+#include "storage/sealed_columns.h"
 
 namespace socle::storage::sqlite_internal {
 namespace {
@@ -17,16 +18,17 @@ namespace {
   "p.id, p.version, p.national_id, p.given_name, p.family_name, p.sex, "      \
   "p.date_of_birth, p.date_of_death, p.province, p.district, p.commune, "     \
   "p.village, p.street, p.phone, p.office_code, p.name_key, p.district_key, " \
-  "p.facts, p.duplicate_override_reason, p.registered_at, p.updated_at"
+  "p.facts, p.duplicate_override_reason, p.registered_at, p.updated_at, "     \
+  "p.national_id_sealed, p.sealed"
 #define SOCLE_HOUSEHOLD_COLUMNS                                              \
   "id, version, office_code, province, district, commune, village, street, " \
   "head_person_id, created_at"
 #define SOCLE_MEMBER_COLUMNS "household_id, person_id, relationship, seq"
 #define SOCLE_EVENT_COLUMNS                                       \
   "id, person_id, date, type, details, correction, recorded_at, " \
-  "recorded_by, office_code"
+  "recorded_by, office_code, sealed"
 #define SOCLE_REQUEST_COLUMNS \
-  "request_id, method, request, response, created_at"
+  "request_id, method, request, response, created_at, sealed"
 #define SOCLE_AUDIT_COLUMNS \
   "seq, at, actor, office_code, action, subject, details, prev_hash, hash"
 // The conditions of an audit query (see kQueryAudit). substr and length
@@ -85,24 +87,35 @@ constexpr const char* kSqlText[] = {
     "RELEASE w",
     // kRollbackTo
     "ROLLBACK TO w",
-    // kInsertPerson: parameters ?2.. as BindPerson binds them.
-    "INSERT INTO persons (version, national_id, given_name, family_name, sex, "
-    "date_of_birth, date_of_death, province, district, commune, village, "
+    // kInsertPerson: ?1 the id (kNextPersonId), ?2.. as BindPerson binds
+    // them. Nothing is inserted when a row from before migration 5 holds
+    // the same national ID in plaintext (?24): the UNIQUE index on the blind
+    // index cannot see those.
+    "INSERT INTO persons (id, version, national_id, given_name, family_name, "
+    "sex, date_of_birth, date_of_death, province, district, commune, village, "
     "street, phone, office_code, name_key, district_key, facts, "
-    "duplicate_override_reason, registered_at, updated_at) VALUES (?2, ?3, "
+    "duplicate_override_reason, registered_at, updated_at, "
+    "national_id_sealed, national_id_index, sealed) SELECT ?1, ?2, ?3, "
     "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-    "?19, ?20, ?21)",
+    "?19, ?20, ?21, ?22, ?23, 1"
+    " WHERE NOT EXISTS (SELECT 1 FROM persons WHERE national_id = ?24)",
     // kUpdatePerson
     "UPDATE persons SET version = ?2, national_id = ?3, given_name = ?4, "
     "family_name = ?5, sex = ?6, date_of_birth = ?7, date_of_death = ?8, "
     "province = ?9, district = ?10, commune = ?11, village = ?12, "
     "street = ?13, phone = ?14, office_code = ?15, name_key = ?16, "
     "district_key = ?17, facts = ?18, duplicate_override_reason = ?19, "
-    "registered_at = ?20, updated_at = ?21 WHERE id = ?1",
+    "registered_at = ?20, updated_at = ?21, national_id_sealed = ?22, "
+    "national_id_index = ?23, sealed = 1 WHERE id = ?1 AND NOT EXISTS"
+    " (SELECT 1 FROM persons WHERE national_id = ?24 AND id <> ?1)",
     // kGetPerson
     "SELECT " SOCLE_PERSON_COLUMNS " FROM persons p WHERE p.id = ?1",
     // kGetPersonByNationalId
-    "SELECT " SOCLE_PERSON_COLUMNS " FROM persons p WHERE p.national_id = ?1",
+    // ?1 the blind index, ?2 the national ID itself, which only rows
+    // written before migration 5 and not yet sealed hold (both columns are
+    // UNIQUE-indexed).
+    "SELECT " SOCLE_PERSON_COLUMNS " FROM persons p"
+    " WHERE p.national_id_index = ?1 OR p.national_id = ?2",
     // kFindDuplicates
     "SELECT " SOCLE_PERSON_COLUMNS
     " FROM persons p WHERE p.name_key = ?1 AND p.date_of_birth = ?2"
@@ -142,16 +155,17 @@ constexpr const char* kSqlText[] = {
     "SELECT " SOCLE_MEMBER_COLUMNS
     " FROM household_members WHERE household_id = ?1 ORDER BY seq",
     // kInsertLifeEvent
-    "INSERT INTO life_events (person_id, date, type, details, correction, "
-    "recorded_at, recorded_by, office_code) VALUES (?2, ?3, ?4, ?5, ?6, ?7, "
-    "?8, ?9)",
+    // ?1 the id (kNextEventId), details sealed.
+    "INSERT INTO life_events (id, person_id, date, type, details, correction, "
+    "recorded_at, recorded_by, office_code, sealed) VALUES (?1, ?2, ?3, ?4, "
+    "?5, ?6, ?7, ?8, ?9, 1)",
     // kListLifeEvents: with no cursor, ('', 0) sorts before every event.
     "SELECT " SOCLE_EVENT_COLUMNS
     " FROM life_events WHERE person_id = ?1 AND (date, id) > (?2, ?3)"
     " ORDER BY date, id LIMIT ?4",
     // kPutRequest
     "INSERT INTO requests (" SOCLE_REQUEST_COLUMNS
-    ") VALUES (?1, ?2, ?3, ?4, ?5)",
+    ") VALUES (?1, ?2, ?3, ?4, ?5, 1)",
     // kGetRequest
     "SELECT " SOCLE_REQUEST_COLUMNS " FROM requests WHERE request_id = ?1",
     // kAppendAudit
@@ -366,6 +380,30 @@ constexpr const char* kSqlText[] = {
     SOCLE_AUDIT_FILTER,
     "SELECT " SOCLE_AUDIT_COLUMNS " FROM audit WHERE office_code = ?4 AND seq > ?1"
     SOCLE_AUDIT_FILTER,
+    // kNextPersonId: the id the row about to be inserted takes, known before
+    // the insert so that its sealed values can be bound to it (the AAD).
+    // The writer holds the write lock, so no other insert comes between;
+    // max + 1 is also what SQLite itself would choose for this rowid table.
+    "SELECT COALESCE(MAX(id), 0) + 1 FROM persons",
+    // kListPersonsToReseal: ?1 after id, ?2 limit.
+    "SELECT id, national_id, national_id_sealed, facts, sealed FROM persons"
+    " WHERE id > ?1 ORDER BY id LIMIT ?2",
+    // kResealPerson
+    "UPDATE persons SET national_id = NULL, national_id_sealed = ?2,"
+    " national_id_index = ?3, facts = ?4, sealed = 1 WHERE id = ?1",
+    // kListRequestsToReseal: ?1 after request id, ?2 limit.
+    "SELECT request_id, request, response, sealed FROM requests"
+    " WHERE request_id > ?1 ORDER BY request_id LIMIT ?2",
+    // kResealRequest
+    "UPDATE requests SET request = ?2, response = ?3, sealed = 1"
+    " WHERE request_id = ?1",
+    // kNextEventId: as kNextPersonId.
+    "SELECT COALESCE(MAX(id), 0) + 1 FROM life_events",
+    // kListEventsToReseal: ?1 after id, ?2 limit.
+    "SELECT id, details, sealed FROM life_events WHERE id > ?1"
+    " ORDER BY id LIMIT ?2",
+    // kResealEvent
+    "UPDATE life_events SET details = ?2, sealed = 1 WHERE id = ?1",
     // kGetUser
     "SELECT " SOCLE_USER_COLUMNS " FROM users WHERE user_name = ?1",
     // kListUsers: every office, in the primary key's order.
@@ -465,10 +503,17 @@ void Assign(std::string* out, absl::string_view v) {
   out->assign(v.data(), v.size());
 }
 
-absl::Status ReadPerson(const Stmt& s, PersonRecord* p) {
+// Opens the sealed columns (rows written before migration 5 and not yet
+// resealed hold plaintext: `sealed` = 0).
+absl::Status ReadPerson(const Stmt& s, const KeyRing& keys, PersonRecord* p) {
   p->id = s.ColumnInt(0);
   p->version = s.ColumnInt(1);
-  Assign(&p->national_id, s.ColumnText(2));  // NULL reads as ""
+  if (s.ColumnInt(22) != 0) {
+    RETURN_IF_ERROR(OpenPerson(keys, s.ColumnBlob(21), s.ColumnBlob(17), p));
+  } else {
+    Assign(&p->national_id, s.ColumnText(2));  // NULL reads as ""
+    Assign(&p->facts, s.ColumnBlob(17));
+  }
   Assign(&p->given_name, s.ColumnText(3));
   Assign(&p->family_name, s.ColumnText(4));
   p->sex = static_cast<int>(s.ColumnInt(5));
@@ -487,19 +532,21 @@ absl::Status ReadPerson(const Stmt& s, PersonRecord* p) {
   Assign(&p->office_code, s.ColumnText(14));
   Assign(&p->name_key, s.ColumnText(15));
   Assign(&p->district_key, s.ColumnText(16));
-  Assign(&p->facts, s.ColumnBlob(17));
   Assign(&p->duplicate_override_reason, s.ColumnText(18));
   p->registered_at = FromMicros(s.ColumnInt(19));
   p->updated_at = FromMicros(s.ColumnInt(20));
   return absl::OkStatus();
 }
 
-// Binds ?2..?21 of kInsertPerson / kUpdatePerson. The DateText buffers must
-// outlive the Step.
+// Binds ?2..?23 of kInsertPerson / kUpdatePerson. The DateText buffers and
+// `sealed` must outlive the Step. The plaintext national_id column is
+// always NULL now: the ID is in national_id_sealed (?22), its blind index
+// (?23) keeps it unique.
 void BindPerson(Stmt& s, const PersonRecord& p, int64_t version,
-                const DateText& birth, const DateText* death) {
+                const DateText& birth, const DateText* death,
+                const SealedPerson& sealed) {
   s.Int(2, version);
-  s.TextOrNull(3, p.national_id);
+  s.Null(3);
   s.Text(4, p.given_name);
   s.Text(5, p.family_name);
   s.Int(6, p.sex);
@@ -518,10 +565,17 @@ void BindPerson(Stmt& s, const PersonRecord& p, int64_t version,
   s.Text(15, p.office_code);
   s.Text(16, p.name_key);
   s.Text(17, p.district_key);
-  s.Blob(18, p.facts);
+  s.Blob(18, sealed.facts);
   s.Text(19, p.duplicate_override_reason);
   s.Int(20, Micros(p.registered_at));
   s.Int(21, Micros(p.updated_at));
+  if (sealed.national_id.empty()) {
+    s.Null(22);
+    s.Null(23);
+  } else {
+    s.Blob(22, sealed.national_id);
+    s.Blob(23, sealed.national_id_index);
+  }
 }
 
 void ReadHousehold(const Stmt& s, HouseholdRecord* h) {
@@ -558,12 +612,16 @@ MemberRecord ReadMember(const Stmt& s) {
   return m;
 }
 
-absl::Status ReadEvent(const Stmt& s, LifeEventRecord* e) {
+absl::Status ReadEvent(const Stmt& s, const KeyRing& keys, LifeEventRecord* e) {
   e->id = s.ColumnInt(0);
   e->person_id = s.ColumnInt(1);
   ASSIGN_OR_RETURN(e->date, StoredDate(s.ColumnText(2)));
   e->type = static_cast<int>(s.ColumnInt(3));
-  Assign(&e->details, s.ColumnBlob(4));
+  if (s.ColumnInt(9) != 0) {
+    ASSIGN_OR_RETURN(e->details, OpenEventDetails(keys, e->id, s.ColumnBlob(4)));
+  } else {  // written before migration 5, not yet resealed
+    Assign(&e->details, s.ColumnBlob(4));
+  }
   e->correction = s.ColumnInt(5) != 0;
   e->recorded_at = FromMicros(s.ColumnInt(6));
   Assign(&e->recorded_by, s.ColumnText(7));
@@ -654,7 +712,7 @@ absl::StatusOr<std::vector<PersonRecord>> SqliteTxn::ReadPersons(
     int rc = stmt.Step();
     if (rc == SQLITE_DONE) break;
     if (rc != SQLITE_ROW) return conn_->Error(rc, context);
-    RETURN_IF_ERROR(ReadPerson(stmt, &out.emplace_back()));
+    RETURN_IF_ERROR(ReadPerson(stmt, *keys_, &out.emplace_back()));
   }
   return out;
 }
@@ -687,7 +745,7 @@ absl::StatusOr<PersonRecord> SqliteTxn::GetPerson(int64_t id) {
   if (rc == SQLITE_DONE) return absl::NotFoundError("person not found");
   if (rc != SQLITE_ROW) return conn_->Error(rc, kReadPersonCtx);
   PersonRecord p;
-  RETURN_IF_ERROR(ReadPerson(stmt, &p));
+  RETURN_IF_ERROR(ReadPerson(stmt, *keys_, &p));
   return p;
 }
 
@@ -696,12 +754,14 @@ absl::StatusOr<PersonRecord> SqliteTxn::GetPersonByNationalId(
   if (national_id.empty()) return absl::NotFoundError("person not found");
   ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kGetPersonByNationalId));
   Stmt stmt(s);
-  stmt.Text(1, national_id);
+  const std::string index = keys_->BlindIndex(national_id);
+  stmt.Blob(1, index);
+  stmt.Text(2, national_id);
   int rc = stmt.Step();
   if (rc == SQLITE_DONE) return absl::NotFoundError("person not found");
   if (rc != SQLITE_ROW) return conn_->Error(rc, kReadPersonCtx);
   PersonRecord p;
-  RETURN_IF_ERROR(ReadPerson(stmt, &p));
+  RETURN_IF_ERROR(ReadPerson(stmt, *keys_, &p));
   return p;
 }
 
@@ -835,7 +895,7 @@ absl::StatusOr<std::vector<LifeEventRecord>> SqliteTxn::ListLifeEvents(
     int rc = stmt.Step();
     if (rc == SQLITE_DONE) break;
     if (rc != SQLITE_ROW) return conn_->Error(rc, kReadEventCtx);
-    RETURN_IF_ERROR(ReadEvent(stmt, &out.emplace_back()));
+    RETURN_IF_ERROR(ReadEvent(stmt, *keys_, &out.emplace_back()));
   }
   return out;
 }
@@ -948,8 +1008,12 @@ absl::StatusOr<RequestRecord> SqliteTxn::GetRequest(
   RequestRecord r;
   Assign(&r.request_id, stmt.ColumnText(0));
   Assign(&r.method, stmt.ColumnText(1));
-  Assign(&r.request, stmt.ColumnBlob(2));
-  Assign(&r.response, stmt.ColumnBlob(3));
+  if (stmt.ColumnInt(5) != 0) {
+    RETURN_IF_ERROR(OpenRequest(*keys_, stmt.ColumnBlob(2), stmt.ColumnBlob(3), &r));
+  } else {  // written before migration 5, not yet resealed
+    Assign(&r.request, stmt.ColumnBlob(2));
+    Assign(&r.response, stmt.ColumnBlob(3));
+  }
   r.created_at = FromMicros(stmt.ColumnInt(4));
   return r;
 }
@@ -1017,13 +1081,29 @@ absl::StatusOr<int64_t> SqliteTxn::InsertPerson(const PersonRecord& person) {
     death.emplace(*person.date_of_death);
     if (!death->ok()) return DateOutOfRange("date_of_death");
   }
+  int64_t id = 0;
+  {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kNextPersonId));
+    Stmt stmt(s);
+    int rc = stmt.Step();
+    if (rc != SQLITE_ROW) return conn_->Error(rc, kInsertPersonCtx);
+    id = stmt.ColumnInt(0);
+  }
+  const SealedPerson sealed =
+      SealPerson(*keys_, id, person.national_id, person.facts);
   ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kInsertPerson));
   Stmt stmt(s);
+  stmt.Int(1, id);
   // The version of a new person is 1 (records.h).
-  BindPerson(stmt, person, /*version=*/1, birth, death ? &*death : nullptr);
+  BindPerson(stmt, person, /*version=*/1, birth, death ? &*death : nullptr,
+             sealed);
+  stmt.TextOrNull(24, person.national_id);
   int rc = stmt.Step();
   if (rc != SQLITE_DONE) return conn_->Error(rc, kInsertPersonCtx);
-  return sqlite3_last_insert_rowid(conn_->db());
+  if (sqlite3_changes(conn_->db()) == 0) {  // held in plaintext by an old row
+    return absl::AlreadyExistsError(kInsertPersonCtx.unique);
+  }
+  return id;
 }
 
 absl::Status SqliteTxn::UpdatePerson(const PersonRecord& person) {
@@ -1034,11 +1114,20 @@ absl::Status SqliteTxn::UpdatePerson(const PersonRecord& person) {
     death.emplace(*person.date_of_death);
     if (!death->ok()) return DateOutOfRange("date_of_death");
   }
+  const SealedPerson sealed =
+      SealPerson(*keys_, person.id, person.national_id, person.facts);
   ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kUpdatePerson));
   Stmt stmt(s);
   stmt.Int(1, person.id);
-  BindPerson(stmt, person, person.version, birth, death ? &*death : nullptr);
-  return ChangeOne(stmt, kUpdatePersonCtx, "person not found");
+  BindPerson(stmt, person, person.version, birth, death ? &*death : nullptr,
+             sealed);
+  stmt.TextOrNull(24, person.national_id);
+  absl::Status changed = ChangeOne(stmt, kUpdatePersonCtx, "person not found");
+  // Nothing changed: no such person, or an old row holds the ID in plaintext.
+  if (absl::IsNotFound(changed) && GetPerson(person.id).ok()) {
+    return absl::AlreadyExistsError(kUpdatePersonCtx.unique);
+  }
+  return changed;
 }
 
 absl::StatusOr<int64_t> SqliteTxn::InsertHousehold(
@@ -1093,19 +1182,29 @@ absl::StatusOr<int64_t> SqliteTxn::InsertLifeEvent(
     const LifeEventRecord& event) {
   DateText date(event.date);
   if (!date.ok()) return DateOutOfRange("date");
+  int64_t id = 0;
+  {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kNextEventId));
+    Stmt stmt(s);
+    int rc = stmt.Step();
+    if (rc != SQLITE_ROW) return conn_->Error(rc, kInsertEventCtx);
+    id = stmt.ColumnInt(0);
+  }
+  const std::string details = SealEventDetails(*keys_, id, event.details);
   ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kInsertLifeEvent));
   Stmt stmt(s);
+  stmt.Int(1, id);
   stmt.Int(2, event.person_id);
   stmt.Text(3, date.view());
   stmt.Int(4, event.type);
-  stmt.Blob(5, event.details);
+  stmt.Blob(5, details);
   stmt.Int(6, event.correction ? 1 : 0);
   stmt.Int(7, Micros(event.recorded_at));
   stmt.Text(8, event.recorded_by);
   stmt.Text(9, event.office_code);
   int rc = stmt.Step();
   if (rc != SQLITE_DONE) return conn_->Error(rc, kInsertEventCtx);
-  return sqlite3_last_insert_rowid(conn_->db());
+  return id;
 }
 
 absl::StatusOr<int64_t> SqliteTxn::InsertEnrolment(
@@ -1153,12 +1252,13 @@ absl::StatusOr<int64_t> SqliteTxn::InsertPolicy(const PolicyRecord& policy) {
 }
 
 absl::Status SqliteTxn::PutRequest(const RequestRecord& request) {
+  const SealedRequest sealed = SealRequest(*keys_, request);
   ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kPutRequest));
   Stmt stmt(s);
   stmt.Text(1, request.request_id);
   stmt.Text(2, request.method);
-  stmt.Blob(3, request.request);
-  stmt.Blob(4, request.response);
+  stmt.Blob(3, sealed.request);
+  stmt.Blob(4, sealed.response);
   stmt.Int(5, Micros(request.created_at));
   int rc = stmt.Step();
   if (rc != SQLITE_DONE) return conn_->Error(rc, kPutRequestCtx);
@@ -1726,6 +1826,162 @@ absl::Status SqliteTxn::UpdateUser(const UserRecord& user) {
   Stmt stmt(s);
   BindUser(stmt, user, user.version);
   return ChangeOne(stmt, kUpdateUserCtx, "user not found");
+}
+
+}  // namespace socle::storage::sqlite_internal
+
+namespace socle::storage::sqlite_internal {
+
+absl::StatusOr<ResealBatch> SqliteTxn::ResealPersons(int64_t after_id,
+                                                     int limit) {
+  struct Row {
+    PersonRecord person;
+    bool stale = false;
+  };
+  std::vector<Row> rows;
+  ResealBatch batch;
+  batch.last_person_id = after_id;
+  {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kListPersonsToReseal));
+    Stmt stmt(s);
+    stmt.Int(1, after_id);
+    stmt.Int(2, limit);
+    for (;;) {
+      int rc = stmt.Step();
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return conn_->Error(rc, kReadPersonCtx);
+      Row& row = rows.emplace_back();
+      row.person.id = stmt.ColumnInt(0);
+      batch.last_person_id = row.person.id;
+      if (stmt.ColumnInt(4) == 0) {  // plaintext, from before migration 5
+        Assign(&row.person.national_id, stmt.ColumnText(1));
+        Assign(&row.person.facts, stmt.ColumnBlob(3));
+        row.stale = true;
+        continue;
+      }
+      row.stale = UnderOldKey(*keys_, stmt.ColumnBlob(3)) ||
+                  (!stmt.ColumnIsNull(2) && UnderOldKey(*keys_, stmt.ColumnBlob(2)));
+      if (row.stale) {
+        RETURN_IF_ERROR(OpenPerson(*keys_, stmt.ColumnBlob(2), stmt.ColumnBlob(3),
+                                   &row.person));
+      }
+    }
+  }
+  batch.scanned = static_cast<int64_t>(rows.size());
+  for (const Row& row : rows) {
+    if (!row.stale) continue;
+    const SealedPerson sealed = SealPerson(*keys_, row.person.id,
+                                           row.person.national_id, row.person.facts);
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kResealPerson));
+    Stmt stmt(s);
+    stmt.Int(1, row.person.id);
+    if (sealed.national_id.empty()) {
+      stmt.Null(2);
+      stmt.Null(3);
+    } else {
+      stmt.Blob(2, sealed.national_id);
+      stmt.Blob(3, sealed.national_id_index);
+    }
+    stmt.Blob(4, sealed.facts);
+    RETURN_IF_ERROR(ChangeOne(stmt, kUpdatePersonCtx, "person not found"));
+    ++batch.resealed;
+  }
+  return batch;
+}
+
+absl::StatusOr<ResealBatch> SqliteTxn::ResealRequests(
+    absl::string_view after_request_id, int limit) {
+  struct Row {
+    RequestRecord request;
+    bool stale = false;
+  };
+  std::vector<Row> rows;
+  ResealBatch batch;
+  batch.last_request_id = std::string(after_request_id);
+  {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kListRequestsToReseal));
+    Stmt stmt(s);
+    stmt.Text(1, after_request_id);
+    stmt.Int(2, limit);
+    for (;;) {
+      int rc = stmt.Step();
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return conn_->Error(rc, kReadRequestCtx);
+      Row& row = rows.emplace_back();
+      Assign(&row.request.request_id, stmt.ColumnText(0));
+      batch.last_request_id = row.request.request_id;
+      if (stmt.ColumnInt(3) == 0) {  // plaintext, from before migration 5
+        Assign(&row.request.request, stmt.ColumnBlob(1));
+        Assign(&row.request.response, stmt.ColumnBlob(2));
+        row.stale = true;
+        continue;
+      }
+      row.stale = UnderOldKey(*keys_, stmt.ColumnBlob(1)) ||
+                  UnderOldKey(*keys_, stmt.ColumnBlob(2));
+      if (row.stale) {
+        RETURN_IF_ERROR(OpenRequest(*keys_, stmt.ColumnBlob(1), stmt.ColumnBlob(2),
+                                    &row.request));
+      }
+    }
+  }
+  batch.scanned = static_cast<int64_t>(rows.size());
+  for (const Row& row : rows) {
+    if (!row.stale) continue;
+    const SealedRequest sealed = SealRequest(*keys_, row.request);
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kResealRequest));
+    Stmt stmt(s);
+    stmt.Text(1, row.request.request_id);
+    stmt.Blob(2, sealed.request);
+    stmt.Blob(3, sealed.response);
+    RETURN_IF_ERROR(ChangeOne(stmt, kPutRequestCtx, "request id not found"));
+    ++batch.resealed;
+  }
+  return batch;
+}
+
+absl::StatusOr<ResealBatch> SqliteTxn::ResealLifeEvents(int64_t after_id,
+                                                        int limit) {
+  struct Row {
+    int64_t id = 0;
+    std::string details;
+    bool stale = false;
+  };
+  std::vector<Row> rows;
+  ResealBatch batch;
+  batch.last_event_id = after_id;
+  {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kListEventsToReseal));
+    Stmt stmt(s);
+    stmt.Int(1, after_id);
+    stmt.Int(2, limit);
+    for (;;) {
+      int rc = stmt.Step();
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return conn_->Error(rc, kReadEventCtx);
+      Row& row = rows.emplace_back();
+      row.id = stmt.ColumnInt(0);
+      batch.last_event_id = row.id;
+      if (stmt.ColumnInt(2) == 0) {  // plaintext, from before migration 5
+        Assign(&row.details, stmt.ColumnBlob(1));
+        row.stale = true;
+      } else if (UnderOldKey(*keys_, stmt.ColumnBlob(1))) {
+        ASSIGN_OR_RETURN(row.details, OpenEventDetails(*keys_, row.id, stmt.ColumnBlob(1)));
+        row.stale = true;
+      }
+    }
+  }
+  batch.scanned = static_cast<int64_t>(rows.size());
+  for (const Row& row : rows) {
+    if (!row.stale) continue;
+    const std::string sealed = SealEventDetails(*keys_, row.id, row.details);
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, conn_->Get(Sql::kResealEvent));
+    Stmt stmt(s);
+    stmt.Int(1, row.id);
+    stmt.Blob(2, sealed);
+    RETURN_IF_ERROR(ChangeOne(stmt, kInsertEventCtx, "life event not found"));
+    ++batch.resealed;
+  }
+  return batch;
 }
 
 }  // namespace socle::storage::sqlite_internal

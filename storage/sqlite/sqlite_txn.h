@@ -8,13 +8,16 @@
 #include <vector>
 
 #include "storage/sqlite/connection.h"
+#include "storage/keys.h"
 #include "storage/store.h"
 
 namespace socle::storage::sqlite_internal {
 
 class SqliteTxn final : public Txn {
  public:
-  explicit SqliteTxn(Connection* conn) : conn_(conn) {}
+  // `keys` seal and open the personal data (storage/keys.h); both must
+  // outlive the txn.
+  SqliteTxn(Connection* conn, const KeyRing* keys) : conn_(conn), keys_(keys) {}
 
   absl::StatusOr<PersonRecord> GetPerson(int64_t id) override;
   absl::StatusOr<PersonRecord> GetPersonByNationalId(
@@ -111,6 +114,10 @@ class SqliteTxn final : public Txn {
   absl::Status InsertUser(const UserRecord& user) override;
   absl::Status UpdateUser(const UserRecord& user) override;
   absl::Status PutRequest(const RequestRecord& request) override;
+  absl::StatusOr<ResealBatch> ResealPersons(int64_t after_id, int limit) override;
+  absl::StatusOr<ResealBatch> ResealLifeEvents(int64_t after_id, int limit) override;
+  absl::StatusOr<ResealBatch> ResealRequests(absl::string_view after_request_id,
+                                             int limit) override;
   absl::Status AppendAudit(const AuditRecord& entry) override;
 
  private:
@@ -128,6 +135,7 @@ class SqliteTxn final : public Txn {
   absl::StatusOr<std::vector<PaymentRecord>> ReadPayments(Stmt& stmt);
 
   Connection* conn_;
+  const KeyRing* keys_;
   std::vector<std::string> padded_words_;  // reused by the name search
 };
 

@@ -255,6 +255,8 @@ absl::Status Bench::SetUp() {
   options.principals_file = tls_.principals();
   options.token_key_file = tls_.token_key();
   options.password_iterations = 1000;
+  options.data_keys_file = tls_.dir + "/data.keys";
+  options.index_key_file = tls_.dir + "/index.key";
   auto server = SocleServer::Start(options);
   if (!server.ok()) {
     // A backend this build cannot open (PostgreSQL not reachable, not yet
@@ -981,7 +983,11 @@ void Bench::Growth() {
 absl::Status Bench::EnsureBulkLoaded() {
   if (bulk_loaded_) return absl::OkStatus();
   if (!bulk_error_.empty()) return absl::UnavailableError(bulk_error_);
-  auto opened = OpenStore(bulk_spec_);
+  // The keys of the child server (certs.sh made them with the certificates),
+  // so that it can read what is loaded here.
+  auto keys = LoadKeys(tls_.dir + "/data.keys", tls_.dir + "/index.key");
+  if (!keys.ok()) return keys.status();
+  auto opened = OpenStore(bulk_spec_, *keys);
   if (!opened.ok()) {
     bulk_error_ = std::string(opened.status().message());
     return opened.status();
@@ -1138,7 +1144,8 @@ void Bench::Memory() {
       {"--store=" + bulk_spec_, "--policy=" + DefaultPolicy(), "--tls_cert=" + tls_.server_cert(),
        "--tls_key=" + tls_.server_key(), "--client_ca=" + tls_.ca(),
        "--principals=" + tls_.principals(), "--token_key=" + tls_.token_key(),
-       "--password_iterations=1000"},
+       "--password_iterations=1000",
+       "--data_keys=" + tls_.dir + "/data.keys", "--index_key=" + tls_.dir + "/index.key"},
       work);
   if (!child.ok()) {
     row.verdict = Verdict::kFail;

@@ -42,6 +42,8 @@ class ServerHarness {
     options.tls_key_file = cert("server.key");
     options.client_ca_file = cert("ca.pem");
     options.audit_signing_key_file = cert("audit-signing.key");
+    options.data_keys_file = cert("data.keys");
+    options.index_key_file = cert("index.key");
     options.policy_files = {absl::StrCat(SOCLE_SOURCE_DIR, "/deploy/policy/default.textproto")};
     // deploy/principals.textproto, plus terminals of any other office named
     // by their certificate (see TerminalOf).
@@ -78,6 +80,8 @@ class ServerHarness {
     return absl::StrCat(cert_dir_, "/", name);
   }
   const std::string& cert_dir() const { return cert_dir_; }
+  // The server's SQLite database file.
+  std::string db_path() const { return absl::StrCat(dir_.path(), "/socle.db"); }
   int port() const { return server_ ? server_->port() : 0; }
   std::string endpoint() const { return absl::StrCat("localhost:", port()); }
   SocleServer& server() { return *server_; }

@@ -28,12 +28,17 @@ class ServerBinaryTest : public ::testing::Test {
               0);
   }
 
-  // TLS and access control: certificates, principals, token key.
-  std::string TlsFlags() const {
+  // TLS and the keys of data at rest (deploy/certs.sh makes both).
+  std::string TlsFlags() const { return TlsOnlyFlags() + KeyFlags(); }
+  std::string TlsOnlyFlags() const {
     return absl::StrCat(" --tls_cert=", certs_, "/server.pem --tls_key=", certs_,
                         "/server.key --client_ca=", certs_, "/ca.pem --principals=",
                         SOCLE_SOURCE_DIR, "/deploy/principals.textproto --token_key=", certs_,
                         "/token.key");
+  }
+  std::string KeyFlags() const {
+    return absl::StrCat(" --data_keys=", certs_, "/data.keys --index_key=", certs_,
+                        "/index.key");
   }
 
   // Runs the server expecting it to refuse to start.
@@ -59,9 +64,14 @@ TEST_F(ServerBinaryTest, BadStartsAreOneClearLineAndNonZero) {
   std::vector<Case> cases = {
       {"--no_such_flag", "no_such_flag"},
       {"--port=70000" + store + TlsFlags(), "--port"},
-      {"--tls_cert=/nonexistent/server.pem --tls_key=x --client_ca=y" + store,
+      {"--tls_cert=/nonexistent/server.pem --tls_key=x --client_ca=y" + store + KeyFlags(),
        "/nonexistent/server.pem"},
-      {store, "--tls_cert"},
+      {store + KeyFlags(), "--tls_cert"},
+      {store + TlsOnlyFlags(), "--data_keys"},
+      {store + TlsOnlyFlags() + " --data_keys=" + certs_ + "/data.keys", "--index_key"},
+      {store + TlsOnlyFlags() + " --data_keys=" + certs_ + "/server.pem --index_key=" +
+           certs_ + "/index.key",
+       "server.pem"},
       {"--insecure_for_testing --host=0.0.0.0" + store, "loopback"},
       {"--store=sqlite:/nonexistent-dir/socle.db" + TlsFlags(), "/nonexistent-dir/socle.db"},
       {"--store=mysql://x" + TlsFlags(), "--store"},
@@ -101,6 +111,8 @@ TEST_F(ServerBinaryTest, ServesOnAPickedPortAndStopsOnSigterm) {
     const std::string cert = absl::StrCat("--tls_cert=", certs_, "/server.pem");
     const std::string key = absl::StrCat("--tls_key=", certs_, "/server.key");
     const std::string ca = absl::StrCat("--client_ca=", certs_, "/ca.pem");
+    const std::string data_keys = absl::StrCat("--data_keys=", certs_, "/data.keys");
+    const std::string index_key = absl::StrCat("--index_key=", certs_, "/index.key");
     const std::string policy =
         absl::StrCat("--policy=", SOCLE_SOURCE_DIR, "/deploy/policy/default.textproto");
     const std::string principals =
@@ -109,8 +121,9 @@ TEST_F(ServerBinaryTest, ServesOnAPickedPortAndStopsOnSigterm) {
     const std::string crl = absl::StrCat("--crl_dir=", certs_, "/crl");
     freopen("/dev/null", "w", stdout);
     execl(SOCLE_SERVER_BIN, SOCLE_SERVER_BIN, "--port=0", pf.c_str(), store.c_str(),
-          cert.c_str(), key.c_str(), ca.c_str(), policy.c_str(), principals.c_str(),
-          token_key.c_str(), crl.c_str(), static_cast<char*>(nullptr));
+          cert.c_str(), key.c_str(), ca.c_str(), data_keys.c_str(), index_key.c_str(),
+          policy.c_str(), principals.c_str(), token_key.c_str(), crl.c_str(),
+          static_cast<char*>(nullptr));
     _exit(127);
   }
   int port = 0;

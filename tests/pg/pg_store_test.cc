@@ -192,6 +192,56 @@ TEST_F(PgStoreTest, WriteInsideWriteIsRefused) {
 // Two stores on one database are two replicas: their writers take turns, so
 // that the audit chain stays gap-free and a national ID checked as free is
 // still free when it is inserted.
+// Personal data at rest: what PostgreSQL holds is sealed (storage/keys.h).
+// Planted values are searched for in every column of persons and requests,
+// as text and as bytes.
+TEST_F(PgStoreTest, PersonalDataIsNotStoredInPlaintext) {
+  std::unique_ptr<Store> store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  const std::string kPlantedId = "ZQ-PLANT-7301945";
+  const std::string kPlantedFacts = "income=987654321;disability=certified-PLANT";
+  absl::Status s = store->Write([&](Txn& txn) -> absl::Status {
+    PersonRecord p = MakePerson(kPlantedId);
+    p.facts = kPlantedFacts;
+    RETURN_IF_ERROR(txn.InsertPerson(p).status());
+    RequestRecord r;
+    r.request_id = "plant-1";
+    r.method = "/socle.v1.Registry/RegisterPerson";
+    r.request = "request with " + kPlantedId + " " + kPlantedFacts;
+    r.response = "answer with " + kPlantedId;
+    return txn.PutRequest(r);
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  // Still found and read back through the store.
+  s = store->Read([&](ReadTxn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(PersonRecord got, txn.GetPersonByNationalId(kPlantedId));
+    EXPECT_EQ(got.facts, kPlantedFacts);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  for (const std::string& needle : {std::string("PLANT"), std::string("7301945"),
+                                    std::string("987654321")}) {
+    const std::string bytes = absl::StrCat("convert_to('", needle, "', 'UTF8')");
+    for (const std::string& sql :
+         {absl::StrCat("SELECT count(*) FROM persons p WHERE p::text LIKE '%", needle,
+                       "%' OR position(", bytes, " IN coalesce(p.national_id_sealed, ''))"
+                       " > 0 OR position(", bytes, " IN p.facts) > 0"
+                       " OR position(", bytes, " IN coalesce(p.national_id_index, '')) > 0"),
+          absl::StrCat("SELECT count(*) FROM requests r WHERE r::text LIKE '%", needle,
+                       "%' OR position(", bytes, " IN r.request) > 0 OR position(", bytes,
+                       " IN r.response) > 0")}) {
+      absl::StatusOr<std::string> found = QueryOne(url_, sql);
+      ASSERT_TRUE(found.ok()) << found.status();
+      EXPECT_EQ(*found, "0") << needle << ": " << sql;
+    }
+  }
+  absl::StatusOr<std::string> plain =
+      QueryOne(url_, "SELECT count(*) FROM persons WHERE national_id IS NOT NULL"
+                     " OR national_id_index IS NULL OR NOT sealed");
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(*plain, "0");
+}
+
 TEST_F(PgStoreTest, TwoReplicasKeepOneChainAndOnePersonPerNationalId) {
   std::unique_ptr<Store> replicas[2] = {MustOpen(), MustOpen()};
   ASSERT_NE(replicas[0], nullptr);

@@ -175,7 +175,8 @@ absl::StatusOr<std::string> CreateTestDatabase() {
   return WithDatabase(server, name);
 }
 
-std::unique_ptr<storage::Store> OpenPostgresForTest(const std::string& dir) {
+std::unique_ptr<storage::Store> OpenPostgresForTest(
+    const std::string& dir, std::shared_ptr<const storage::KeyRing> keys) {
   if (SkipWithoutPostgres()) return std::make_unique<SkippedStore>();
   std::string& url = Databases().ForDir(dir);
   if (url.empty()) {
@@ -186,6 +187,7 @@ std::unique_ptr<storage::Store> OpenPostgresForTest(const std::string& dir) {
   }
   storage::PgOptions options;
   options.conninfo = url;
+  options.keys = std::move(keys);
   absl::StatusOr<std::unique_ptr<storage::Store>> store =
       storage::OpenPgStore(options);
   EXPECT_TRUE(store.ok()) << store.status();

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "storage/keys.h"
 #include "storage/store.h"
 
 namespace socle::pgtest {
@@ -40,7 +41,9 @@ absl::StatusOr<std::string> QueryOne(const std::string& url,
 // database belongs to `dir`, created (empty) the first time. Opening the same
 // `dir` again gives back the same database. When SOCLE_TEST_POSTGRES is unset
 // the test is skipped (and a store that refuses every call is returned).
-std::unique_ptr<storage::Store> OpenPostgresForTest(const std::string& dir);
+// `keys` seal the personal data (null: storage::KeyRing::ProcessTestKeys()).
+std::unique_ptr<storage::Store> OpenPostgresForTest(
+    const std::string& dir, std::shared_ptr<const storage::KeyRing> keys = nullptr);
 
 }  // namespace socle::pgtest
 

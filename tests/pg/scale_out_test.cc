@@ -68,6 +68,9 @@ class ServerProcess {
       const std::string cert = absl::StrCat("--tls_cert=", certs, "/server.pem");
       const std::string key = absl::StrCat("--tls_key=", certs, "/server.key");
       const std::string ca = absl::StrCat("--client_ca=", certs, "/ca.pem");
+      // Every replica holds the same keys.
+      const std::string data_keys = absl::StrCat("--data_keys=", certs, "/data.keys");
+      const std::string index_key = absl::StrCat("--index_key=", certs, "/index.key");
       const std::string policy = absl::StrCat(
           "--policy=", SOCLE_SOURCE_DIR, "/deploy/policy/default.textproto");
       const std::string principals = absl::StrCat(
@@ -78,8 +81,9 @@ class ServerProcess {
         _exit(126);
       }
       execl(SOCLE_SERVER_BIN, SOCLE_SERVER_BIN, "--port=0", pf.c_str(),
-            st.c_str(), cert.c_str(), key.c_str(), ca.c_str(), policy.c_str(),
-            principals.c_str(), token_key.c_str(), "--password_iterations=1000",
+            st.c_str(), cert.c_str(), key.c_str(), ca.c_str(), data_keys.c_str(),
+            index_key.c_str(), policy.c_str(), principals.c_str(), token_key.c_str(),
+            "--password_iterations=1000",
             static_cast<char*>(nullptr));
       _exit(127);
     }

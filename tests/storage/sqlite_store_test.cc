@@ -26,6 +26,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/sqlite/connection.h"
+#include "storage/sqlite/migrations.h"
 
 namespace socle::storage {
 namespace {
@@ -109,6 +110,22 @@ bool WaitQueued(Store& store, int64_t n) {
 
 // Runs `sql` on a separate connection to `path` and returns the first column
 // of the first row as text.
+std::string Latest() {
+  return absl::StrCat(sqlite_internal::LatestSchemaVersion());
+}
+
+// Undoes migration 5 (personal data sealed at rest) of a database whose
+// persons have national IDs "N-<id>": the rows become what a database
+// written before it holds, plaintext.
+constexpr const char* kUndoSealing =
+    " DROP INDEX persons_by_national_id_index;"
+    " ALTER TABLE persons DROP COLUMN national_id_sealed;"
+    " ALTER TABLE persons DROP COLUMN national_id_index;"
+    " ALTER TABLE persons DROP COLUMN sealed;"
+    " ALTER TABLE requests DROP COLUMN sealed;"
+    " ALTER TABLE life_events DROP COLUMN sealed;"
+    " UPDATE persons SET national_id = 'N-' || id, facts = X'0a00';";
+
 std::string Query(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
   EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr),
@@ -206,7 +223,7 @@ TEST_F(SqliteStoreTest, MigrationsAreAppliedOnce) {
 
 TEST_F(SqliteStoreTest, NewDatabaseHasTheLatestSchemaVersion) {
   { ASSERT_NE(Open(), nullptr); }
-  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "5");
+  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), Latest());
   std::string schema = Query(
       DbPath(), "SELECT group_concat(name, ',') FROM (SELECT name FROM"
                 " sqlite_schema WHERE name LIKE 'enrolments%' OR name ="
@@ -230,7 +247,7 @@ TEST_F(SqliteStoreTest, NewDatabaseHasTheLatestSchemaVersion) {
   // Reopening is idempotent.
   { ASSERT_NE(Open(), nullptr); }
   { ASSERT_NE(Open(), nullptr); }
-  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "5");
+  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), Latest());
 }
 
 TEST_F(SqliteStoreTest, VersionOneDatabaseIsMigratedKeepingItsData) {
@@ -249,8 +266,13 @@ TEST_F(SqliteStoreTest, VersionOneDatabaseIsMigratedKeepingItsData) {
                            " DROP INDEX audit_by_office;"
                            " DROP TABLE payments; DROP TABLE lines;"
                            " DROP TABLE cycle_totals; DROP TABLE cycles;"
-                           " DROP TABLE enrolments; DROP TABLE policies;"
-                           " PRAGMA user_version = 1; COMMIT;",
+                           " DROP TABLE enrolments; DROP TABLE policies;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    EXPECT_EQ(sqlite3_exec(db, kUndoSealing, nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    EXPECT_EQ(sqlite3_exec(db, "PRAGMA user_version = 1; COMMIT;",
                            nullptr, nullptr, nullptr),
               SQLITE_OK)
         << sqlite3_errmsg(db);
@@ -259,7 +281,7 @@ TEST_F(SqliteStoreTest, VersionOneDatabaseIsMigratedKeepingItsData) {
   ASSERT_EQ(Query(DbPath(), "PRAGMA user_version"), "1");
   std::unique_ptr<Store> store = Open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "5");
+  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), Latest());
   int64_t person_id = 0;
   absl::Status s = store->Read([&](ReadTxn& txn) -> absl::Status {
     ASSIGN_OR_RETURN(PersonRecord p, txn.GetPersonByNationalId("N-1"));
@@ -284,6 +306,77 @@ TEST_F(SqliteStoreTest, VersionOneDatabaseIsMigratedKeepingItsData) {
   EXPECT_TRUE(s.ok()) << s;
 }
 
+// A database from before migration 5 holds national IDs, facts and requests
+// in plaintext: the store reads them as they are, finds them by national ID,
+// and key rotation seals them.
+TEST_F(SqliteStoreTest, PlaintextRowsFromBeforeSealingAreReadThenSealedByRotation) {
+  {
+    std::unique_ptr<Store> store = Open();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(InsertOne(*store, "N-1").ok());
+    ASSERT_TRUE(store->Write([](Txn& txn) {
+      RequestRecord r;
+      r.request_id = "old-request";
+      r.method = "m";
+      r.request = "req";
+      r.response = "resp";
+      return txn.PutRequest(r);
+    }).ok());
+  }
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db,
+                           absl::StrCat("BEGIN;", kUndoSealing,
+                                        " UPDATE requests SET request = CAST('req' AS BLOB),"
+                                        " response = CAST('resp' AS BLOB);"
+                                        " DROP TABLE users;"
+                                        " PRAGMA user_version = ",
+                                        // 4: before sealing (5) and users (6)
+                                        sqlite_internal::LatestSchemaVersion() - 2,
+                                        "; COMMIT;")
+                               .c_str(),
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  std::unique_ptr<Store> store = Open();
+  ASSERT_NE(store, nullptr);
+  auto check = [&] {
+    absl::Status s = store->Read([&](ReadTxn& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(PersonRecord p, txn.GetPersonByNationalId("N-1"));
+      EXPECT_EQ(p.national_id, "N-1");
+      EXPECT_EQ(p.facts, std::string("\x0a\x00", 2));
+      ASSIGN_OR_RETURN(RequestRecord r, txn.GetRequest("old-request"));
+      EXPECT_EQ(r.request, "req");
+      EXPECT_EQ(r.response, "resp");
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+  };
+  check();
+  EXPECT_EQ(Query(DbPath(), "SELECT national_id FROM persons"), "N-1");
+  // The plaintext ID still counts for uniqueness.
+  EXPECT_EQ(InsertOne(*store, "N-1").code(), absl::StatusCode::kAlreadyExists);
+  absl::Status s = store->Write([](Txn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(ResealBatch persons, txn.ResealPersons(0, 10));
+    EXPECT_EQ(persons.resealed, 1);
+    ASSIGN_OR_RETURN(ResealBatch requests, txn.ResealRequests("", 10));
+    EXPECT_EQ(requests.resealed, 1);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  check();
+  EXPECT_EQ(Query(DbPath(), "SELECT count(*) FROM persons WHERE national_id IS NOT NULL"
+                            " OR NOT sealed OR instr(facts, X'0a00') = 1"),
+            "0");
+  EXPECT_EQ(Query(DbPath(), "SELECT count(*) FROM requests WHERE NOT sealed"
+                            " OR request = CAST('req' AS BLOB)"),
+            "0");
+  EXPECT_EQ(InsertOne(*store, "N-1").code(), absl::StatusCode::kAlreadyExists);
+}
+
 TEST_F(SqliteStoreTest, VersionTwoDatabaseGainsPaymentsKeepingItsData) {
   {
     std::unique_ptr<Store> store = Open();
@@ -297,8 +390,13 @@ TEST_F(SqliteStoreTest, VersionTwoDatabaseGainsPaymentsKeepingItsData) {
                            "BEGIN; DROP TABLE users; DROP INDEX audit_by_subject;"
                            " DROP INDEX audit_by_office;"
                            " DROP TABLE payments; DROP TABLE lines;"
-                           " DROP TABLE cycle_totals; DROP TABLE cycles;"
-                           " PRAGMA user_version = 2; COMMIT;",
+                           " DROP TABLE cycle_totals; DROP TABLE cycles;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    EXPECT_EQ(sqlite3_exec(db, kUndoSealing, nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    EXPECT_EQ(sqlite3_exec(db, "PRAGMA user_version = 2; COMMIT;",
                            nullptr, nullptr, nullptr),
               SQLITE_OK)
         << sqlite3_errmsg(db);
@@ -306,7 +404,7 @@ TEST_F(SqliteStoreTest, VersionTwoDatabaseGainsPaymentsKeepingItsData) {
   }
   std::unique_ptr<Store> store = Open();
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), "5");
+  EXPECT_EQ(Query(DbPath(), "PRAGMA user_version"), Latest());
   absl::Status s = store->Write([&](Txn& txn) -> absl::Status {
     ASSIGN_OR_RETURN(PersonRecord p, txn.GetPersonByNationalId("N-1"));
     EnrolmentRecord e;

@@ -26,6 +26,7 @@
 #include "common/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "storage/keys.h"
 #include "storage/records.h"
 #include "storage/sqlite/sqlite_store.h"
 #include "storage/store.h"
@@ -48,7 +49,21 @@ struct Backend {
   // previous store was destroyed must give back the same data. Returns null
   // (after reporting a test failure) when the store cannot be opened.
   std::function<std::unique_ptr<Store>(const std::string& dir)> open;
+  // The same, sealing personal data with `keys` (storage/keys.h).
+  std::function<std::unique_ptr<Store>(const std::string& dir,
+                                       std::shared_ptr<const KeyRing> keys)>
+      open_with_keys;
 };
+
+std::unique_ptr<Store> OpenSqliteWithKeys(const std::string& dir,
+                                          std::shared_ptr<const KeyRing> keys) {
+  SqliteOptions options;
+  options.path = dir + "/socle.db";
+  options.keys = std::move(keys);
+  absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(options);
+  EXPECT_TRUE(store.ok()) << store.status();
+  return store.ok() ? std::move(*store) : nullptr;
+}
 
 std::unique_ptr<Store> OpenSqlite(const std::string& dir) {
   SqliteOptions options;
@@ -60,9 +75,11 @@ std::unique_ptr<Store> OpenSqlite(const std::string& dir) {
 
 std::vector<Backend> Backends() {
   return {
-      {"Sqlite", OpenSqlite},
+      {"Sqlite", OpenSqlite, OpenSqliteWithKeys},
       // A fresh database per test on $SOCLE_TEST_POSTGRES (skipped when unset).
-      {"Postgres", socle::pgtest::OpenPostgresForTest},
+      {"Postgres",
+       [](const std::string& dir) { return socle::pgtest::OpenPostgresForTest(dir); },
+       socle::pgtest::OpenPostgresForTest},
   };
 }
 
@@ -2936,6 +2953,161 @@ TEST_P(StoreTest, DataSurvivesReopening) {
   // Ids keep growing after a reopen.
   PersonRecord later = AddPerson(MakePerson("Later", "One", kBirth));
   EXPECT_GT(later.id, p.id);
+}
+
+// ---------------------------------------------------------------------------
+// Personal data at rest (storage/keys.h): lookups through the blind index,
+// uniqueness, rotation.
+
+KeyRing::Key FilledKey(unsigned char byte) {
+  KeyRing::Key k;
+  k.fill(byte);
+  return k;
+}
+
+std::shared_ptr<const KeyRing> TestRing(std::map<uint32_t, KeyRing::Key> keys) {
+  return *KeyRing::Make(std::move(keys), FilledKey(0x42));
+}
+
+TEST_P(StoreTest, NationalIdIsFoundAndKeptUniqueThroughItsBlindIndex) {
+  PersonRecord a = MakePerson("Ana", "One", kBirth, "KH-000111");
+  a.facts = "facts of a";
+  a = AddPerson(a);
+  PersonRecord b = AddPerson(MakePerson("Bo", "Two", kBirth, "KH-000222"));
+  // Duplicate refusal on insert and on update.
+  EXPECT_EQ(InsertPerson(MakePerson("Cy", "Three", kBirth, "KH-000111")).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  PersonRecord b2 = b;
+  b2.national_id = "KH-000111";
+  absl::Status s = store_->Write([&](Txn& txn) { return txn.UpdatePerson(b2); });
+  EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists) << s;
+  // A person may lose the ID, and another take it.
+  PersonRecord a2 = a;
+  a2.national_id = "";
+  ASSERT_TRUE(store_->Write([&](Txn& txn) { return txn.UpdatePerson(a2); }).ok());
+  ASSERT_TRUE(store_->Write([&](Txn& txn) { return txn.UpdatePerson(b2); }).ok());
+  s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(PersonRecord got, txn.GetPersonByNationalId("KH-000111"));
+    EXPECT_EQ(got.id, b.id);
+    EXPECT_EQ(txn.GetPersonByNationalId("KH-000222").status().code(),
+              absl::StatusCode::kNotFound);
+    ASSIGN_OR_RETURN(PersonRecord got_a, txn.GetPerson(a.id));
+    EXPECT_EQ(got_a.national_id, "");
+    EXPECT_EQ(got_a.facts, "facts of a");
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+}
+
+TEST_P(StoreTest, RotationResealsUnderTheNewestKeyAndOldKeyCanGo) {
+  const auto k1 = FilledKey(1), k2 = FilledKey(2);
+  store_.reset();
+  store_ = GetParam().open_with_keys(dir_.path(), TestRing({{1, k1}}));
+  ASSERT_NE(store_, nullptr);
+  std::vector<PersonRecord> persons;
+  for (int i = 0; i < 7; ++i) {
+    PersonRecord p = MakePerson(absl::StrCat("P", i), "Rot", kBirth,
+                                i % 2 == 0 ? absl::StrCat("ROT-", i) : "");
+    p.facts = absl::StrCat("facts ", i);
+    persons.push_back(AddPerson(p));
+  }
+  RequestRecord r;
+  r.request_id = "rot-1";
+  r.method = "m";
+  r.request = "the request";
+  r.response = "the answer";
+  LifeEventRecord e = MakeEvent(persons[0].id, absl::CivilDay(2022, 2, 2), 4);
+  e.details = "wage 1234567";
+  ASSERT_TRUE(store_->Write([&](Txn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(e.id, txn.InsertLifeEvent(e));
+    return txn.PutRequest(r);
+  }).ok());
+
+  auto check_all = [&](Store& store) {
+    absl::Status s = store.Read([&](ReadTxn& txn) -> absl::Status {
+      for (const PersonRecord& p : persons) {
+        ASSIGN_OR_RETURN(PersonRecord got, txn.GetPerson(p.id));
+        ExpectSamePerson(got, p);
+        if (!p.national_id.empty()) {
+          ASSIGN_OR_RETURN(PersonRecord by_id, txn.GetPersonByNationalId(p.national_id));
+          EXPECT_EQ(by_id.id, p.id);
+        }
+      }
+      ASSIGN_OR_RETURN(RequestRecord got, txn.GetRequest("rot-1"));
+      EXPECT_EQ(got.request, "the request");
+      EXPECT_EQ(got.response, "the answer");
+      ASSIGN_OR_RETURN(std::vector<LifeEventRecord> events,
+                       txn.ListLifeEvents(persons[0].id, std::nullopt, 10));
+      EXPECT_EQ(events.size(), 1u);
+      if (!events.empty()) ExpectSameEvent(events[0], e);
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+  };
+
+  // Key 2 added: old values still open; new ones are sealed under key 2.
+  store_.reset();
+  store_ = GetParam().open_with_keys(dir_.path(), TestRing({{1, k1}, {2, k2}}));
+  ASSERT_NE(store_, nullptr);
+  check_all(*store_);
+
+  // Rotate in batches of 3: persons then requests.
+  int64_t after = 0, resealed = 0, batches = 0;
+  for (;;) {
+    ResealBatch batch;
+    ASSERT_TRUE(store_->Write([&](Txn& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(batch, txn.ResealPersons(after, 3));
+      return absl::OkStatus();
+    }).ok());
+    ++batches;
+    resealed += batch.resealed;
+    if (batch.scanned == 0) break;
+    EXPECT_GT(batch.last_person_id, after);
+    after = batch.last_person_id;
+  }
+  EXPECT_EQ(resealed, 7);
+  EXPECT_EQ(batches, 4);  // 3 + 3 + 1, then an empty one
+  ResealBatch requests;
+  ASSERT_TRUE(store_->Write([&](Txn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(requests, txn.ResealRequests("", 100));
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_EQ(requests.scanned, 1);
+  EXPECT_EQ(requests.resealed, 1);
+  EXPECT_EQ(requests.last_request_id, "rot-1");
+  ResealBatch events;
+  ASSERT_TRUE(store_->Write([&](Txn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(events, txn.ResealLifeEvents(0, 100));
+    return absl::OkStatus();
+  }).ok());
+  EXPECT_EQ(events.scanned, 1);
+  EXPECT_EQ(events.resealed, 1);
+  EXPECT_EQ(events.last_event_id, e.id);
+
+  // Idempotent: a second pass rewrites nothing.
+  ASSERT_TRUE(store_->Write([&](Txn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(ResealBatch again, txn.ResealPersons(0, 100));
+    EXPECT_EQ(again.scanned, 7);
+    EXPECT_EQ(again.resealed, 0);
+    ASSIGN_OR_RETURN(ResealBatch again_r, txn.ResealRequests("", 100));
+    EXPECT_EQ(again_r.resealed, 0);
+    ASSIGN_OR_RETURN(ResealBatch again_e, txn.ResealLifeEvents(0, 100));
+    EXPECT_EQ(again_e.resealed, 0);
+    return absl::OkStatus();
+  }).ok());
+
+  // Key 1 dropped: everything still opens.
+  store_.reset();
+  store_ = GetParam().open_with_keys(dir_.path(), TestRing({{2, k2}}));
+  ASSERT_NE(store_, nullptr);
+  check_all(*store_);
+
+  // Without the key that sealed them, values do not open.
+  store_.reset();
+  store_ = GetParam().open_with_keys(dir_.path(), TestRing({{3, FilledKey(3)}}));
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(GetPerson(persons[0].id).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_P(StoreTest, ReadSeesCommittedButNotUncommittedData) {
