@@ -73,8 +73,10 @@ absl::StatusOr<std::vector<client::Client>> ConnectClients(const TlsFiles& tls, 
                                                            const std::string& identity) {
   grpc::SslCredentialsOptions ssl;
   ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadFile(tls.ca()));
-  ASSIGN_OR_RETURN(ssl.pem_cert_chain, ReadFile(absl::StrCat(tls.dir, "/", identity, ".pem")));
-  ASSIGN_OR_RETURN(ssl.pem_private_key, ReadFile(absl::StrCat(tls.dir, "/", identity, ".key")));
+  // "bare": the terminal's certificate, without login (the bare server).
+  const std::string certificate = identity == "bare" ? "terminal" : identity;
+  ASSIGN_OR_RETURN(ssl.pem_cert_chain, ReadFile(absl::StrCat(tls.dir, "/", certificate, ".pem")));
+  ASSIGN_OR_RETURN(ssl.pem_private_key, ReadFile(absl::StrCat(tls.dir, "/", certificate, ".key")));
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::SslCredentials(ssl);
   client::ConnectionOptions options;
   options.endpoint = absl::StrCat("localhost:", port);

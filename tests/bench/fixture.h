@@ -43,7 +43,8 @@ absl::StatusOr<TlsFiles> MakeCertificates(const std::string& dir);
 // `identity` names the certificate: "terminal" acts as the supervisor
 // "bench" of office KH-SR-03 (created through the admin certificate and
 // logged in, so each call carries a login token, as a clerk's would);
-// "ministry" or "admin" act as that system, without login.
+// "ministry" or "admin" act as that system, without login; "bare" presents
+// the terminal's certificate without login (for the bare gRPC server).
 absl::StatusOr<std::vector<client::Client>> ConnectClients(
     const TlsFiles& tls, int port, int n, absl::Duration timeout = absl::Seconds(60),
     const std::string& identity = "terminal");

@@ -268,7 +268,7 @@ absl::Status Bench::SetUp() {
     return absl::OkStatus();
   }
   server_ = *std::move(server);
-  ASSIGN_OR_RETURN(bare_clients_, ConnectClients(tls_, bare_->port(), settings_.concurrency));
+  ASSIGN_OR_RETURN(bare_clients_, ConnectClients(tls_, bare_->port(), settings_.concurrency, absl::Seconds(60), "bare"));
   ASSIGN_OR_RETURN(clients_, ConnectClients(tls_, server_->port(), settings_.concurrency));
   // Payments come from a ministry system (the fixture's lines span every
   // office; a clerk's would see only their own); cycles and reports are an

@@ -81,26 +81,26 @@ class AuditE2eTest : public ::testing::Test {
   testing::TempDir scratch_;
 };
 
-// Entry 1 is the policy activation at the server's start; each
-// registration adds one.
+// Entry 1 is the policy activation at the server's start; the harness's
+// three users and their logins add six; each registration adds one.
 TEST_F(AuditE2eTest, VerifyCheckpointAndQuery) {
   std::vector<std::string> numbers = Register(20, "Audit");
   testing::ProcessResult verified = Admin(Verify());
   ASSERT_EQ(verified.exit_code, 0) << verified.out << verified.err;
-  EXPECT_THAT(verified.out, HasSubstr("Audit chain: 21 entries, head entry 21"));
+  EXPECT_THAT(verified.out, HasSubstr("Audit chain: 27 entries, head entry 27"));
   EXPECT_THAT(verified.out, HasSubstr("OK      every entry follows"));
 
   const std::string checkpoint = scratch_.path() + "/checkpoint.txt";
   testing::ProcessResult saved = Admin("audit checkpoint --out " + checkpoint);
   ASSERT_EQ(saved.exit_code, 0) << saved.err;
-  EXPECT_THAT(saved.out, HasSubstr("Saved checkpoint of entry 21"));
-  EXPECT_THAT(testing::ReadWholeFile(checkpoint), HasSubstr("\nseq: 21\n"));
+  EXPECT_THAT(saved.out, HasSubstr("Saved checkpoint of entry 27"));
+  EXPECT_THAT(testing::ReadWholeFile(checkpoint), HasSubstr("\nseq: 27\n"));
 
   Register(5, "Later");
   verified = Admin(Verify(checkpoint));
   ASSERT_EQ(verified.exit_code, 0) << verified.out << verified.err;
-  EXPECT_THAT(verified.out, HasSubstr("OK      checkpoint signature (entry 21"));
-  EXPECT_THAT(verified.out, HasSubstr("OK      entry 21 still has the checkpoint's hash"));
+  EXPECT_THAT(verified.out, HasSubstr("OK      checkpoint signature (entry 27"));
+  EXPECT_THAT(verified.out, HasSubstr("OK      entry 27 still has the checkpoint's hash"));
 
   // Without the public key, a checkpoint proves nothing: refused as usage.
   testing::ProcessResult no_key = Admin("audit verify --checkpoint " + checkpoint);
@@ -111,7 +111,7 @@ TEST_F(AuditE2eTest, VerifyCheckpointAndQuery) {
   const std::string forged = scratch_.path() + "/forged.txt";
   {
     std::ofstream out(forged);
-    out << absl::StrReplaceAll(testing::ReadWholeFile(checkpoint), {{"seq: 21", "seq: 11"}});
+    out << absl::StrReplaceAll(testing::ReadWholeFile(checkpoint), {{"seq: 27", "seq: 11"}});
   }
   testing::ProcessResult forged_result = Admin(Verify(forged));
   EXPECT_EQ(forged_result.exit_code, 4) << forged_result.out << forged_result.err;
@@ -123,7 +123,7 @@ TEST_F(AuditE2eTest, VerifyCheckpointAndQuery) {
   EXPECT_THAT(by_person.out, HasSubstr("RegisterPerson"));
   EXPECT_THAT(by_person.out, HasSubstr("terminal:KH-SR-03:T01"));
   testing::ProcessResult as_json =
-      Admin("--json audit query --user terminal:KH-SR-03: --office KH-SR-03 --page-size 10 --all");
+      Admin("--json audit query --user supervisor@ --office KH-SR-03 --page-size 10 --all");
   ASSERT_EQ(as_json.exit_code, 0) << as_json.err;
   int entries = 0;
   for (absl::string_view line : absl::StrSplit(as_json.out, '\n', absl::SkipEmpty())) {
@@ -132,8 +132,8 @@ TEST_F(AuditE2eTest, VerifyCheckpointAndQuery) {
         << line;
     entries += page.entries_size();
   }
-  EXPECT_EQ(entries, 25);
-  testing::ProcessResult nobody = Admin("audit query --user admin: --since 2000-01-01");
+  EXPECT_EQ(entries, 26);  // 25 registrations and the login
+  testing::ProcessResult nobody = Admin("audit query --user auditor: --since 2000-01-01");
   ASSERT_EQ(nobody.exit_code, 0) << nobody.err;
   EXPECT_THAT(nobody.out, HasSubstr("No audit entry matches."));
   testing::ProcessResult bad = Admin("audit query --since yesterday");
@@ -153,7 +153,7 @@ TEST_F(AuditE2eTest, TamperingWithTheDatabaseIsReported) {
   EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("OK      every entry follows"));
   EXPECT_THAT(r.out, HasSubstr(
-      "BROKEN  truncated tail: the checkpoint is at entry 31, the chain ends at entry 26"));
+      "BROKEN  truncated tail: the checkpoint is at entry 37, the chain ends at entry 26"));
 
   // An entry edited in place.
   Tamper("UPDATE audit SET details = 'nothing happened' WHERE seq = 12");

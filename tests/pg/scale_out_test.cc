@@ -369,7 +369,7 @@ TEST_F(ScaleOutTest, TwoReplicasRecordEachPaymentOnce) {
   std::vector<std::thread> threads;
   for (int c = 0; c < kClients; ++c) {
     threads.emplace_back([&, c] {
-      client::Client client = ClientOf(ports[c % 2]);
+      client::Client client = ClientOf(ports[c % 2], "ministry");  // a provider batch system
       std::vector<int> order;
       for (int i = 0; i < kLines; ++i) order.push_back((i + c * 5) % kLines);
       if (c % 2 == 0) {
@@ -418,7 +418,7 @@ TEST_F(ScaleOutTest, TwoReplicasRecordEachPaymentOnce) {
   ASSERT_THAT(ids, SizeIs(kLines));
   for (const auto& [k, set] : ids) {
     EXPECT_THAT(set, SizeIs(1)) << "key " << k;
-    auto again = ClientOf(ports[k % 2]).RecordPayment(pay(k));
+    auto again = ClientOf(ports[k % 2], "ministry").RecordPayment(pay(k));
     ASSERT_TRUE(again.ok()) << again.status();
     EXPECT_EQ(again->payment_id(), *set.begin());
   }
