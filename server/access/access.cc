@@ -58,6 +58,20 @@ v1::User ToProto(const storage::UserRecord& r) {
   return u;
 }
 
+// Every user of `office_code` (empty: every office), by name, page by page.
+absl::StatusOr<std::vector<storage::UserRecord>> AllUsers(storage::ReadTxn& txn,
+                                                          absl::string_view office_code) {
+  std::vector<storage::UserRecord> users;
+  std::string after;
+  while (true) {
+    ASSIGN_OR_RETURN(std::vector<storage::UserRecord> page,
+                     txn.ListUsers(office_code, after, 500));
+    if (page.empty()) return users;
+    after = page.back().user_name;
+    for (auto& u : page) users.push_back(std::move(u));
+  }
+}
+
 absl::Status UserNotFound(absl::string_view name) {
   return absl::NotFoundError(absl::StrCat("no user named '", name, "'"));
 }
@@ -99,15 +113,8 @@ absl::StatusOr<std::unique_ptr<AccessControl>> AccessControl::Create(
 absl::Status AccessControl::LoadRevocations() {
   std::vector<storage::UserRecord> users;
   RETURN_IF_ERROR(store_.Read([&](storage::ReadTxn& txn) -> absl::Status {
-    users.clear();
-    std::string after;
-    while (true) {
-      ASSIGN_OR_RETURN(std::vector<storage::UserRecord> page,
-                       txn.ListUsers("", after, 500));
-      if (page.empty()) return absl::OkStatus();
-      after = page.back().user_name;
-      for (auto& u : page) users.push_back(std::move(u));
-    }
+    ASSIGN_OR_RETURN(users, AllUsers(txn, ""));
+    return absl::OkStatus();
   }));
   absl::MutexLock lock(&mu_);
   for (const storage::UserRecord& u : users) {
@@ -419,15 +426,11 @@ absl::StatusOr<v1::ListUsersResponse> AccessControl::ListUsers(
   }
   v1::ListUsersResponse out;
   RETURN_IF_ERROR(store_.Read([&](storage::ReadTxn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<storage::UserRecord> users,
+                     AllUsers(txn, request.office_code()));
     out.clear_users();
-    std::string after;
-    while (true) {
-      ASSIGN_OR_RETURN(std::vector<storage::UserRecord> page,
-                       txn.ListUsers(request.office_code(), after, 500));
-      if (page.empty()) return absl::OkStatus();
-      after = page.back().user_name;
-      for (const auto& u : page) *out.add_users() = ToProto(u);
-    }
+    for (const auto& u : users) *out.add_users() = ToProto(u);
+    return absl::OkStatus();
   }));
   return out;
 }

@@ -143,6 +143,23 @@ std::string Query(const std::string& path, const std::string& sql) {
   return out;
 }
 
+// The plan SQLite chooses for one of the store's statements, its lines
+// joined by " | ".
+std::string ExplainPlan(sqlite3* db, sqlite_internal::Sql id) {
+  std::string out;
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(
+                db, absl::StrCat("EXPLAIN QUERY PLAN ", sqlite_internal::SqlText(id)).c_str(),
+                -1, &stmt, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
+    absl::StrAppend(&out, reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3)), " | ");
+  }
+  sqlite3_finalize(stmt);
+  return out;
+}
+
 class SqliteStoreTest : public testing::Test {
  protected:
   std::string DbPath() const { return dir_.path() + "/socle.db"; }
@@ -434,25 +451,12 @@ TEST_F(SqliteStoreTest, VersionTwoDatabaseGainsPaymentsKeepingItsData) {
 // from seconds into hours. No ANALYZE, as in production.
 TEST_F(SqliteStoreTest, PaymentStatementsUseTheirIndexes) {
   using sqlite_internal::Sql;
-  using sqlite_internal::SqlText;
   using ::testing::HasSubstr;
   using ::testing::Not;
   { ASSERT_NE(Open(), nullptr); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
-  auto explain = [&](Sql id) {
-    std::string out;
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, absl::StrCat("EXPLAIN QUERY PLAN ", SqlText(id)).c_str(),
-                                 -1, &stmt, nullptr),
-              SQLITE_OK)
-        << sqlite3_errmsg(db);
-    while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
-      absl::StrAppend(&out, reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3)), " | ");
-    }
-    sqlite3_finalize(stmt);
-    return out;
-  };
+  auto explain = [&](Sql id) { return ExplainPlan(db, id); };
   const std::string payroll = explain(Sql::kInsertLines);
   EXPECT_THAT(payroll, HasSubstr("enrolments_by_programme_office")) << payroll;
   const std::string line = explain(Sql::kGetLine);
@@ -485,25 +489,12 @@ TEST_F(SqliteStoreTest, PaymentStatementsUseTheirIndexes) {
 // order (no sort): a person's few entries among millions cost a few reads.
 TEST_F(SqliteStoreTest, AuditQueriesUseTheirIndexes) {
   using sqlite_internal::Sql;
-  using sqlite_internal::SqlText;
   using ::testing::HasSubstr;
   using ::testing::Not;
   { ASSERT_NE(Open(), nullptr); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
-  auto explain = [&](Sql id) {
-    std::string out;
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, absl::StrCat("EXPLAIN QUERY PLAN ", SqlText(id)).c_str(),
-                                 -1, &stmt, nullptr),
-              SQLITE_OK)
-        << sqlite3_errmsg(db);
-    while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
-      absl::StrAppend(&out, reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3)), " | ");
-    }
-    sqlite3_finalize(stmt);
-    return out;
-  };
+  auto explain = [&](Sql id) { return ExplainPlan(db, id); };
   const std::string by_subject = explain(Sql::kQueryAuditBySubject);
   EXPECT_THAT(by_subject, HasSubstr("USING INDEX audit_by_subject (subject=? AND seq>?)"))
       << by_subject;
@@ -522,25 +513,12 @@ TEST_F(SqliteStoreTest, AuditQueriesUseTheirIndexes) {
 // offices' users.
 TEST_F(SqliteStoreTest, UserStatementsUseTheirIndexes) {
   using sqlite_internal::Sql;
-  using sqlite_internal::SqlText;
   using ::testing::HasSubstr;
   using ::testing::Not;
   { ASSERT_NE(Open(), nullptr); }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
-  auto explain = [&](Sql id) {
-    std::string out;
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, absl::StrCat("EXPLAIN QUERY PLAN ", SqlText(id)).c_str(),
-                                 -1, &stmt, nullptr),
-              SQLITE_OK)
-        << sqlite3_errmsg(db);
-    while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
-      absl::StrAppend(&out, reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3)), " | ");
-    }
-    sqlite3_finalize(stmt);
-    return out;
-  };
+  auto explain = [&](Sql id) { return ExplainPlan(db, id); };
   const std::string get = explain(Sql::kGetUser);
   EXPECT_THAT(get, HasSubstr("SEARCH users USING PRIMARY KEY")) << get;
   const std::string all = explain(Sql::kListUsers);
