@@ -28,6 +28,9 @@ const absl::flat_hash_map<std::string, RoleMask>& Table() {
       // Registry: registration is counter work; reads as above. Searching
       // by name is refused to statistics, which may not see names.
       {"socle.v1.Registry.RegisterPerson", kCounter},
+      // A batch: counter work at the office's own terminal, or an
+      // administrator importing an existing registry (any office).
+      {"socle.v1.Registry.RegisterPersons", kCounter | kAdmin},
       {"socle.v1.Registry.GetPerson", kRecordReaders},
       {"socle.v1.Registry.UpdatePerson", kCounter},
       {"socle.v1.Registry.FindPersons", kCounter | kMinistry | kAuditor},
