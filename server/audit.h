@@ -23,6 +23,18 @@ absl::Status AppendAudit(storage::Txn& txn, absl::Time now,
                          const Caller& caller, absl::string_view action,
                          absl::string_view subject, absl::string_view details);
 
+// One entry of AppendAudits.
+struct AuditEvent {
+  std::string action;
+  std::string subject;
+  std::string details;
+};
+
+// Appends `events` in order after the current head of the trail, inside
+// `txn`: the entries AppendAudit would append one by one, written together.
+absl::Status AppendAudits(storage::Txn& txn, absl::Time now, const Caller& caller,
+                          const std::vector<AuditEvent>& events);
+
 // Where the chain breaks: the seq expected at the first position whose entry
 // does not follow from its predecessor (altered, removed, inserted or
 // reordered), or 0 when the chain is intact. An entry altered together with

@@ -98,12 +98,16 @@ std::string CanonicalRequest(const Message& request) {
   return out;
 }
 
-absl::Status RunIdempotent(
-    storage::Store& store, absl::string_view method,
-    absl::string_view request_id, const Message& request, absl::Time now,
-    Message& response,
-    absl::FunctionRef<absl::Status(storage::Txn&, Message&)> body) {
-  const std::string canonical = CanonicalRequest(request);
+namespace {
+
+// RunIdempotent with what is stored of the request (`stored_request`) and
+// how a differing one is named (`differing_field` of the stored bytes) left
+// to the caller.
+absl::Status Run(
+    storage::Store& store, absl::string_view method, absl::string_view request_id,
+    absl::string_view stored_request,
+    absl::FunctionRef<std::string(const std::string& prior)> differing_field, absl::Time now,
+    Message& response, absl::FunctionRef<absl::Status(storage::Txn&, Message&)> body) {
   return store.Write([&](storage::Txn& txn) -> absl::Status {
     response.Clear();
     auto prior = txn.GetRequest(request_id);
@@ -115,12 +119,8 @@ absl::Status RunIdempotent(
                 ")")),
             {"REQUEST_ID_REUSED", {{"field", "method"}}});
       }
-      if (prior->request != canonical) {
-        std::unique_ptr<Message> first(request.New());
-        first->ParseFromString(prior->request);
-        std::unique_ptr<Message> now_request(request.New());
-        now_request->ParseFromString(canonical);
-        std::string field = FirstDifference(*first, *now_request);
+      if (prior->request != stored_request) {
+        std::string field = differing_field(prior->request);
         if (field.empty()) field = "request";
         return WithErrorInfo(
             absl::AlreadyExistsError(absl::StrCat(
@@ -138,11 +138,39 @@ absl::Status RunIdempotent(
     storage::RequestRecord record;
     record.request_id = std::string(request_id);
     record.method = std::string(method);
-    record.request = canonical;
+    record.request = std::string(stored_request);
     record.response = response.SerializeAsString();
     record.created_at = now;
     return txn.PutRequest(record);
   });
+}
+
+}  // namespace
+
+absl::Status RunIdempotent(
+    storage::Store& store, absl::string_view method,
+    absl::string_view request_id, const Message& request, absl::Time now,
+    Message& response,
+    absl::FunctionRef<absl::Status(storage::Txn&, Message&)> body) {
+  const std::string canonical = CanonicalRequest(request);
+  return Run(
+      store, method, request_id, canonical,
+      [&](const std::string& prior) {
+        std::unique_ptr<Message> first(request.New());
+        first->ParseFromString(prior);
+        std::unique_ptr<Message> now_request(request.New());
+        now_request->ParseFromString(canonical);
+        return FirstDifference(*first, *now_request);
+      },
+      now, response, body);
+}
+
+absl::Status RunIdempotentByFingerprint(
+    storage::Store& store, absl::string_view method, absl::string_view request_id,
+    absl::string_view fingerprint,
+    absl::FunctionRef<std::string(const std::string& prior)> differing_field, absl::Time now,
+    Message& response, absl::FunctionRef<absl::Status(storage::Txn&, Message&)> body) {
+  return Run(store, method, request_id, fingerprint, differing_field, now, response, body);
 }
 
 }  // namespace socle

@@ -37,6 +37,17 @@ absl::Status RunIdempotent(
     absl::Time now, google::protobuf::Message& response,
     absl::FunctionRef<absl::Status(storage::Txn&, google::protobuf::Message&)> body);
 
+// RunIdempotent for a request too large to keep whole (a batch of persons):
+// `fingerprint` (digests of the request's parts) is stored and compared in
+// place of the request, and `differing_field(prior)` names the first part
+// whose digest differs from the stored fingerprint `prior`.
+absl::Status RunIdempotentByFingerprint(
+    storage::Store& store, absl::string_view method, absl::string_view request_id,
+    absl::string_view fingerprint,
+    absl::FunctionRef<std::string(const std::string& prior)> differing_field, absl::Time now,
+    google::protobuf::Message& response,
+    absl::FunctionRef<absl::Status(storage::Txn&, google::protobuf::Message&)> body);
+
 }  // namespace socle
 
 #endif  // SOCLE_SERVER_IDEMPOTENCY_H_

@@ -1,7 +1,13 @@
 #include "server/registry.h"
 
 #include <algorithm>
+#include <tuple>
+#include <vector>
 
+#include <openssl/sha.h>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -18,6 +24,7 @@
 #include "server/audit.h"
 #include "server/convert.h"
 #include "server/idempotency.h"
+#include "server/item_status.h"
 #include "server/validation.h"
 
 namespace socle {
@@ -143,22 +150,19 @@ absl::Status RequireAlive(const PersonRecord& person) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<v1::Person> Registry::RegisterPerson(
-    const Caller& caller, const v1::RegisterPersonRequest& request) {
-  const absl::Time now = clock_.Now();
+// Checks one registration as RegisterPerson and RegisterPersons take it
+// (`person` and `duplicate_override_reason` have the same paths in both) and
+// builds its record. `v` may already hold the request's own violations, so
+// that every bad field is reported at once.
+absl::StatusOr<PersonRecord> PrepareRegistration(const Caller& caller, const v1::Person& in,
+                                                 const std::string& override_reason,
+                                                 absl::Time now, FieldViolations v) {
   const absl::CivilDay today = absl::ToCivilDay(now, absl::UTCTimeZone());
-  FieldViolations v;
-  ValidateRequestId(request.request_id(), "request_id", v);
-  const v1::Person& in = request.person();
   ValidatePersonIdentity(in, "person", today, v);
   ValidateFacts(in.facts(), "person.facts", today, v);
-  const std::string office =
-      in.office_code().empty() ? caller.office_code : in.office_code();
+  const std::string& office = in.office_code().empty() ? caller.office_code : in.office_code();
   ValidateOfficeCode(office, "person.office_code", true, v);
-  ValidateText(request.duplicate_override_reason(), "duplicate_override_reason",
-               kMaxReasonLength, false, v);
+  ValidateText(override_reason, "duplicate_override_reason", kMaxReasonLength, false, v);
   RETURN_IF_ERROR(v.ToStatus());
   if (caller.OfficeBound() && office != caller.office_code) {
     return WithErrorInfo(
@@ -167,68 +171,243 @@ absl::StatusOr<v1::Person> Registry::RegisterPerson(
             caller.office_code, "); a move to another district is recorded as a MOVE event")),
         {"OTHER_OFFICE", {{"field", "person.office_code"}}});
   }
-  if (!request.duplicate_override_reason().empty() && !caller.MayOverride()) {
+  if (!override_reason.empty() && !caller.MayOverride()) {
     return WithErrorInfo(
         absl::PermissionDeniedError(
             "duplicate_override_reason: registering a possible duplicate needs a supervisor"),
         {"SUPERVISOR_REQUIRED", {{"field", "duplicate_override_reason"}}});
   }
-
   PersonRecord record;
   ApplyIdentity(in, record);
   record.version = 1;
   record.office_code = office;
   record.facts = in.facts().SerializeAsString();
-  record.duplicate_override_reason = request.duplicate_override_reason();
+  record.duplicate_override_reason = override_reason;
   record.registered_at = now;
   record.updated_at = now;
+  return record;
+}
 
+absl::Status NationalIdTaken() {
+  return WithErrorInfo(
+      absl::AlreadyExistsError("a person with this national ID is already registered"),
+      {"NATIONAL_ID_TAKEN", {{"field", "person.national_id"}}});
+}
+
+// `ids` ascending, not empty.
+absl::Status PossibleDuplicate(const std::vector<int64_t>& ids) {
+  std::vector<std::string> numbers;
+  numbers.reserve(ids.size());
+  for (int64_t id : ids) numbers.push_back(FormatBeneficiaryNumber(id));
+  return WithErrorInfo(
+      absl::AlreadyExistsError(absl::StrCat(
+          "possible duplicate of ", absl::StrJoin(numbers, ", "),
+          " (same name, date of birth and district); confirm with a "
+          "duplicate_override_reason to register anyway")),
+      {"POSSIBLE_DUPLICATE", {{"candidates", absl::StrJoin(numbers, ",")}}});
+}
+
+const char* RegisteredDetails(const PersonRecord& record) {
+  return record.duplicate_override_reason.empty() ? "registered"
+                                                  : "registered with duplicate override";
+}
+
+// What RegisterPersons keeps of a request for its replays: a 16-byte
+// SHA-256 prefix of each person's deterministic bytes, so that a reused
+// request id with other content is found, and the first differing person
+// named, without storing every person a second time.
+constexpr size_t kPersonDigestBytes = 16;
+
+std::string BatchFingerprint(const v1::RegisterPersonsRequest& request) {
+  std::string out;
+  out.reserve(request.persons_size() * kPersonDigestBytes);
+  for (const v1::PersonToRegister& item : request.persons()) {
+    const std::string bytes = CanonicalRequest(item);
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+    out.append(reinterpret_cast<const char*>(digest), kPersonDigestBytes);
+  }
+  return out;
+}
+
+std::string FirstDifferingPerson(absl::string_view prior, absl::string_view now) {
+  const size_t n = std::min(prior.size(), now.size()) / kPersonDigestBytes;
+  for (size_t i = 0; i < n; ++i) {
+    if (prior.substr(i * kPersonDigestBytes, kPersonDigestBytes) !=
+        now.substr(i * kPersonDigestBytes, kPersonDigestBytes)) {
+      return absl::StrCat("persons[", i, "]");
+    }
+  }
+  return "persons";
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Person> Registry::RegisterPerson(
+    const Caller& caller, const v1::RegisterPersonRequest& request) {
+  const absl::Time now = clock_.Now();
+  FieldViolations v;
+  ValidateRequestId(request.request_id(), "request_id", v);
+  ASSIGN_OR_RETURN(PersonRecord record,
+                   PrepareRegistration(caller, request.person(),
+                                       request.duplicate_override_reason(), now, std::move(v)));
   v1::Person out;
   RETURN_IF_ERROR(RunIdempotent(
       store_, Method("RegisterPerson"), request.request_id(), request, now, out,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
         if (!record.national_id.empty()) {
           auto taken = txn.GetPersonByNationalId(record.national_id);
-          if (taken.ok()) {
-            return WithErrorInfo(
-                absl::AlreadyExistsError(
-                    "a person with this national ID is already registered"),
-                {"NATIONAL_ID_TAKEN", {{"field", "person.national_id"}}});
-          }
+          if (taken.ok()) return NationalIdTaken();
           if (!absl::IsNotFound(taken.status())) return taken.status();
         }
-        if (request.duplicate_override_reason().empty()) {
+        if (record.duplicate_override_reason.empty()) {
           ASSIGN_OR_RETURN(std::vector<PersonRecord> candidates,
                            txn.FindPossibleDuplicates(record.name_key,
                                                       record.date_of_birth,
                                                       record.district_key));
           if (!candidates.empty()) {
-            std::vector<std::string> numbers;
-            for (const PersonRecord& c : candidates) {
-              numbers.push_back(FormatBeneficiaryNumber(c.id));
-            }
-            const std::string list = absl::StrJoin(numbers, ",");
-            return WithErrorInfo(
-                absl::AlreadyExistsError(absl::StrCat(
-                    "possible duplicate of ", absl::StrJoin(numbers, ", "),
-                    " (same name, date of birth and district); confirm with a "
-                    "duplicate_override_reason to register anyway")),
-                {"POSSIBLE_DUPLICATE", {{"candidates", list}}});
+            std::vector<int64_t> ids;
+            for (const PersonRecord& c : candidates) ids.push_back(c.id);
+            return PossibleDuplicate(ids);
           }
         }
         ASSIGN_OR_RETURN(record.id, txn.InsertPerson(record));
         if (record.id > kMaxNumberedId) {
           return absl::ResourceExhaustedError("beneficiary numbers exhausted");
         }
-        const std::string number = FormatBeneficiaryNumber(record.id);
-        RETURN_IF_ERROR(AppendAudit(
-            txn, now, caller, "RegisterPerson", number,
-            request.duplicate_override_reason().empty()
-                ? "registered"
-                : "registered with duplicate override"));
+        RETURN_IF_ERROR(AppendAudit(txn, now, caller, "RegisterPerson",
+                                    FormatBeneficiaryNumber(record.id),
+                                    RegisteredDetails(record)));
         response.CopyFrom(ToProto(record, 0));
         return absl::OkStatus();
       }));
+  return out;
+}
+
+absl::StatusOr<v1::RegisterPersonsResponse> Registry::RegisterPersons(
+    const Caller& caller, const v1::RegisterPersonsRequest& request) {
+  const absl::Time now = clock_.Now();
+  FieldViolations v;
+  ValidateRequestId(request.request_id(), "request_id", v);
+  const int n = request.persons_size();
+  if (n == 0 || n > kMaxRegisterBatch) {
+    v.Add("persons", absl::StrCat("must hold 1 to ", kMaxRegisterBatch, " persons"));
+  }
+  RETURN_IF_ERROR(v.ToStatus());
+
+  // Each person checked on its own first, outside the transaction (the
+  // writer is shared); a refused person takes no further part.
+  std::vector<absl::Status> outcome(n);
+  std::vector<PersonRecord> records(n);
+  for (int i = 0; i < n; ++i) {
+    const v1::PersonToRegister& item = request.persons(i);
+    auto record = PrepareRegistration(caller, item.person(), item.duplicate_override_reason(),
+                                      now, FieldViolations());
+    if (record.ok()) {
+      records[i] = *std::move(record);
+    } else {
+      outcome[i] = record.status();
+    }
+  }
+  std::vector<int> checked;  // the persons that passed, in request order
+  for (int i = 0; i < n; ++i) {
+    if (outcome[i].ok()) checked.push_back(i);
+  }
+  const std::string fingerprint = BatchFingerprint(request);
+
+  v1::RegisterPersonsResponse out;
+  const auto body = [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
+    // The store may run this more than once: everything below is rebuilt.
+    std::vector<absl::Status> decided = outcome;
+    std::vector<std::string> national_ids;
+    std::vector<storage::DuplicateKey> keys;
+    national_ids.reserve(checked.size());
+    keys.reserve(checked.size());
+    for (int i : checked) {
+      national_ids.push_back(records[i].national_id);
+      keys.push_back({records[i].name_key, records[i].date_of_birth, records[i].district_key});
+    }
+    ASSIGN_OR_RETURN(std::vector<bool> held, txn.NationalIdsHeld(national_ids));
+    ASSIGN_OR_RETURN(std::vector<std::vector<int64_t>> registered_alike,
+                     txn.FindPossibleDuplicateIds(keys));
+    if (held.size() != checked.size() || registered_alike.size() != checked.size()) {
+      return absl::InternalError("bulk lookups answered the wrong number of persons");
+    }
+    // In request order, each person sees those accepted before it in this
+    // call: their numbers are known once they are inserted, so a possible
+    // duplicate of one of them is answered after the insert.
+    absl::flat_hash_set<std::string> ids_in_batch;
+    absl::flat_hash_map<std::tuple<std::string, int64_t, std::string>, std::vector<int>>
+        alike_in_batch;
+    std::vector<int> accepted;
+    // A possible duplicate: of the registered (registered_alike) and of the
+    // persons accepted before it in this call (earlier_alike).
+    std::vector<char> possible_duplicate(n, 0);
+    std::vector<std::vector<int>> earlier_alike(n);
+    for (size_t k = 0; k < checked.size(); ++k) {
+      const int i = checked[k];
+      const PersonRecord& r = records[i];
+      if (!r.national_id.empty() && (held[k] || ids_in_batch.contains(r.national_id))) {
+        decided[i] = NationalIdTaken();
+        continue;
+      }
+      std::vector<int>& alike = alike_in_batch[{
+          r.name_key, r.date_of_birth - absl::CivilDay(1970, 1, 1), r.district_key}];
+      if (r.duplicate_override_reason.empty() &&
+          (!registered_alike[k].empty() || !alike.empty())) {
+        possible_duplicate[i] = 1;
+        earlier_alike[i] = alike;
+        continue;
+      }
+      if (!r.national_id.empty()) ids_in_batch.insert(r.national_id);
+      alike.push_back(i);
+      accepted.push_back(i);
+    }
+    std::vector<PersonRecord> rows;
+    rows.reserve(accepted.size());
+    for (int i : accepted) rows.push_back(records[i]);
+    RETURN_IF_ERROR(txn.InsertPersons(rows));
+    std::vector<int64_t> id_of(n, 0);
+    std::vector<AuditEvent> events;
+    events.reserve(rows.size());
+    for (size_t a = 0; a < rows.size(); ++a) {
+      if (rows[a].id > kMaxNumberedId) {
+        return absl::ResourceExhaustedError("beneficiary numbers exhausted");
+      }
+      id_of[accepted[a]] = rows[a].id;
+      events.push_back({"RegisterPersons", FormatBeneficiaryNumber(rows[a].id),
+                        RegisteredDetails(rows[a])});
+    }
+    RETURN_IF_ERROR(AppendAudits(txn, now, caller, events));
+
+    auto& answer = static_cast<v1::RegisterPersonsResponse&>(response);
+    size_t k = 0;  // position in `checked`
+    for (int i = 0; i < n; ++i) {
+      v1::RegisteredPerson* result = answer.add_results();
+      result->set_index(i);
+      const bool was_checked = k < checked.size() && checked[k] == i;
+      if (id_of[i] != 0) {
+        result->set_beneficiary_number(FormatBeneficiaryNumber(id_of[i]));
+        *result->mutable_status() = RpcStatus(absl::OkStatus());
+        answer.set_registered(answer.registered() + 1);
+      } else {
+        absl::Status refused = decided[i];
+        if (possible_duplicate[i]) {
+          std::vector<int64_t> ids = registered_alike[k];
+          for (int e : earlier_alike[i]) ids.push_back(id_of[e]);
+          refused = PossibleDuplicate(ids);
+        }
+        *result->mutable_status() = RpcStatus(refused);
+        answer.set_failed(answer.failed() + 1);
+      }
+      if (was_checked) ++k;
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(RunIdempotentByFingerprint(
+      store_, Method("RegisterPersons"), request.request_id(), fingerprint,
+      [&](const std::string& prior) { return FirstDifferingPerson(prior, fingerprint); }, now,
+      out, body));
   return out;
 }
 

@@ -30,6 +30,10 @@ class Registry {
 
   absl::StatusOr<v1::Person> RegisterPerson(const Caller& caller,
                                             const v1::RegisterPersonRequest& request);
+  // At most this many persons per RegisterPersons call.
+  static constexpr int kMaxRegisterBatch = 10'000;
+  absl::StatusOr<v1::RegisterPersonsResponse> RegisterPersons(
+      const Caller& caller, const v1::RegisterPersonsRequest& request);
   absl::StatusOr<v1::Person> GetPerson(const Caller& caller,
                                        const v1::GetPersonRequest& request);
   absl::StatusOr<v1::Person> UpdatePerson(const Caller& caller,

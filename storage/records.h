@@ -47,6 +47,14 @@ struct PersonRecord {
   absl::Time updated_at;
 };
 
+// What makes two living persons possible duplicates of each other: the
+// same name key, date of birth and district key (PersonRecord).
+struct DuplicateKey {
+  std::string name_key;
+  absl::CivilDay date_of_birth;
+  std::string district_key;
+};
+
 struct HouseholdRecord {
   int64_t id = 0;  // assigned by the store on insert
   int64_t version = 0;

@@ -175,6 +175,18 @@ class ReadTxn {
   // conditions alone scan the trail in seq order.
   virtual absl::StatusOr<std::vector<AuditRecord>> QueryAudit(
       const AuditFilter& filter, int64_t after_seq, int limit) = 0;
+
+  // Bulk registration (RegisterPersons). The defaults (store.cc) run the
+  // one-row methods in turn; a backend overrides them where one statement
+  // per batch saves a round trip per person.
+  //
+  // Whether a registered person holds each of `national_ids` (result[i] for
+  // national_ids[i]; an empty ID is never held).
+  virtual absl::StatusOr<std::vector<bool>> NationalIdsHeld(
+      const std::vector<std::string>& national_ids);
+  // For each key, the ids FindPossibleDuplicates would return (ascending).
+  virtual absl::StatusOr<std::vector<std::vector<int64_t>>> FindPossibleDuplicateIds(
+      const std::vector<DuplicateKey>& keys);
 };
 
 class Txn : public ReadTxn {
@@ -254,6 +266,13 @@ class Txn : public ReadTxn {
 
   // ALREADY_EXISTS when the seq is taken.
   virtual absl::Status AppendAudit(const AuditRecord& entry) = 0;
+
+  // Bulk registration, as InsertPerson and AppendAudit row after row (the
+  // defaults do exactly that). InsertPersons sets each person's id, ascending
+  // in order; ALREADY_EXISTS when a national ID is taken, after which the
+  // transaction must fail (some of the persons may have been written).
+  virtual absl::Status InsertPersons(std::vector<PersonRecord>& persons);
+  virtual absl::Status AppendAudits(const std::vector<AuditRecord>& entries);
 };
 
 class Store {

@@ -9,6 +9,15 @@ grpc::ServerUnaryReactor* RegistryService::RegisterPerson(
   });
 }
 
+grpc::ServerUnaryReactor* RegistryService::RegisterPersons(
+    grpc::CallbackServerContext* c, const v1::RegisterPersonsRequest* req,
+    v1::RegisterPersonsResponse* resp) {
+  return dispatch_.Unary(c, "socle.v1.Registry.RegisterPersons", req, resp,
+                         [this](const Caller& who, const v1::RegisterPersonsRequest& r) {
+                           return registry_.RegisterPersons(who, r);
+                         });
+}
+
 grpc::ServerUnaryReactor* RegistryService::GetPerson(
     grpc::CallbackServerContext* c, const v1::GetPersonRequest* req, v1::Person* resp) {
   return dispatch_.Unary(c, "socle.v1.Registry.GetPerson", req, resp, [this](const Caller& who, const v1::GetPersonRequest& r) {

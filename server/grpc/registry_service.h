@@ -16,6 +16,9 @@ class RegistryService final : public v1::Registry::CallbackService {
   grpc::ServerUnaryReactor* RegisterPerson(grpc::CallbackServerContext* c,
                                            const v1::RegisterPersonRequest* req,
                                            v1::Person* resp) override;
+  grpc::ServerUnaryReactor* RegisterPersons(grpc::CallbackServerContext* c,
+                                            const v1::RegisterPersonsRequest* req,
+                                            v1::RegisterPersonsResponse* resp) override;
   grpc::ServerUnaryReactor* GetPerson(grpc::CallbackServerContext* c,
                                       const v1::GetPersonRequest* req,
                                       v1::Person* resp) override;

@@ -97,6 +97,11 @@ enum class Sql : int {
   kListUsersByOffice,
   kInsertUser,
   kUpdateUser,
+  // Bulk registration: pg_txn.cc, "Bulk registration".
+  kNationalIdsHeld,
+  kFindDuplicateIds,
+  kPlaintextNationalIdHeld,
+  kNextPersonIds,
   kCount,  // not a statement
 };
 
@@ -171,6 +176,49 @@ class Params {
   absl::Status status_;
 };
 
+// Values in PostgreSQL's binary format, appended to one buffer: the rows of
+// a binary COPY (Connection::CopyIn), or the elements of a one-dimensional
+// array sent as a single binary parameter (`$1::text[]`). Dates and instants
+// outside PostgreSQL's range record INVALID_ARGUMENT naming `field`, as
+// Params does.
+class BinaryWriter {
+ public:
+  // The element OIDs of the arrays used here.
+  static constexpr uint32_t kTextOid = 25;
+  static constexpr uint32_t kByteaOid = 17;
+  static constexpr uint32_t kDateOid = 1082;
+
+  // A COPY: its header, then Row per row, then Finish.
+  void BeginCopy();
+  void Row(int16_t fields);
+  // An array of `count` elements of `element_oid` (none NULL), then exactly
+  // `count` values; nothing to finish.
+  void BeginArray(uint32_t element_oid, int32_t count);
+
+  void Int8(int64_t v);
+  void Int4(int32_t v);
+  void Bool(bool v);
+  void Text(absl::string_view v);
+  void Bytea(absl::string_view v) { Text(v); }
+  // Empty text is written as NULL (nullable unique columns).
+  void TextOrNull(absl::string_view v);
+  void Null();
+  void Date(absl::CivilDay day, const char* field);
+  void DateOrNull(const std::optional<absl::CivilDay>& day, const char* field);
+  void Time(absl::Time t, const char* field);
+  // Ends a COPY.
+  void Finish();
+
+  const std::string& data() const { return data_; }
+  const absl::Status& status() const { return status_; }
+
+ private:
+  void Fixed(uint64_t v, int size);
+
+  std::string data_;
+  absl::Status status_;
+};
+
 // Reads the binary columns of one row of a result.
 class Row {
  public:
@@ -232,6 +280,11 @@ class Connection {
   // SQLite.
   absl::StatusOr<Result> ExecGuarded(Sql id, const Params& params,
                                      const ErrorContext& context);
+  // Runs `copy_sql` (COPY ... FROM STDIN (FORMAT binary)) with `rows`, a
+  // finished BinaryWriter COPY, in one round trip. As for Exec, a failure
+  // leaves the transaction aborted.
+  absl::Status CopyIn(const char* copy_sql, const BinaryWriter& rows,
+                      const ErrorContext& context);
 
   // The connection to the server was lost (or the server is shutting down):
   // drop it; every call on it fails with UNAVAILABLE.

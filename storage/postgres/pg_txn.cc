@@ -1,5 +1,6 @@
 #include "storage/postgres/pg_txn.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <iterator>
 #include <limits>
@@ -470,6 +471,29 @@ constexpr const char* kSqlText[] = {
     "password_hash, version, created_at, updated_at) = ($2::text, $3::int4, "
     "$4::text, $5::bool, $6::text, $7::int8, $8::timestamptz, "
     "$9::timestamptz) WHERE user_name = $1::text",
+    // kNationalIdsHeld: $1 the blind indexes, $2 the national IDs
+    // themselves (for rows from before migration 5, still in plaintext);
+    // answers the 1-based positions held. One index probe or two per ID.
+    "SELECT k.ord FROM unnest($1::bytea[], $2::text[]) WITH ORDINALITY"
+    " AS k(idx, nid, ord) WHERE EXISTS (SELECT 1 FROM persons p"
+    " WHERE p.national_id_index = k.idx) OR EXISTS (SELECT 1 FROM persons p"
+    " WHERE p.national_id = k.nid)",
+    // kFindDuplicateIds: $1 name keys, $2 dates of birth, $3 district keys;
+    // (1-based position, id) of the living persons alike, as
+    // kFindDuplicates finds them, one probe of persons_by_birth_name_district
+    // per key.
+    "SELECT k.ord, p.id FROM unnest($1::text[], $2::date[], $3::text[])"
+    " WITH ORDINALITY AS k(name_key, dob, district_key, ord)"
+    " JOIN persons p ON p.date_of_birth = k.dob AND p.name_key = k.name_key"
+    " AND p.district_key = k.district_key WHERE p.date_of_death IS NULL"
+    " ORDER BY k.ord, p.id",
+    // kPlaintextNationalIdHeld: $1 national IDs; a row from before
+    // migration 5 holds one of them in plaintext (the blind index's UNIQUE
+    // cannot see those).
+    "SELECT 1 FROM persons WHERE national_id = ANY($1::text[]) LIMIT 1",
+    // kNextPersonIds: $1 ids drawn at once for InsertPersons.
+    "SELECT nextval(pg_get_serial_sequence('persons', 'id'))"
+    " FROM generate_series(1, $1::int8)",
 };
 static_assert(std::size(kSqlText) == static_cast<size_t>(Sql::kCount),
               "one SQL text per Sql value, in order");
@@ -565,9 +589,10 @@ auto PersonReader(const KeyRing* keys, absl::Status* status) {
   };
 }
 
-// Adds $1..$22 of kInsertPerson / kUpdatePerson; `sealed` must outlive the
-// Exec.
-void BindPerson(Params& s, const PersonRecord& p, int64_t version,
+// Adds $1..$22 of kInsertPerson / kUpdatePerson (Params; `sealed` must
+// outlive the Exec), or the same columns of a COPY row (BinaryWriter).
+template <typename Values>
+void BindPerson(Values& s, const PersonRecord& p, int64_t version,
                 const SealedPerson& sealed) {
   s.Int8(version);
   s.TextOrNull("");
@@ -1285,6 +1310,158 @@ absl::Status PgTxn::PutRequest(const RequestRecord& request) {
   p.Bytea(sealed.response);
   p.Time(request.created_at, "created_at");
   return conn_->ExecGuarded(Sql::kPutRequest, p, kPutRequestCtx).status();
+}
+
+// ---------------------------------------------------------------------------
+// Bulk registration: a constant number of round trips per batch (two
+// lookups; the ids, a check of plaintext IDs and one COPY for the persons;
+// one COPY for their audit entries) instead of several per person.
+
+namespace {
+
+constexpr ErrorContext kBulkLookupCtx{"look up persons"};
+constexpr ErrorContext kCopyPersonsCtx{"insert persons", "national ID already registered",
+                                       nullptr};
+constexpr ErrorContext kCopyAuditCtx{"append audit entries",
+                                     "audit sequence number already used"};
+
+// The columns BindPerson writes, then the id.
+constexpr char kCopyPersons[] =
+    "COPY persons (version, national_id, given_name, family_name, sex, "
+    "date_of_birth, date_of_death, province, district, commune, village, "
+    "street, phone, office_code, name_key, district_key, facts, "
+    "duplicate_override_reason, registered_at, updated_at, "
+    "national_id_sealed, national_id_index, sealed, id) FROM STDIN (FORMAT binary)";
+constexpr int16_t kCopyPersonFields = 24;
+constexpr char kCopyAudit[] =
+    "COPY audit (seq, at, actor, office_code, action, subject, details, prev_hash, hash)"
+    " FROM STDIN (FORMAT binary)";
+
+}  // namespace
+
+absl::StatusOr<std::vector<bool>> PgTxn::NationalIdsHeld(
+    const std::vector<std::string>& national_ids) {
+  std::vector<bool> held(national_ids.size(), false);
+  std::vector<size_t> asked;  // positions of the non-empty IDs
+  for (size_t i = 0; i < national_ids.size(); ++i) {
+    if (!national_ids[i].empty()) asked.push_back(i);
+  }
+  if (asked.empty()) return held;
+  BinaryWriter indexes, plain;
+  indexes.BeginArray(BinaryWriter::kByteaOid, static_cast<int32_t>(asked.size()));
+  plain.BeginArray(BinaryWriter::kTextOid, static_cast<int32_t>(asked.size()));
+  for (size_t i : asked) {
+    indexes.Bytea(keys_->BlindIndex(national_ids[i]));
+    plain.Text(national_ids[i]);
+  }
+  Params p;
+  p.Bytea(indexes.data());
+  p.Bytea(plain.data());
+  ASSIGN_OR_RETURN(Result r, conn_->Exec(Sql::kNationalIdsHeld, p, kBulkLookupCtx));
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    Row cols(r.get(), row);
+    const int64_t ord = cols.Int8(0);
+    if (!cols.ok() || ord < 1 || ord > static_cast<int64_t>(asked.size())) return Unexpected();
+    held[asked[ord - 1]] = true;
+  }
+  return held;
+}
+
+absl::StatusOr<std::vector<std::vector<int64_t>>> PgTxn::FindPossibleDuplicateIds(
+    const std::vector<DuplicateKey>& keys) {
+  std::vector<std::vector<int64_t>> out(keys.size());
+  std::vector<size_t> asked;  // positions of the keys with a storable date
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (StorableDate(keys[i].date_of_birth)) asked.push_back(i);
+  }
+  if (asked.empty()) return out;
+  const int32_t n = static_cast<int32_t>(asked.size());
+  BinaryWriter names, births, districts;
+  names.BeginArray(BinaryWriter::kTextOid, n);
+  births.BeginArray(BinaryWriter::kDateOid, n);
+  districts.BeginArray(BinaryWriter::kTextOid, n);
+  for (size_t i : asked) {
+    names.Text(keys[i].name_key);
+    births.Date(keys[i].date_of_birth, "date_of_birth");
+    districts.Text(keys[i].district_key);
+  }
+  RETURN_IF_ERROR(births.status());
+  Params p;
+  p.Bytea(names.data());
+  p.Bytea(births.data());
+  p.Bytea(districts.data());
+  ASSIGN_OR_RETURN(Result r, conn_->Exec(Sql::kFindDuplicateIds, p, kBulkLookupCtx));
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    Row cols(r.get(), row);
+    const int64_t ord = cols.Int8(0);
+    const int64_t id = cols.Int8(1);
+    if (!cols.ok() || ord < 1 || ord > n) return Unexpected();
+    out[asked[ord - 1]].push_back(id);
+  }
+  return out;
+}
+
+absl::Status PgTxn::InsertPersons(std::vector<PersonRecord>& persons) {
+  if (persons.empty()) return absl::OkStatus();
+  std::vector<const std::string*> national_ids;
+  for (const PersonRecord& person : persons) {
+    if (!person.national_id.empty()) national_ids.push_back(&person.national_id);
+  }
+  if (!national_ids.empty()) {
+    BinaryWriter plain;
+    plain.BeginArray(BinaryWriter::kTextOid, static_cast<int32_t>(national_ids.size()));
+    for (const std::string* id : national_ids) plain.Text(*id);
+    Params p;
+    p.Bytea(plain.data());
+    ASSIGN_OR_RETURN(Result r,
+                     conn_->Exec(Sql::kPlaintextNationalIdHeld, p, kCopyPersonsCtx));
+    if (PQntuples(r.get()) != 0) return absl::AlreadyExistsError(kCopyPersonsCtx.unique);
+  }
+  Params count;
+  count.Int8(static_cast<int64_t>(persons.size()));
+  ASSIGN_OR_RETURN(Result next, conn_->Exec(Sql::kNextPersonIds, count, kCopyPersonsCtx));
+  if (PQntuples(next.get()) != static_cast<int>(persons.size())) return Unexpected();
+  std::vector<int64_t> ids(persons.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    Row row(next.get(), static_cast<int>(i));
+    ids[i] = row.Int8(0);
+    if (!row.ok()) return Unexpected();
+  }
+  std::sort(ids.begin(), ids.end());  // ascending in request order
+  BinaryWriter rows;
+  rows.BeginCopy();
+  for (size_t i = 0; i < persons.size(); ++i) {
+    PersonRecord& person = persons[i];
+    person.id = ids[i];
+    const SealedPerson sealed = SealPerson(*keys_, person.id, person.national_id, person.facts);
+    rows.Row(kCopyPersonFields);
+    // The version of a new person is 1 (records.h).
+    BindPerson(rows, person, /*version=*/1, sealed);
+    rows.Bool(true);  // sealed
+    rows.Int8(person.id);
+  }
+  rows.Finish();
+  return conn_->CopyIn(kCopyPersons, rows, kCopyPersonsCtx);
+}
+
+absl::Status PgTxn::AppendAudits(const std::vector<AuditRecord>& entries) {
+  if (entries.empty()) return absl::OkStatus();
+  BinaryWriter rows;
+  rows.BeginCopy();
+  for (const AuditRecord& entry : entries) {
+    rows.Row(9);
+    rows.Int8(entry.seq);
+    rows.Time(entry.at, "at");
+    rows.Text(entry.actor);
+    rows.Text(entry.office_code);
+    rows.Text(entry.action);
+    rows.Text(entry.subject);
+    rows.Text(entry.details);
+    rows.Text(entry.prev_hash);
+    rows.Text(entry.hash);
+  }
+  rows.Finish();
+  return conn_->CopyIn(kCopyAudit, rows, kCopyAuditCtx);
 }
 
 absl::Status PgTxn::AppendAudit(const AuditRecord& entry) {

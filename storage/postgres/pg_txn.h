@@ -115,6 +115,13 @@ class PgTxn final : public Txn {
   absl::StatusOr<ResealBatch> ResealRequests(absl::string_view after_request_id,
                                              int limit) override;
   absl::Status AppendAudit(const AuditRecord& entry) override;
+
+  absl::StatusOr<std::vector<bool>> NationalIdsHeld(
+      const std::vector<std::string>& national_ids) override;
+  absl::StatusOr<std::vector<std::vector<int64_t>>> FindPossibleDuplicateIds(
+      const std::vector<DuplicateKey>& keys) override;
+  absl::Status InsertPersons(std::vector<PersonRecord>& persons) override;
+  absl::Status AppendAudits(const std::vector<AuditRecord>& entries) override;
   absl::StatusOr<CycleRecord> InsertCycle(const CycleRecord& cycle,
                                           absl::CivilDay first_day,
                                           absl::CivilDay last_day) override;

@@ -569,6 +569,124 @@ TEST_P(StoreTest, FindPossibleDuplicates) {
   ExpectSamePerson(found[0], first);
 }
 
+// Bulk registration: the batch methods answer exactly as the one-row
+// methods would, in one call per batch.
+TEST_P(StoreTest, BulkLookupsAnswerAsTheOneRowMethods) {
+  auto make = [](absl::CivilDay birth, std::string district) {
+    PersonRecord p = MakePerson("José", "María", birth);
+    p.district = district;
+    p.district_key = NormalizeName(district);
+    return p;
+  };
+  PersonRecord first = AddPerson(make(kBirth, "Chamkar Mon"));
+  PersonRecord dead = make(kBirth, "Chamkar Mon");
+  dead.date_of_death = absl::CivilDay(2020, 1, 1);
+  AddPerson(dead);
+  PersonRecord second = AddPerson(make(kBirth, "chamkar  MON"));
+  PersonRecord other = AddPerson(make(kBirth, "Daun Penh"));
+  AddPerson(MakePerson("A", "One", kBirth, "N-1"));
+  AddPerson(MakePerson("B", "Two", kBirth, "N-2"));
+
+  std::vector<bool> held;
+  std::vector<std::vector<int64_t>> alike;
+  absl::Status s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(held, txn.NationalIdsHeld({"N-2", "", "N-3", "N-1", "N-2"}));
+    ASSIGN_OR_RETURN(alike, txn.FindPossibleDuplicateIds(
+                                {{"jose maria", kBirth, "daun penh"},
+                                 {"jose maria", kBirth, "nowhere"},
+                                 {"jose maria", kBirth, "chamkar mon"},
+                                 {"jose maria", absl::CivilDay(12000, 1, 1), "chamkar mon"},
+                                 {"jose maria", kBirth, "chamkar mon"}}));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_THAT(held, ElementsAre(true, false, false, true, true));
+  ASSERT_EQ(alike.size(), 5u);
+  EXPECT_THAT(alike[0], ElementsAre(other.id));
+  EXPECT_TRUE(alike[1].empty());
+  EXPECT_THAT(alike[2], ElementsAre(first.id, second.id));
+  EXPECT_TRUE(alike[3].empty());
+  EXPECT_THAT(alike[4], ElementsAre(first.id, second.id));
+
+  s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(held, txn.NationalIdsHeld({}));
+    ASSIGN_OR_RETURN(alike, txn.FindPossibleDuplicateIds({}));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_TRUE(held.empty());
+  EXPECT_TRUE(alike.empty());
+}
+
+TEST_P(StoreTest, InsertPersonsStoresEveryFieldWithAscendingIds) {
+  PersonRecord before = AddPerson(MakePerson("A", "One", kBirth));
+  std::vector<PersonRecord> batch;
+  batch.push_back(MakePerson("សុខា", "Nguyễn-Thị", kBirth, "KH-0012345"));
+  batch.push_back(MakePerson("B", "Two", absl::CivilDay(1950, 1, 31)));
+  batch.back().date_of_death = absl::CivilDay(2026, 11, 1);
+  batch.push_back(MakePerson("C", "Three", kBirth, "KH-7"));
+  for (int i = 0; i < 500; ++i) {
+    batch.push_back(MakePerson(absl::StrCat("P", i), "Many", kBirth, absl::StrCat("M-", i)));
+  }
+  absl::Status s = store_->Write([&](Txn& txn) { return txn.InsertPersons(batch); });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_GT(batch[0].id, before.id);
+  for (size_t i = 1; i < batch.size(); ++i) EXPECT_GT(batch[i].id, batch[i - 1].id) << i;
+  for (size_t i : {size_t{0}, size_t{1}, size_t{2}, batch.size() - 1}) {
+    absl::StatusOr<PersonRecord> got = GetPerson(batch[i].id);
+    ASSERT_TRUE(got.ok()) << got.status();
+    PersonRecord expected = batch[i];
+    expected.version = 1;
+    ExpectSamePerson(*got, expected);
+  }
+  absl::StatusOr<PersonRecord> by_id = GetByNationalId("KH-7");
+  ASSERT_TRUE(by_id.ok()) << by_id.status();
+  EXPECT_EQ(by_id->id, batch[2].id);
+
+  // A national ID taken fails the batch; nothing of it is kept.
+  std::vector<PersonRecord> taken = {MakePerson("D", "Four", kBirth, "N-new"),
+                                     MakePerson("E", "Five", kBirth, "KH-7")};
+  s = store_->Write([&](Txn& txn) { return txn.InsertPersons(taken); });
+  EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists) << s;
+  EXPECT_EQ(GetByNationalId("N-new").status().code(), absl::StatusCode::kNotFound);
+  std::vector<PersonRecord> none;
+  EXPECT_TRUE(store_->Write([&](Txn& txn) { return txn.InsertPersons(none); }).ok());
+}
+
+TEST_P(StoreTest, AppendAuditsChainsInOrder) {
+  std::vector<AuditRecord> entries(3);
+  for (int i = 0; i < 3; ++i) {
+    entries[i].seq = i + 1;
+    entries[i].at = absl::FromUnixSeconds(1'764'000'000 + i);
+    entries[i].actor = "admin:migration";
+    entries[i].office_code = "";
+    entries[i].action = "RegisterPersons";
+    entries[i].subject = absl::StrCat("10000000", i);
+    entries[i].details = "registered";
+    entries[i].prev_hash = i == 0 ? "" : absl::StrCat("h", i);
+    entries[i].hash = absl::StrCat("h", i + 1);
+  }
+  ASSERT_TRUE(store_->Write([&](Txn& txn) { return txn.AppendAudits(entries); }).ok());
+  std::vector<AuditRecord> read;
+  ASSERT_TRUE(store_
+                  ->Read([&](ReadTxn& txn) -> absl::Status {
+                    ASSIGN_OR_RETURN(read, txn.ListAudit(0, 10));
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  ASSERT_EQ(read.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(read[i].seq, i + 1);
+    EXPECT_EQ(read[i].at, entries[i].at);
+    EXPECT_EQ(read[i].subject, entries[i].subject);
+    EXPECT_EQ(read[i].hash, entries[i].hash);
+    EXPECT_EQ(read[i].prev_hash, entries[i].prev_hash);
+  }
+  // A seq taken fails the batch.
+  absl::Status again = store_->Write([&](Txn& txn) { return txn.AppendAudits(entries); });
+  EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists) << again;
+}
+
 TEST_P(StoreTest, FindPersonsByNameAndBirthMatchesWholeWordsInAnyOrder) {
   auto add = [&](std::string key, absl::CivilDay birth = kBirth) {
     PersonRecord p = MakePerson("x", "y", birth);
