@@ -21,6 +21,7 @@
 #include "tests/bench/fixture.h"
 #include "tests/bench/load.h"
 #include "tests/bench/report.h"
+#include "tests/bench/server_process.h"
 
 namespace socle {
 class SocleServer;
@@ -112,6 +113,9 @@ class Bench {
   absl::Status RegisterSome(int n);
   // Fills the bulk database (once); the path of its store spec.
   absl::Status EnsureBulkLoaded();
+  // A socle-server child process on the bulk database, working in
+  // dir_/`name`.
+  absl::StatusOr<std::unique_ptr<ServerProcess>> StartChild(const std::string& name);
 
   Settings settings_;
   Report& report_;

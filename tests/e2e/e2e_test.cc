@@ -4,6 +4,7 @@
 #include "common/field_error.h"
 #include "common/ids.h"
 #include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/harness.h"
 
@@ -85,6 +86,88 @@ TEST_F(RegistryE2eTest, DuplicateIsRefusedThenOverridden) {
   auto second = client_.RegisterPerson(Resident("SOKHA", 1990, "puok"), confirm);
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(second->duplicate_override_reason(), "different mothers, checked at the counter");
+}
+
+// The per-person statuses of a batch keep their details over the wire.
+std::string ItemReason(const google::rpc::Status& s) {
+  for (const auto& any : s.details()) {
+    google::rpc::ErrorInfo info;
+    if (any.UnpackTo(&info)) return info.reason();
+  }
+  return "";
+}
+std::vector<std::string> ItemFields(const google::rpc::Status& s) {
+  std::vector<std::string> out;
+  for (const auto& any : s.details()) {
+    google::rpc::BadRequest bad;
+    if (!any.UnpackTo(&bad)) continue;
+    for (const auto& v : bad.field_violations()) out.push_back(v.field());
+  }
+  return out;
+}
+
+TEST_F(RegistryE2eTest, BatchRegistrationAnswersEachPerson) {
+  // Its own office, so that the listing below holds only this test's persons.
+  client::Client office = harness_->OfficeClient("KH-BT-07");
+  v1::Person known = Resident("Sreymom", 1977, "Thma Koul");
+  known.set_office_code("KH-BT-07");
+  auto first = office.RegisterPerson(known);
+  ASSERT_TRUE(first.ok()) << first.status();
+
+  std::vector<v1::PersonToRegister> batch(3);
+  *batch[0].mutable_person() = Resident("Chantrea", 1988, "Thma Koul");
+  batch[0].mutable_person()->set_national_id("KH-BATCH-0001");
+  *batch[1].mutable_person() = known;  // a possible duplicate
+  *batch[2].mutable_person() = Resident("Rotha", 1988, "Thma Koul");
+  batch[2].mutable_person()->mutable_date_of_birth()->set_month(13);
+  client::RegisterPersonsOptions options;
+  options.request_id = client::GenerateRequestId();
+  auto out = office.RegisterPersons(batch, options);
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_EQ(out->results_size(), 3);
+  EXPECT_EQ(out->registered(), 1);
+  EXPECT_EQ(out->failed(), 2);
+  EXPECT_EQ(out->results(0).status().code(), 0);
+  EXPECT_EQ(ItemReason(out->results(1).status()), "POSSIBLE_DUPLICATE");
+  EXPECT_THAT(out->results(1).status().message(), HasSubstr(first->beneficiary_number()));
+  EXPECT_THAT(ItemFields(out->results(2).status()), ElementsAre("person.date_of_birth"));
+
+  auto shown = office.GetPerson(out->results(0).beneficiary_number());
+  ASSERT_TRUE(shown.ok()) << shown.status();
+  EXPECT_EQ(shown->national_id(), "KH-BATCH-0001");
+  EXPECT_EQ(shown->office_code(), "KH-BT-07");
+
+  // A replay (a lost answer) gives back the first answer and registers no one.
+  auto again = office.RegisterPersons(batch, options);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->SerializeAsString(), out->SerializeAsString());
+  client::PageOptions page;
+  page.page_size = 50;
+  auto listed = office.FindByOffice("KH-BT-07", page);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_EQ(listed->persons_size(), 2);
+
+  // Another office's person is refused to a terminal, not to an administrator.
+  v1::Person elsewhere = Resident("Phalla", 1999, "Thma Koul");
+  elsewhere.set_office_code("KH-BB-01");
+  std::vector<v1::PersonToRegister> import(1);
+  *import[0].mutable_person() = elsewhere;
+  auto refused = office.RegisterPersons(import);
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_EQ(ItemReason(refused->results(0).status()), "OTHER_OFFICE");
+  auto imported = harness_->Client("admin").RegisterPersons(import);
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  EXPECT_EQ(imported->registered(), 1);
+  auto seen = harness_->Client("other-office").GetPerson(imported->results(0).beneficiary_number());
+  EXPECT_TRUE(seen.ok()) << seen.status();
+  EXPECT_TRUE(absl::IsNotFound(
+      office.GetPerson(imported->results(0).beneficiary_number()).status()));
+
+  // Systems other than the administrator's do not register.
+  EXPECT_TRUE(absl::IsPermissionDenied(
+      harness_->Client("ministry").RegisterPersons(import).status()));
+  EXPECT_TRUE(absl::IsPermissionDenied(
+      harness_->Client("statistics").RegisterPersons(import).status()));
 }
 
 TEST_F(RegistryE2eTest, ReplayAndConflictingReplay) {

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -305,6 +306,108 @@ TEST_F(ScaleOutTest, TwoReplicasRegisterEachNationalIdOnce) {
     if (e.action == "RegisterPerson") ++registrations;
   }
   EXPECT_EQ(registrations, kIds);
+  EXPECT_EQ(FirstBrokenAuditEntry(chain), 0);
+}
+
+// Bulk registration on both replicas at once: overlapping batches (the same
+// national IDs in several batches) and replays of one batch's request id.
+TEST_F(ScaleOutTest, TwoReplicasRegisterEachNationalIdOnceInBatches) {
+  ServerProcess a(dir_, "a", certs_, url_);
+  ServerProcess b(dir_, "b", certs_, url_);
+  const int ports[2] = {a.WaitForPort(), b.WaitForPort()};
+  ASSERT_GT(ports[0], 0);
+  ASSERT_GT(ports[1], 0);
+
+  constexpr int kIds = 60;
+  constexpr int kClients = 6;
+  constexpr int kBatch = 20;
+  // Persons 200..259: each client sends three windows of 20, shifted by
+  // 10 per client, so that every national ID is in several batches.
+  auto batch_from = [](int start) {
+    std::vector<v1::PersonToRegister> batch(kBatch);
+    for (int i = 0; i < kBatch; ++i) {
+      *batch[i].mutable_person() = PersonFor(200 + (start + i) % kIds);
+    }
+    return batch;
+  };
+  const std::string shared_request = client::GenerateRequestId();
+  struct Outcome {
+    std::vector<int> ks;  // the persons of the batch, in order
+    bool replay;
+    absl::StatusOr<v1::RegisterPersonsResponse> reply;
+  };
+  std::mutex mu;
+  std::vector<Outcome> outcomes;
+  std::vector<std::thread> threads;
+  for (int c = 0; c < kClients; ++c) {
+    threads.emplace_back([&, c] {
+      client::Client client = ClientOf(ports[c % 2]);
+      for (int w = 0; w < 4; ++w) {
+        const bool replay = w == (c % 4);
+        const int start = replay ? 0 : (c * 10 + w * 20) % kIds;
+        client::RegisterPersonsOptions options;
+        if (replay) options.request_id = shared_request;
+        std::vector<int> ks;
+        for (int i = 0; i < kBatch; ++i) ks.push_back(200 + (start + i) % kIds);
+        auto reply = client.RegisterPersons(batch_from(start), options);
+        std::lock_guard<std::mutex> lock(mu);
+        outcomes.push_back({ks, replay, std::move(reply)});
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+
+  std::map<int, std::string> number_of;
+  for (int k = 200; k < 200 + kIds; ++k) {
+    auto found = ClientOf(ports[k % 2]).FindByNationalId(PersonFor(k).national_id());
+    ASSERT_TRUE(found.ok()) << found.status();
+    ASSERT_EQ(found->persons_size(), 1) << PersonFor(k).national_id();
+    number_of[k] = found->persons(0).beneficiary_number();
+  }
+  std::string replay_answer;
+  int registered = 0;
+  for (const Outcome& o : outcomes) {
+    ASSERT_TRUE(o.reply.ok()) << o.reply.status();
+    ASSERT_EQ(o.reply->results_size(), kBatch);
+    if (o.replay) {
+      if (replay_answer.empty()) replay_answer = o.reply->SerializeAsString();
+      EXPECT_EQ(o.reply->SerializeAsString(), replay_answer) << "replays of one batch differ";
+    }
+    for (int i = 0; i < kBatch; ++i) {
+      const v1::RegisteredPerson& r = o.reply->results(i);
+      if (r.status().code() == 0) {
+        EXPECT_EQ(r.beneficiary_number(), number_of[o.ks[i]]) << o.ks[i];
+        if (!o.replay || &o == &*std::find_if(outcomes.begin(), outcomes.end(),
+                                              [](const Outcome& x) { return x.replay; })) {
+          ++registered;
+        }
+        continue;
+      }
+      EXPECT_EQ(r.status().code(), static_cast<int>(absl::StatusCode::kAlreadyExists))
+          << r.status().message();
+      EXPECT_THAT(r.status().message(), ::testing::HasSubstr("national ID"));
+    }
+  }
+  // Every national ID acknowledged exactly once (replays of the shared batch
+  // counted once).
+  EXPECT_EQ(registered, kIds);
+
+  storage::PgOptions options;
+  options.conninfo = url_;
+  options.pool_size = 1;
+  auto store = storage::OpenPgStore(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::vector<storage::AuditRecord> chain;
+  absl::Status s = (*store)->Read([&](storage::ReadTxn& txn) -> absl::Status {
+    ASSIGN_OR_RETURN(chain, txn.ListAudit(0, 100000));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  int entries = 0;
+  for (const storage::AuditRecord& e : chain) {
+    if (e.action == "RegisterPersons") ++entries;
+  }
+  EXPECT_EQ(entries, kIds);
   EXPECT_EQ(FirstBrokenAuditEntry(chain), 0);
 }
 
