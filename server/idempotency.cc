@@ -104,11 +104,11 @@ namespace {
 // how a differing one is named (`differing_field` of the stored bytes) left
 // to the caller.
 absl::Status Run(
-    storage::Store& store, absl::string_view method, absl::string_view request_id,
+    storage::Store& store, bool alone, absl::string_view method, absl::string_view request_id,
     absl::string_view stored_request,
     absl::FunctionRef<std::string(const std::string& prior)> differing_field, absl::Time now,
     Message& response, absl::FunctionRef<absl::Status(storage::Txn&, Message&)> body) {
-  return store.Write([&](storage::Txn& txn) -> absl::Status {
+  const auto transaction = [&](storage::Txn& txn) -> absl::Status {
     response.Clear();
     auto prior = txn.GetRequest(request_id);
     if (prior.ok()) {
@@ -142,7 +142,8 @@ absl::Status Run(
     record.response = response.SerializeAsString();
     record.created_at = now;
     return txn.PutRequest(record);
-  });
+  };
+  return alone ? store.WriteAlone(transaction) : store.Write(transaction);
 }
 
 }  // namespace
@@ -154,7 +155,7 @@ absl::Status RunIdempotent(
     absl::FunctionRef<absl::Status(storage::Txn&, Message&)> body) {
   const std::string canonical = CanonicalRequest(request);
   return Run(
-      store, method, request_id, canonical,
+      store, /*alone=*/false, method, request_id, canonical,
       [&](const std::string& prior) {
         std::unique_ptr<Message> first(request.New());
         first->ParseFromString(prior);
@@ -170,7 +171,9 @@ absl::Status RunIdempotentByFingerprint(
     absl::string_view fingerprint,
     absl::FunctionRef<std::string(const std::string& prior)> differing_field, absl::Time now,
     Message& response, absl::FunctionRef<absl::Status(storage::Txn&, Message&)> body) {
-  return Run(store, method, request_id, fingerprint, differing_field, now, response, body);
+  // A batch: written alone (Store::WriteAlone).
+  return Run(store, /*alone=*/true, method, request_id, fingerprint, differing_field, now,
+             response, body);
 }
 
 }  // namespace socle

@@ -40,7 +40,8 @@ absl::Status RunIdempotent(
 // RunIdempotent for a request too large to keep whole (a batch of persons):
 // `fingerprint` (digests of the request's parts) is stored and compared in
 // place of the request, and `differing_field(prior)` names the first part
-// whose digest differs from the stored fingerprint `prior`.
+// whose digest differs from the stored fingerprint `prior`. Written alone
+// (Store::WriteAlone): a batch is a large transaction.
 absl::Status RunIdempotentByFingerprint(
     storage::Store& store, absl::string_view method, absl::string_view request_id,
     absl::string_view fingerprint,

@@ -280,6 +280,14 @@ class Store {
   virtual ~Store() = default;
   virtual absl::Status Read(absl::FunctionRef<absl::Status(ReadTxn&)> fn) = 0;
   virtual absl::Status Write(absl::FunctionRef<absl::Status(Txn&)> fn) = 0;
+  // Write, for one large call (a batch of thousands of rows): the backend
+  // may give it a transaction of its own instead of grouping it with other
+  // calls. SQLite does, and so runs it without the savepoint that isolates
+  // a call within a group, whose sub-journal would copy every page the call
+  // changes.
+  virtual absl::Status WriteAlone(absl::FunctionRef<absl::Status(Txn&)> fn) {
+    return Write(fn);
+  }
 };
 
 // The defaults of the payment methods: UNIMPLEMENTED (see ReadTxn).

@@ -104,6 +104,7 @@ enum class Sql : int {
   kListUsersByOffice,
   kInsertUser,
   kUpdateUser,
+  kPlaintextNationalIdHeld,
   kCount,  // not a statement
 };
 

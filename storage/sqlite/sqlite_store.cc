@@ -120,8 +120,9 @@ absl::Status Configure(Connection& conn, bool writer) {
 // `done`; the writer sets `done` and notifies `cv` while holding the store's
 // mutex, and touches the request no more after that.
 struct WriteRequest {
-  explicit WriteRequest(absl::FunctionRef<absl::Status(Txn&)> f) : fn(f) {}
+  WriteRequest(absl::FunctionRef<absl::Status(Txn&)> f, bool a) : fn(f), alone(a) {}
   absl::FunctionRef<absl::Status(Txn&)> fn;
+  const bool alone;            // a group of its own (WriteAlone)
   absl::Status status;         // the outcome, written by the writer
   bool done = false;           // guarded by SqliteStore::mu_
   std::condition_variable cv;  // signalled when `done` becomes true
@@ -185,11 +186,18 @@ class SqliteStore final : public Store {
   }
 
   absl::Status Write(absl::FunctionRef<absl::Status(Txn&)> fn) override {
+    return Enqueue(fn, /*alone=*/false);
+  }
+  absl::Status WriteAlone(absl::FunctionRef<absl::Status(Txn&)> fn) override {
+    return Enqueue(fn, /*alone=*/true);
+  }
+
+  absl::Status Enqueue(absl::FunctionRef<absl::Status(Txn&)> fn, bool alone) {
     if (std::this_thread::get_id() == writer_thread_.get_id()) {
       // The writer would wait for itself.
       return absl::FailedPreconditionError("Write called inside a Write");
     }
-    WriteRequest request(fn);
+    WriteRequest request(fn, alone);
     MutexLock lock(&mu_);
     if (!stopped_.ok()) return stopped_;
     if (closing_) return absl::UnavailableError("store is closing");
@@ -238,9 +246,14 @@ class SqliteStore final : public Store {
         MutexLock lock(&mu_);
         while (queue_.empty() && !closing_) mu_.Wait(work_cv_);
         if (queue_.empty()) return;  // closing, and every call answered
+        // A call written alone forms a group of its own: it ends the group
+        // being formed, or is the group.
         while (!queue_.empty() && batch_.size() < max_batch_) {
-          batch_.push_back(queue_.front());
+          WriteRequest* next = queue_.front();
+          if (next->alone && !batch_.empty()) break;
+          batch_.push_back(next);
           queue_.pop_front();
+          if (next->alone) break;
         }
       }
       absl::Status stop = RunBatch();
@@ -318,7 +331,9 @@ class SqliteStore final : public Store {
   }
 
   // Runs batch_ as one transaction, a savepoint per call, and sets each
-  // call's status. Returns OK, or the status that stops the writer.
+  // call's status. A call alone in its group needs no savepoint: its
+  // transaction is rolled back whole when it fails. Returns OK, or the status
+  // that stops the writer.
   absl::Status RunBatch() {
     Connection& conn = *writer_conn_;
     conn.ClearFatal();
@@ -330,9 +345,12 @@ class SqliteStore final : public Store {
       for (WriteRequest* r : batch_) r->status = busy;
       return absl::OkStatus();
     }
+    const bool savepoints = batch_.size() > 1;
     for (WriteRequest* r : batch_) {
-      rc = conn.Run(Sql::kSavepoint);
-      if (rc != SQLITE_OK) return Stop(sqlite3_errstr(rc));
+      if (savepoints) {
+        rc = conn.Run(Sql::kSavepoint);
+        if (rc != SQLITE_OK) return Stop(sqlite3_errstr(rc));
+      }
       absl::Status status = r->fn(writer_txn_);
       writes_.fetch_add(1, std::memory_order_relaxed);
       // An I/O error inside fn ends the group even if fn swallowed it.
@@ -341,6 +359,13 @@ class SqliteStore final : public Store {
       }
       if (sqlite3_get_autocommit(conn.db())) {
         return Stop("the transaction was rolled back");
+      }
+      if (!savepoints) {
+        r->status = std::move(status);
+        if (r->status.ok()) break;  // to the commit
+        rc = conn.Run(Sql::kRollback);
+        if (rc != SQLITE_OK) return Stop(sqlite3_errstr(rc));
+        return absl::OkStatus();  // nothing to commit
       }
       if (status.ok()) {
         rc = conn.Run(Sql::kRelease);
