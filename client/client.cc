@@ -62,6 +62,17 @@ absl::StatusOr<v1::Person> Client::RegisterPerson(const v1::Person& person,
   return connection_->RegisterPerson(request);
 }
 
+absl::StatusOr<v1::RegisterPersonsResponse> Client::RegisterPersons(
+    std::vector<v1::PersonToRegister> persons, RegisterPersonsOptions options) {
+  v1::RegisterPersonsRequest request;
+  request.set_request_id(IdOrNew(std::move(options.request_id)));
+  request.mutable_persons()->Reserve(static_cast<int>(persons.size()));
+  for (v1::PersonToRegister& person : persons) {
+    *request.add_persons() = std::move(person);
+  }
+  return connection_->RegisterPersons(request);
+}
+
 absl::StatusOr<v1::Person> Client::GetPerson(
     absl::string_view beneficiary_number) {
   v1::GetPersonRequest request;

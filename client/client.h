@@ -50,6 +50,13 @@ struct RegisterOptions {
   std::string request_id;
 };
 
+struct RegisterPersonsOptions {
+  // The idempotency key of the whole batch; generated when empty. A caller
+  // that may send the batch again later (after a crash, a lost link) sets
+  // it and keeps it: the same id always gives back the first answer.
+  std::string request_id;
+};
+
 struct PageOptions {
   int32_t page_size = 0;  // 0: the server's default (50); at most 500
   std::string page_token;  // from the previous page's next_page_token
@@ -62,6 +69,12 @@ class Client {
   // Persons. Numbers may be typed with spaces or dashes ("10000 00017").
   absl::StatusOr<v1::Person> RegisterPerson(const v1::Person& person,
                                             RegisterOptions options = {});
+  // Many persons in one call (1 to 10,000, within the 4 MiB message
+  // limit), each with its own result: see RegisteredPerson. The call fails
+  // as a whole only for a bad batch or an unavailable store.
+  absl::StatusOr<v1::RegisterPersonsResponse> RegisterPersons(
+      std::vector<v1::PersonToRegister> persons,
+      RegisterPersonsOptions options = {});
   absl::StatusOr<v1::Person> GetPerson(absl::string_view beneficiary_number);
   // Replaces the editable fields with those of `person`; ABORTED (reason
   // STALE_VERSION) when the record is no longer at `expected_version`.

@@ -56,6 +56,9 @@ class MockRegistryStub : public RegistryStub {
   MOCK_METHOD(absl::StatusOr<v1::Person>, RegisterPerson,
               (grpc::ClientContext&, const v1::RegisterPersonRequest&),
               (override));
+  MOCK_METHOD(absl::StatusOr<v1::RegisterPersonsResponse>, RegisterPersons,
+              (grpc::ClientContext&, const v1::RegisterPersonsRequest&),
+              (override));
   MOCK_METHOD(absl::StatusOr<v1::Person>, GetPerson,
               (grpc::ClientContext&, const v1::GetPersonRequest&), (override));
   MOCK_METHOD(absl::StatusOr<v1::Person>, UpdatePerson,
@@ -264,6 +267,67 @@ TEST_F(ConnectionTest, CallerRequestIdIsSentUnchangedOnEveryWrite) {
   ASSERT_TRUE(client.UpdatePerson("1000000017", 3, {}, "id-5").ok());
   ASSERT_TRUE(client.RegisterPerson({}, {"twins", "id-6"}).ok());
   EXPECT_THAT(ids, ElementsAre("id-1", "id-2", "id-3", "id-4", "id-5", "id-6"));
+}
+
+v1::PersonToRegister ToRegister(const std::string& given) {
+  v1::PersonToRegister p;
+  p.mutable_person()->set_given_name(given);
+  return p;
+}
+
+TEST_F(ConnectionTest, RegisterPersonsSendsTheBatchUnderOneRequestIdOnEveryRetry) {
+  std::vector<std::string> ids;
+  EXPECT_CALL(*stub_, RegisterPersons)
+      .Times(2)
+      .WillRepeatedly(Invoke([&](grpc::ClientContext&,
+                                 const v1::RegisterPersonsRequest& r)
+                                 -> absl::StatusOr<v1::RegisterPersonsResponse> {
+        ids.push_back(r.request_id());
+        if (ids.size() < 2) return Unavailable();
+        EXPECT_EQ(r.persons_size(), 2);
+        EXPECT_EQ(r.persons(0).person().given_name(), "Sokha");
+        EXPECT_EQ(r.persons(1).duplicate_override_reason(), "twins");
+        v1::RegisterPersonsResponse response;
+        response.set_registered(2);
+        return response;
+      }));
+  Client client(connection_);
+  v1::PersonToRegister twin = ToRegister("Dara");
+  twin.set_duplicate_override_reason("twins");
+  auto out = client.RegisterPersons({ToRegister("Sokha"), twin}, {"import-1-0"});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->registered(), 2);
+  EXPECT_THAT(ids, ElementsAre("import-1-0", "import-1-0"));
+  EXPECT_THAT(sleeps_, SizeIs(1));
+}
+
+TEST_F(ConnectionTest, RegisterPersonsGeneratesARequestIdWhenNoneIsGiven) {
+  std::string id;
+  EXPECT_CALL(*stub_, RegisterPersons)
+      .WillOnce(Invoke([&](grpc::ClientContext&, const v1::RegisterPersonsRequest& r) {
+        id = r.request_id();
+        return v1::RegisterPersonsResponse();
+      }));
+  Client client(connection_);
+  ASSERT_TRUE(client.RegisterPersons({ToRegister("Sokha")}).ok());
+  EXPECT_TRUE(IsHex32(id)) << id;
+}
+
+TEST_F(ConnectionTest, RegisterPersonsRetriesLikeTheOtherWrites) {
+  // With a request id: UNAVAILABLE only, not DEADLINE_EXCEEDED (the server
+  // may have registered the batch; re-sending the same id is the caller's
+  // decision).
+  EXPECT_CALL(*stub_, RegisterPersons)
+      .WillOnce(Return(absl::DeadlineExceededError("slow")));
+  v1::RegisterPersonsRequest request;
+  request.set_request_id("abc");
+  EXPECT_EQ(connection_->RegisterPersons(request).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  // Without one: never.
+  EXPECT_CALL(*stub_, RegisterPersons).WillOnce(Return(Unavailable()));
+  EXPECT_EQ(connection_->RegisterPersons(v1::RegisterPersonsRequest()).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(sleeps_.empty());
 }
 
 TEST_F(ConnectionTest, WriteWithoutRequestIdIsNeverRetried) {
@@ -671,7 +735,28 @@ class FakeRegistry final : public v1::Registry::Service {
     ++register_calls;
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "busy");
   }
+  // The first person registered, the others refused with RegisterPerson's
+  // error (details carried in google.rpc.Status).
+  grpc::Status RegisterPersons(grpc::ServerContext*,
+                               const v1::RegisterPersonsRequest* r,
+                               v1::RegisterPersonsResponse* out) override {
+    last_request_id = r->request_id();
+    for (int i = 0; i < r->persons_size(); ++i) {
+      v1::RegisteredPerson* result = out->add_results();
+      result->set_index(i);
+      if (i == 0) {
+        result->set_beneficiary_number("1000000017");
+        out->set_registered(out->registered() + 1);
+      } else {
+        result->mutable_status()->set_code(grpc::StatusCode::ALREADY_EXISTS);
+        result->mutable_status()->set_message("national ID taken");
+        out->set_failed(out->failed() + 1);
+      }
+    }
+    return grpc::Status::OK;
+  }
   std::atomic<int> register_calls{0};
+  std::string last_request_id;
 };
 
 class GrpcStubTest : public ::testing::Test {
@@ -731,6 +816,23 @@ TEST_F(GrpcStubTest, RetriesAnIdempotentWriteOverTheWire) {
   EXPECT_EQ(out.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(service_.register_calls, 3);
   EXPECT_THAT(sleeps, SizeIs(2));
+}
+
+TEST_F(GrpcStubTest, RegisterPersonsReachesTheRegistryService) {
+  auto connection = MakeConnection(options_);
+  ASSERT_TRUE(connection.ok()) << connection.status();
+  Client client(*connection);
+  std::vector<v1::PersonToRegister> persons(2);
+  persons[0].mutable_person()->set_given_name("Sokha");
+  persons[1].mutable_person()->set_given_name("Dara");
+  auto out = client.RegisterPersons(persons, {"import-abc-2-0"});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(service_.last_request_id, "import-abc-2-0");
+  ASSERT_EQ(out->results_size(), 2);
+  EXPECT_EQ(out->results(0).beneficiary_number(), "1000000017");
+  EXPECT_EQ(out->results(1).status().code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(out->registered(), 1);
+  EXPECT_EQ(out->failed(), 1);
 }
 
 // Eligibility and PolicyAdmin reach their own services, details intact.
@@ -1081,6 +1183,26 @@ TEST(ClientTest, PolicyCallsBuildTheirRequests) {
                   .ok());
   EXPECT_TRUE(client.ActivatePolicy("versions {}", "p.textproto").ok());
   EXPECT_TRUE(client.GetCoverage().ok());
+}
+
+TEST(ClientTest, RegisterPersonsReachesTheConnectionWithTheRequestId) {
+  auto mock = std::make_shared<MockConnection>();
+  EXPECT_CALL(*mock, RegisterPersons)
+      .WillOnce(Invoke([](const v1::RegisterPersonsRequest& r) {
+        EXPECT_EQ(r.request_id(), "import-0123456789abcdef-2000-0");
+        EXPECT_EQ(r.persons_size(), 1);
+        EXPECT_EQ(r.persons(0).person().family_name(), "CHAN");
+        v1::RegisterPersonsResponse response;
+        response.add_results()->set_beneficiary_number("1000000017");
+        response.set_registered(1);
+        return response;
+      }));
+  Client client(mock);
+  v1::PersonToRegister p;
+  p.mutable_person()->set_family_name("CHAN");
+  auto out = client.RegisterPersons({p}, {"import-0123456789abcdef-2000-0"});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->results(0).beneficiary_number(), "1000000017");
 }
 
 TEST(ClientTest, ErrorsComeBackUnchanged) {

@@ -91,6 +91,10 @@ class ConnectionImpl final : public Connection {
       const v1::RegisterPersonRequest& request) override {
     return Call(WriteKind(request), request, &RegistryStub::RegisterPerson);
   }
+  absl::StatusOr<v1::RegisterPersonsResponse> RegisterPersons(
+      const v1::RegisterPersonsRequest& request) override {
+    return Call(WriteKind(request), request, &RegistryStub::RegisterPersons);
+  }
   absl::StatusOr<v1::Person> GetPerson(
       const v1::GetPersonRequest& request) override {
     return Call(Idempotency::kRead, request, &RegistryStub::GetPerson);

@@ -62,6 +62,14 @@ class Connection {
 
   virtual absl::StatusOr<v1::Person> RegisterPerson(
       const v1::RegisterPersonRequest& request) = 0;
+  // A batch, retried like the other writes: only with a request_id (the
+  // server then replays the first answer). Not pure (see
+  // RegistryStub::RegisterPersons).
+  virtual absl::StatusOr<v1::RegisterPersonsResponse> RegisterPersons(
+      const v1::RegisterPersonsRequest& request) {
+    (void)request;
+    return absl::UnimplementedError("RegisterPersons");
+  }
   virtual absl::StatusOr<v1::Person> GetPerson(
       const v1::GetPersonRequest& request) = 0;
   virtual absl::StatusOr<v1::Person> UpdatePerson(

@@ -52,6 +52,8 @@ class GrpcRegistryStub final : public RegistryStub {
   SOCLE_SERVICE_METHOD_(policy_admin_, Method, Request, Response)
 
   SOCLE_STUB_METHOD_(RegisterPerson, v1::RegisterPersonRequest, v1::Person)
+  SOCLE_STUB_METHOD_(RegisterPersons, v1::RegisterPersonsRequest,
+                     v1::RegisterPersonsResponse)
   SOCLE_STUB_METHOD_(GetPerson, v1::GetPersonRequest, v1::Person)
   SOCLE_STUB_METHOD_(UpdatePerson, v1::UpdatePersonRequest, v1::Person)
   SOCLE_STUB_METHOD_(FindPersons, v1::FindPersonsRequest,

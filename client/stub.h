@@ -32,6 +32,14 @@ class RegistryStub {
   // converts the result with FromGrpcStatus.
   virtual absl::StatusOr<v1::Person> RegisterPerson(
       grpc::ClientContext& context, const v1::RegisterPersonRequest& request) = 0;
+  // Not pure, so that stubs written before it (test fakes) still compile;
+  // the default answers UNIMPLEMENTED.
+  virtual absl::StatusOr<v1::RegisterPersonsResponse> RegisterPersons(
+      grpc::ClientContext& context, const v1::RegisterPersonsRequest& request) {
+    (void)context;
+    (void)request;
+    return absl::UnimplementedError("RegisterPersons");
+  }
   virtual absl::StatusOr<v1::Person> GetPerson(
       grpc::ClientContext& context, const v1::GetPersonRequest& request) = 0;
   virtual absl::StatusOr<v1::Person> UpdatePerson(

@@ -18,6 +18,8 @@ class MockConnection : public Connection {
  public:
   MOCK_METHOD(absl::StatusOr<v1::Person>, RegisterPerson,
               (const v1::RegisterPersonRequest&), (override));
+  MOCK_METHOD(absl::StatusOr<v1::RegisterPersonsResponse>, RegisterPersons,
+              (const v1::RegisterPersonsRequest&), (override));
   MOCK_METHOD(absl::StatusOr<v1::Person>, GetPerson,
               (const v1::GetPersonRequest&), (override));
   MOCK_METHOD(absl::StatusOr<v1::Person>, UpdatePerson,
