@@ -715,6 +715,25 @@ TEST(StatusConversionTest, RoundTripThroughGrpc) {
   EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
 }
 
+TEST(StatusConversionTest, RpcStatusOfABatchItemKeepsItsDetails) {
+  absl::Status original = WithErrorInfo(
+      absl::AlreadyExistsError("possible duplicate"),
+      {"POSSIBLE_DUPLICATE", {{"candidates", "1000000017,1000000025"}}});
+  google::rpc::Status item;
+  ASSERT_TRUE(item.ParseFromString(ToGrpcStatus(original).error_details()));
+  absl::Status back = FromRpcStatus(item);
+  EXPECT_EQ(back.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(back.message(), "possible duplicate");
+  ASSERT_TRUE(GetErrorInfo(back).has_value());
+  EXPECT_EQ(GetErrorInfo(back)->metadata.at("candidates"), "1000000017,1000000025");
+
+  google::rpc::Status plain;
+  plain.set_code(static_cast<int>(absl::StatusCode::kPermissionDenied));
+  plain.set_message("not your office");
+  EXPECT_EQ(FromRpcStatus(plain), absl::PermissionDeniedError("not your office"));
+  EXPECT_TRUE(FromRpcStatus(google::rpc::Status()).ok());
+}
+
 // --- Over a real gRPC channel (in-process, plaintext, port 0) --------------
 
 class FakeRegistry final : public v1::Registry::Service {

@@ -39,6 +39,14 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   return out;
 }
 
+absl::Status FromRpcStatus(const google::rpc::Status& status) {
+  if (status.code() == 0) return absl::OkStatus();
+  return FromGrpcStatus(grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                                     status.message(),
+                                     status.details().empty() ? std::string()
+                                                              : status.SerializeAsString()));
+}
+
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   std::string message(status.message());

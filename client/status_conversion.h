@@ -5,6 +5,7 @@
 #include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
+#include "google/rpc/status.pb.h"
 
 namespace socle::client {
 
@@ -14,6 +15,11 @@ namespace socle::client {
 // socle::WithErrorInfo, so callers read socle::GetFieldViolations(status) and
 // socle::GetErrorInfo(status). Unknown or unparsable details are ignored.
 absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// A google.rpc.Status carried inside a response (RegisteredPerson.status of
+// RegisterPersons) as absl::Status, its details converted as FromGrpcStatus
+// converts them. Code 0 is OK.
+absl::Status FromRpcStatus(const google::rpc::Status& status);
 
 // The inverse, for fakes and test servers: field violations become a
 // google.rpc.BadRequest and an ErrorInfo a google.rpc.ErrorInfo (domain

@@ -21,6 +21,7 @@
 #include "client/cli/audit_commands.h"
 #include "client/cli/eligibility_format.h"
 #include "client/cli/format.h"
+#include "client/cli/import_commands.h"
 #include "client/cli/money.h"
 #include "client/cli/access_commands.h"
 #include "client/cli/payment_commands.h"
@@ -487,7 +488,7 @@ const std::vector<FlagSpec> kOfficeFlag = {
 };
 
 const std::vector<CommandSpec>& AdminCommands() {
-  static const auto* commands = WithUserCommands(WithAdminAuditCommands(WithAdminPaymentCommands(new std::vector<CommandSpec>{
+  static const auto* commands = WithUserCommands(WithAdminAuditCommands(WithAdminPaymentCommands(WithAdminImportCommands(new std::vector<CommandSpec>{
       {"policy validate", "policy validate FILE", "FILE",
        "check a policy file",
        "Has the server check a policy file (a text-format PolicySet, see\n"
@@ -538,7 +539,7 @@ const std::vector<CommandSpec>& AdminCommands() {
        "date: ends those no longer eligible, adjusts amounts that changed,\n"
        "and lists every change. Safe to repeat with the same --request-id.",
        Concat({kAsOfFlag, kOfficeFlag}), 0, 0, &RunRecertify},
-  })));
+  }))));
   return *commands;
 }
 
@@ -553,7 +554,8 @@ const Tool& AdminTool() {
   static const auto* tool = new Tool{
       "socle-admin",
       "the national policy, its costing, coverage and recertification;\n"
-      "payment cycles and reconciliation; the audit trail; key rotation.",
+      "payment cycles and reconciliation; the audit trail; key rotation;\n"
+      "importing persons from a CSV file.",
       &AdminCommands(),
       {"policy", "cycle", "payment", "audit", "keys", "user"},
       AdminCertificates(),

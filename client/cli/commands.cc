@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "client/cli/eligibility_format.h"
 #include "client/cli/format.h"
+#include "client/cli/import_commands.h"
 #include "client/cli/money.h"
 #include "client/cli/access_commands.h"
 #include "client/cli/payment_commands.h"
@@ -783,7 +784,7 @@ int RunEnd(Runner& r, const ParsedArgs& args) {
 }
 
 const std::vector<CommandSpec>& Commands() {
-  static const auto* commands = WithLoginCommands(WithClerkPaymentCommands(new std::vector<CommandSpec>{
+  static const auto* commands = WithLoginCommands(WithClerkPaymentCommands(WithClerkImportCommands(new std::vector<CommandSpec>{
       {"register",
        "register --given NAME --family NAME --sex SEX --born DATE\n"
        "                      [--district TEXT ...] [options]",
@@ -926,7 +927,7 @@ const std::vector<CommandSpec>& Commands() {
       {"health", "health", "", "is the server up?",
        "Asks the server's health service; exit code 0 when it is SERVING.",
        {}, 0, 0, &RunHealth},
-  }));
+  })));
   return *commands;
 }
 

@@ -29,6 +29,8 @@ inline constexpr int kExitNotFound = 3;     // NOT_FOUND
 inline constexpr int kExitRefused = 4;      // ALREADY_EXISTS, FAILED_PRECONDITION,
                                             // ABORTED, OUT_OF_RANGE
 inline constexpr int kExitNotAllowed = 5;   // UNAUTHENTICATED, PERMISSION_DENIED
+inline constexpr int kExitPartlyRefused = 6; // import: some persons refused, the
+                                             // others registered
 
 // The exit code for a call that ended with `code`.
 int ExitCodeFor(absl::StatusCode code);

@@ -337,4 +337,55 @@ std::string ToJson(const google::protobuf::Message& message) {
   return json;
 }
 
+std::string CsvField(absl::string_view text) {
+  // A value that starts like a formula (a provider's reference, a name) is
+  // not run by a spreadsheet: it is prefixed with a quote.
+  const bool formula = !text.empty() && (text[0] == '=' || text[0] == '+' || text[0] == '@' ||
+                                         (text[0] == '-' && text.size() > 1 &&
+                                          !absl::ascii_isdigit(static_cast<unsigned char>(text[1]))));
+  const std::string safe = formula ? absl::StrCat("'", text) : std::string(text);
+  text = safe;
+  if (text.find_first_of(",\"\r\n") == absl::string_view::npos) return std::string(text);
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string CsvLine(const std::vector<std::string>& fields) {
+  std::vector<std::string> quoted;
+  quoted.reserve(fields.size());
+  for (const std::string& f : fields) quoted.push_back(CsvField(f));
+  return absl::StrCat(absl::StrJoin(quoted, ","), "\r\n");
+}
+
+absl::StatusOr<std::vector<std::string>> CsvFields(absl::string_view line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        fields.back() += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        fields.back() += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.emplace_back();
+    } else {
+      fields.back() += c;
+    }
+  }
+  if (quoted) return absl::InvalidArgumentError("a quoted field is not closed");
+  for (std::string& f : fields) f = std::string(absl::StripAsciiWhitespace(f));
+  return fields;
+}
+
 }  // namespace socle::client::cli

@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -53,6 +55,18 @@ std::string FormatCount(int64_t n);
 // rounded down (so "100.0 %" means all): 5 of 8 is "62.5 %", 2 of 3 is
 // "66.6 %". "-" when `whole` is not positive.
 std::string FormatPercent(int64_t part, int64_t whole);
+
+// CSV, one record a line (a quoted field does not span lines).
+// A CSV field, quoted when it holds a comma, a quote or a line break; one
+// that a spreadsheet would take for a formula (= + @, or - and no digit) is
+// prefixed with a single quote.
+std::string CsvField(absl::string_view text);
+// The fields joined by commas, each through CsvField, ending in CRLF.
+std::string CsvLine(const std::vector<std::string>& fields);
+// Splits one CSV line into fields ("..." quoting, "" for a quote); each
+// field is stripped of surrounding spaces. INVALID_ARGUMENT when a quoted
+// field is not closed.
+absl::StatusOr<std::vector<std::string>> CsvFields(absl::string_view line);
 
 // Proto JSON on one line (field names in lowerCamelCase, as proto3 JSON).
 std::string ToJson(const google::protobuf::Message& message);

@@ -204,13 +204,6 @@ std::string RenderTable(const v1::ReconciliationReport& report,
 // ---------------------------------------------------------------------------
 // CSV
 
-std::string CsvLine(const std::vector<std::string>& fields) {
-  std::vector<std::string> quoted;
-  quoted.reserve(fields.size());
-  for (const std::string& f : fields) quoted.push_back(CsvField(f));
-  return absl::StrCat(absl::StrJoin(quoted, ","), "\r\n");
-}
-
 std::string RenderCsv(const v1::ReconciliationReport& report,
                       const v1::StatementReconciliation* statement) {
   std::string out = CsvLine(
@@ -465,34 +458,6 @@ std::string RenderHtml(const v1::ReconciliationReport& report,
   return out;
 }
 
-// Splits one CSV line into fields ("..." quoting, "" for a quote).
-absl::StatusOr<std::vector<std::string>> CsvFields(absl::string_view line) {
-  std::vector<std::string> fields(1);
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        fields.back() += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        fields.back() += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      fields.emplace_back();
-    } else {
-      fields.back() += c;
-    }
-  }
-  if (quoted) return absl::InvalidArgumentError("a quoted field is not closed");
-  for (std::string& f : fields) f = std::string(absl::StripAsciiWhitespace(f));
-  return fields;
-}
-
 }  // namespace
 
 absl::StatusOr<ReportFormat> ParseReportFormat(absl::string_view text) {
@@ -597,23 +562,6 @@ std::string HtmlEscape(absl::string_view text) {
     }
   }
   return out;
-}
-
-std::string CsvField(absl::string_view text) {
-  // A provider's reference that starts like a formula is not run by a
-  // spreadsheet: it is prefixed with a quote.
-  const bool formula = !text.empty() && (text[0] == '=' || text[0] == '+' || text[0] == '@' ||
-                                         (text[0] == '-' && text.size() > 1 &&
-                                          !absl::ascii_isdigit(static_cast<unsigned char>(text[1]))));
-  const std::string safe = formula ? absl::StrCat("'", text) : std::string(text);
-  text = safe;
-  if (text.find_first_of(",\"\r\n") == absl::string_view::npos) return std::string(text);
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 }  // namespace socle::client::cli

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "client/cli/format.h"  // CsvField, CsvLine, CsvFields
 #include "socle/v1/payments.pb.h"
 
 namespace socle::client::cli {
@@ -40,10 +41,6 @@ std::string MatchName(v1::StatementMatch match);
 
 // `text` with & < > " ' escaped for HTML.
 std::string HtmlEscape(absl::string_view text);
-// A CSV field, quoted when it holds a comma, a quote or a line break; one
-// that a spreadsheet would take for a formula (= + @, or - and no digit) is
-// prefixed with a single quote.
-std::string CsvField(absl::string_view text);
 
 }  // namespace socle::client::cli
 

@@ -85,7 +85,8 @@ constexpr absl::string_view kExitCodes =
     "  4  refused by the rules: possible duplicate, already exists, wrong\n"
     "     state, not eligible, record changed meanwhile\n"
     "  5  not allowed: no valid certificate or login, or your role lacks the\n"
-    "     right\n";
+    "     right\n"
+    "  6  import: some persons were refused, the others are registered\n";
 
 std::string CommandFooter(const Tool& tool) {
   return absl::StrCat(
@@ -93,7 +94,7 @@ std::string CommandFooter(const Tool& tool) {
       " --help): --endpoint --ca --cert --key --timeout\n"
       "--insecure_for_testing --json --request-id. Exit codes: 0 done,\n"
       "1 server/connection error, 2 bad input, 3 not found, 4 refused by the\n"
-      "rules, 5 not allowed.\n");
+      "rules, 5 not allowed, 6 import: some persons refused.\n");
 }
 
 bool IsGroup(const Tool& tool, absl::string_view word) {
