@@ -7,6 +7,7 @@
 #include "common/field_error.h"
 #include "common/ids.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/arena.h"
 #include "gtest/gtest.h"
 #include "server/registry.h"
 #include "server/test_util.h"
@@ -127,6 +128,23 @@ TEST_F(EligibilityTest, OldAgeFromTheSixtiethBirthday) {
     }
   }
   EXPECT_TRUE(age_line);
+}
+
+TEST_F(EligibilityTest, CheckIntoAnArenaResponseGivesTheSameBytes) {
+  // What the gRPC handler does: the response is on the call's arena.
+  v1::Person p = Register("Arena", D(1960, 3, 9));
+  v1::CheckEligibilityRequest r;
+  r.set_beneficiary_number(p.beneficiary_number());
+  auto heap = eligibility_.CheckEligibility(clerk_, r);
+  ASSERT_TRUE(heap.ok()) << heap.status();
+  google::protobuf::Arena arena;
+  auto* on_arena = google::protobuf::Arena::CreateMessage<v1::CheckEligibilityResponse>(&arena);
+  ASSERT_TRUE(eligibility_.CheckEligibility(clerk_, r, on_arena).ok());
+  std::string a, b;
+  ASSERT_TRUE(heap->SerializeToString(&a));
+  ASSERT_TRUE(on_arena->SerializeToString(&b));
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(heap->decisions_size(), 7);
 }
 
 TEST_F(EligibilityTest, CheckAllProgrammesAndBadInput) {
