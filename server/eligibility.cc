@@ -1,5 +1,6 @@
 #include "server/eligibility.h"
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -370,6 +371,10 @@ absl::Status Eligibility::CheckEligibility(const Caller& caller,
   if (!id.ok()) AddViolations(id.status(), v);
   auto as_of = DateOrToday(request.as_of(), "as_of", today);
   if (!as_of.ok()) AddViolations(as_of.status(), v);
+  if (!v1::EligibilityView_IsValid(request.view())) {
+    v.Add("view", absl::StrCat("unknown view ", request.view(),
+                               " (ELIGIBILITY_VIEW_BASIC or ELIGIBILITY_VIEW_FULL)"));
+  }
   RETURN_IF_ERROR(v.ToStatus());
   std::shared_ptr<const ActivePolicy> policy = policy_.Get();
   std::vector<std::string> codes(request.programme_codes().begin(),
@@ -396,6 +401,15 @@ absl::Status Eligibility::CheckEligibility(const Caller& caller,
     FieldViolations again;
     for (const auto& fv : renamed) again.Add(fv.field, fv.description);
     return again.ToStatus();
+  }
+  if (request.view() == v1::ELIGIBILITY_VIEW_BASIC) {
+    // Only the lines that did not hold: why not, without the rest.
+    for (v1::Decision& d : *out->mutable_decisions()) {
+      auto* lines = d.mutable_criteria();
+      lines->erase(std::remove_if(lines->begin(), lines->end(),
+                                  [](const v1::CriterionResult& c) { return c.held(); }),
+                   lines->end());
+    }
   }
   const v1::Policy* in_force = policy::PolicyInForce(policy->policies, *as_of);
   if (in_force != nullptr) out->set_policy_version(in_force->version());
