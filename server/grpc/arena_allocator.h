@@ -1,7 +1,7 @@
 // A gRPC MessageAllocator that puts a unary call's request and response on
 // one protobuf arena, freed in one go when gRPC releases the call: for
 // answers made of many small messages and strings (CheckEligibility's
-// decisions, about a hundred criterion lines), which would otherwise cost a
+// decisions and their criterion lines), which would otherwise cost a
 // malloc and a free each, in the worker and again when gRPC destroys the
 // response after sending it.
 #ifndef SOCLE_SERVER_GRPC_ARENA_ALLOCATOR_H_

@@ -32,8 +32,8 @@ class EligibilityService final : public v1::Eligibility::CallbackService {
  private:
   Eligibility& logic_;
   Dispatcher& dispatch_;
-  // CheckEligibility's answer (seven decisions, about a hundred criterion
-  // lines, some 30 KB in memory) is built on an arena.
+  // CheckEligibility's answer (seven decisions, some 36 criterion lines of
+  // several strings each) is built on an arena.
   ArenaMessageAllocator<v1::CheckEligibilityRequest, v1::CheckEligibilityResponse>
       check_allocator_{32 * 1024};
 };
