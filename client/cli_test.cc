@@ -959,6 +959,25 @@ TEST_F(CliTest, CheckBuildsTheRequestAndExplainsEachCriterion) {
   }
 }
 
+TEST_F(CliTest, CheckViewBasicOrFull) {
+  std::vector<v1::CheckEligibilityRequest> seen;
+  EXPECT_CALL(mock_, CheckEligibility)
+      .Times(3)
+      .WillRepeatedly(Invoke([&](const v1::CheckEligibilityRequest& r) {
+        seen.push_back(r);
+        return TwoDecisions();
+      }));
+  ASSERT_EQ(Run({"check", Number(17), "--view", "basic"}), 0) << err();
+  ASSERT_EQ(Run({"check", Number(17), "--view=FULL"}), 0) << err();
+  ASSERT_EQ(Run({"check", Number(17)}), 0) << err();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].view(), v1::ELIGIBILITY_VIEW_BASIC);
+  EXPECT_EQ(seen[1].view(), v1::ELIGIBILITY_VIEW_FULL);
+  EXPECT_EQ(seen[2].view(), v1::ELIGIBILITY_VIEW_UNSPECIFIED);  // the server's FULL
+  EXPECT_EQ(Run({"check", Number(17), "--view", "short"}), 2);
+  EXPECT_THAT(err(), HasSubstr("--view"));
+}
+
 TEST_F(CliTest, CheckAlignsCriteriaOfOneDecision) {
   v1::CheckEligibilityResponse response;
   v1::Decision* d = response.add_decisions();

@@ -199,13 +199,14 @@ absl::StatusOr<v1::ListLifeEventsResponse> Client::ListLifeEvents(
 absl::StatusOr<v1::CheckEligibilityResponse> Client::CheckEligibility(
     absl::string_view beneficiary_number,
     std::vector<std::string> programme_codes,
-    std::optional<absl::CivilDay> as_of) {
+    std::optional<absl::CivilDay> as_of, v1::EligibilityView view) {
   v1::CheckEligibilityRequest request;
   request.set_beneficiary_number(std::string(beneficiary_number));
   for (std::string& code : programme_codes) {
     request.add_programme_codes(std::move(code));
   }
   if (as_of) *request.mutable_as_of() = ToProtoDate(*as_of);
+  request.set_view(view);
   return connection_->CheckEligibility(request);
 }
 

@@ -126,11 +126,14 @@ class Client {
 
   // Eligibility. Dates left unset mean today (UTC) on the server. Programme
   // codes as in the policy ("CHILD"); empty `programme_codes`: every
-  // programme of the policy in force.
+  // programme of the policy in force. `view`: ELIGIBILITY_VIEW_BASIC for
+  // decisions with only their failed criterion lines (see eligibility.proto);
+  // unspecified: FULL.
   absl::StatusOr<v1::CheckEligibilityResponse> CheckEligibility(
       absl::string_view beneficiary_number,
       std::vector<std::string> programme_codes = {},
-      std::optional<absl::CivilDay> as_of = {});
+      std::optional<absl::CivilDay> as_of = {},
+      v1::EligibilityView view = v1::ELIGIBILITY_VIEW_UNSPECIFIED);
 
   // Enrolment. Enrol is refused with FAILED_PRECONDITION (ErrorInfo reason
   // NOT_ELIGIBLE) unless `override_reason` (a supervisor's) is given, and

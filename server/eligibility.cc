@@ -1,5 +1,6 @@
 #include "server/eligibility.h"
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -356,17 +357,28 @@ Registry::LifeEventHook Eligibility::DeathHook() {
 
 absl::StatusOr<v1::CheckEligibilityResponse> Eligibility::CheckEligibility(
     const Caller& caller, const v1::CheckEligibilityRequest& request) {
+  v1::CheckEligibilityResponse out;
+  RETURN_IF_ERROR(CheckEligibility(caller, request, &out));
+  return out;
+}
+
+absl::Status Eligibility::CheckEligibility(const Caller& caller,
+                                           const v1::CheckEligibilityRequest& request,
+                                           v1::CheckEligibilityResponse* out) {
   const absl::CivilDay today = clock_.Today();
   FieldViolations v;
   auto id = ParseBeneficiaryNumber(request.beneficiary_number(), "beneficiary_number");
   if (!id.ok()) AddViolations(id.status(), v);
   auto as_of = DateOrToday(request.as_of(), "as_of", today);
   if (!as_of.ok()) AddViolations(as_of.status(), v);
+  if (!v1::EligibilityView_IsValid(request.view())) {
+    v.Add("view", absl::StrCat("unknown view ", request.view(),
+                               " (ELIGIBILITY_VIEW_BASIC or ELIGIBILITY_VIEW_FULL)"));
+  }
   RETURN_IF_ERROR(v.ToStatus());
   std::shared_ptr<const ActivePolicy> policy = policy_.Get();
   std::vector<std::string> codes(request.programme_codes().begin(),
                                  request.programme_codes().end());
-  v1::CheckEligibilityResponse out;
   // The read transaction only reads; the engine runs after it, so that a
   // reader connection is not held while the explanations are written.
   std::optional<PersonContext> context;
@@ -374,11 +386,13 @@ absl::StatusOr<v1::CheckEligibilityResponse> Eligibility::CheckEligibility(
     ASSIGN_OR_RETURN(context, LoadContext(txn, caller, *id, *as_of));
     return absl::OkStatus();
   }));
-  auto decisions = policy::Decide(policy->policies, InputOf(*context, *as_of), codes);
-  if (!decisions.ok()) {
+  // Built in place: `out` is on the call's arena when gRPC allocated it.
+  absl::Status decided = policy::DecideInto(policy->policies, InputOf(*context, *as_of), codes,
+                                            out->mutable_decisions());
+  if (!decided.ok()) {
     // The engine names "programmes[i]"; the request field is programme_codes.
-    std::vector<FieldViolation> renamed = GetFieldViolations(decisions.status());
-    if (renamed.empty()) return decisions.status();
+    std::vector<FieldViolation> renamed = GetFieldViolations(decided);
+    if (renamed.empty()) return decided;
     for (FieldViolation& fv : renamed) {
       if (absl::StartsWith(fv.field, "programmes")) {
         fv.field = absl::StrCat("programme_codes", fv.field.substr(10));
@@ -388,14 +402,20 @@ absl::StatusOr<v1::CheckEligibilityResponse> Eligibility::CheckEligibility(
     for (const auto& fv : renamed) again.Add(fv.field, fv.description);
     return again.ToStatus();
   }
-  out.mutable_decisions()->Reserve(static_cast<int>(decisions->size()));
-  for (v1::Decision& d : *decisions) *out.add_decisions() = std::move(d);
+  if (request.view() == v1::ELIGIBILITY_VIEW_BASIC) {
+    // Only the lines that did not hold: why not, without the rest.
+    for (v1::Decision& d : *out->mutable_decisions()) {
+      auto* lines = d.mutable_criteria();
+      lines->erase(std::remove_if(lines->begin(), lines->end(),
+                                  [](const v1::CriterionResult& c) { return c.held(); }),
+                   lines->end());
+    }
+  }
   const v1::Policy* in_force = policy::PolicyInForce(policy->policies, *as_of);
-  if (in_force != nullptr) out.set_policy_version(in_force->version());
-  *out.mutable_as_of() = ToProtoDate(*as_of);
-  RETURN_IF_ERROR(AuditMinistryRead(store_, clock_.Now(), caller, "CheckEligibility",
-                                    FormatBeneficiaryNumber(*id)));
-  return out;
+  if (in_force != nullptr) out->set_policy_version(in_force->version());
+  *out->mutable_as_of() = ToProtoDate(*as_of);
+  return AuditMinistryRead(store_, clock_.Now(), caller, "CheckEligibility",
+                           FormatBeneficiaryNumber(*id));
 }
 
 absl::StatusOr<v1::Enrolment> Eligibility::Enrol(const Caller& caller,

@@ -65,6 +65,11 @@ class Eligibility {
 
   absl::StatusOr<v1::CheckEligibilityResponse> CheckEligibility(
       const Caller& caller, const v1::CheckEligibilityRequest& request);
+  // The same, filling `out` (empty, possibly on an arena) in place; `out` is
+  // meaningful only when the status is OK.
+  absl::Status CheckEligibility(const Caller& caller,
+                                const v1::CheckEligibilityRequest& request,
+                                v1::CheckEligibilityResponse* out);
   absl::StatusOr<v1::Enrolment> Enrol(const Caller& caller,
                                       const v1::EnrolRequest& request);
   absl::StatusOr<v1::Enrolment> SuspendEnrolment(

@@ -7,6 +7,7 @@
 #include "common/field_error.h"
 #include "common/ids.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/arena.h"
 #include "gtest/gtest.h"
 #include "server/registry.h"
 #include "server/test_util.h"
@@ -127,6 +128,72 @@ TEST_F(EligibilityTest, OldAgeFromTheSixtiethBirthday) {
     }
   }
   EXPECT_TRUE(age_line);
+}
+
+TEST_F(EligibilityTest, CheckIntoAnArenaResponseGivesTheSameBytes) {
+  // What the gRPC handler does: the response is on the call's arena.
+  v1::Person p = Register("Arena", D(1960, 3, 9));
+  v1::CheckEligibilityRequest r;
+  r.set_beneficiary_number(p.beneficiary_number());
+  auto heap = eligibility_.CheckEligibility(clerk_, r);
+  ASSERT_TRUE(heap.ok()) << heap.status();
+  google::protobuf::Arena arena;
+  auto* on_arena = google::protobuf::Arena::CreateMessage<v1::CheckEligibilityResponse>(&arena);
+  ASSERT_TRUE(eligibility_.CheckEligibility(clerk_, r, on_arena).ok());
+  std::string a, b;
+  ASSERT_TRUE(heap->SerializeToString(&a));
+  ASSERT_TRUE(on_arena->SerializeToString(&b));
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(heap->decisions_size(), 7);
+}
+
+TEST_F(EligibilityTest, BasicViewKeepsOnlyTheFailedLines) {
+  v1::Person old = Register("Elder", D(1950, 5, 5));
+  v1::Person young = Register("Young", D(2000, 5, 5), v1::SEX_MALE);
+  for (const v1::Person* p : {&old, &young}) {
+    v1::CheckEligibilityRequest r;
+    r.set_beneficiary_number(p->beneficiary_number());
+    auto full = eligibility_.CheckEligibility(clerk_, r);  // unset: FULL
+    ASSERT_TRUE(full.ok()) << full.status();
+    r.set_view(v1::ELIGIBILITY_VIEW_FULL);
+    auto explicit_full = eligibility_.CheckEligibility(clerk_, r);
+    ASSERT_TRUE(explicit_full.ok());
+    EXPECT_EQ(full->SerializeAsString(), explicit_full->SerializeAsString());
+    r.set_view(v1::ELIGIBILITY_VIEW_BASIC);
+    auto basic = eligibility_.CheckEligibility(clerk_, r);
+    ASSERT_TRUE(basic.ok()) << basic.status();
+    ASSERT_EQ(basic->decisions_size(), full->decisions_size());
+    EXPECT_EQ(basic->policy_version(), full->policy_version());
+    EXPECT_EQ(basic->as_of().ShortDebugString(), full->as_of().ShortDebugString());
+    int refused = 0;
+    for (int i = 0; i < full->decisions_size(); ++i) {
+      // The decision without its held lines, byte for byte.
+      v1::Decision want = full->decisions(i);
+      want.clear_criteria();
+      for (const v1::CriterionResult& c : full->decisions(i).criteria()) {
+        if (!c.held()) *want.add_criteria() = c;
+      }
+      EXPECT_EQ(basic->decisions(i).SerializeAsString(), want.SerializeAsString())
+          << basic->decisions(i).DebugString();
+      if (!basic->decisions(i).eligible()) {
+        ++refused;
+        EXPECT_GT(basic->decisions(i).criteria_size(), 0) << "a refusal says why";
+      }
+    }
+    EXPECT_GT(refused, 0);
+    EXPECT_LT(basic->ByteSizeLong(), full->ByteSizeLong());
+  }
+}
+
+TEST_F(EligibilityTest, UnknownViewRefused) {
+  v1::Person p = Register("Viewer", D(1990, 1, 1));
+  v1::CheckEligibilityRequest r;
+  r.set_beneficiary_number(p.beneficiary_number());
+  r.set_view(static_cast<v1::EligibilityView>(7));
+  auto out = eligibility_.CheckEligibility(clerk_, r);
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_FALSE(GetFieldViolations(out.status()).empty());
+  EXPECT_EQ(GetFieldViolations(out.status())[0].field, "view");
 }
 
 TEST_F(EligibilityTest, CheckAllProgrammesAndBadInput) {

@@ -598,7 +598,7 @@ int RunCheck(Runner& r, const ParsedArgs& args) {
   auto response = client->CheckEligibility(
       request->beneficiary_number(),
       {request->programme_codes().begin(), request->programme_codes().end()},
-      DayOf(request->as_of()));
+      DayOf(request->as_of()), request->view());
   if (!response.ok()) return r.CallError(response.status());
   if (r.json()) {
     r.PrintJson(*response);
@@ -871,16 +871,20 @@ const std::vector<CommandSpec>& Commands() {
        "Lists life events in date order. With --json, one\n"
        "ListLifeEventsResponse object per page.",
        kPageFlags, 1, 1, &RunEvents},
-      {"check", "check NUMBER [--programme CODE ...] [--as-of DATE]",
+      {"check",
+       "check NUMBER [--programme CODE ...] [--as-of DATE] [--view VIEW]",
        "NUMBER", "eligibility for each programme, and why",
        "Decides, for every programme of the policy in force (or the ones\n"
        "given), whether the person qualifies on a date (default today), how\n"
        "much and for how long, and why: one line per criterion, + held,\n"
        "- failed; then how the amount was worked out and the policy version.\n"
+       "With --view basic, only the failed criteria are listed (why not).\n"
        "With --json, one CheckEligibilityResponse object.",
        {{"programme", Kind::kRepeated, "CODE",
          "only this programme, e.g. CHILD; repeat it, or list A,B"},
-        {"as-of", Kind::kValue, "DATE", "the decision date (default today)"}},
+        {"as-of", Kind::kValue, "DATE", "the decision date (default today)"},
+        {"view", Kind::kValue, "VIEW",
+         "full (default): every criterion; basic: the failed ones"}},
        1, 1, &RunCheck},
       {"enrol",
        "enrol NUMBER PROGRAMME [--start DATE] [--override-reason TEXT]",
@@ -1309,6 +1313,16 @@ absl::StatusOr<v1::CheckEligibilityRequest> BuildCheck(const ParsedArgs& args) {
   }
   if (auto v = args.Get("as-of")) {
     ASSIGN_OR_RETURN(*request.mutable_as_of(), ToDate(*v, "--as-of"));
+  }
+  if (auto v = args.Get("view")) {
+    const std::string view = absl::AsciiStrToLower(absl::StripAsciiWhitespace(*v));
+    if (view == "basic") {
+      request.set_view(v1::ELIGIBILITY_VIEW_BASIC);
+    } else if (view == "full") {
+      request.set_view(v1::ELIGIBILITY_VIEW_FULL);
+    } else {
+      return Bad("--view", absl::StrCat("'", *v, "' is not a view: basic or full"));
+    }
   }
   return request;
 }

@@ -37,6 +37,24 @@ class Dispatcher {
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context,
                                   absl::string_view method, const Req* request,
                                   Resp* response, Logic logic) {
+    return UnaryInPlace(
+        context, method, request, response,
+        [logic](const Caller& who, const Req& r, Resp* out) -> absl::Status {
+          absl::StatusOr<Resp> result = logic(who, r);
+          if (result.ok()) *out = *std::move(result);
+          return result.status();
+        });
+  }
+
+  // The same for logic that fills the response in place:
+  // `logic(const Caller&, const Req&, Resp*) -> absl::Status`, so that a
+  // response allocated on an arena (ArenaMessageAllocator) is built there.
+  // The response is sent only when the status is OK.
+  template <typename Req, typename Resp, typename Logic>
+  grpc::ServerUnaryReactor* UnaryInPlace(grpc::CallbackServerContext* context,
+                                         absl::string_view method,
+                                         const Req* request, Resp* response,
+                                         Logic logic) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     absl::StatusOr<Caller> caller = Authorize(*context, method);
     if (!caller.ok()) {
@@ -54,12 +72,9 @@ class Dispatcher {
                                          "deadline passed before the call ran"));
             return;
           }
-          absl::StatusOr<Resp> result = logic(who, *request);
-          if (result.ok()) {
-            *response = *std::move(result);
-            FilterForCaller(who, *response);
-          }
-          reactor->Finish(ToGrpcStatus(result.status()));
+          absl::Status status = logic(who, *request, response);
+          if (status.ok()) FilterForCaller(who, *response);
+          reactor->Finish(ToGrpcStatus(status));
         });
     if (!queued) {
       reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,

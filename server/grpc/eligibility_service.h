@@ -3,6 +3,7 @@
 #define SOCLE_SERVER_GRPC_ELIGIBILITY_SERVICE_H_
 
 #include "server/eligibility.h"
+#include "server/grpc/arena_allocator.h"
 #include "server/grpc/dispatch.h"
 #include "socle/v1/eligibility.grpc.pb.h"
 
@@ -10,7 +11,9 @@ namespace socle {
 
 class EligibilityService final : public v1::Eligibility::CallbackService {
  public:
-  EligibilityService(Eligibility* logic, Dispatcher* dispatcher) : logic_(*logic), dispatch_(*dispatcher) {}
+  EligibilityService(Eligibility* logic, Dispatcher* dispatcher) : logic_(*logic), dispatch_(*dispatcher) {
+    SetMessageAllocatorFor_CheckEligibility(&check_allocator_);
+  }
   grpc::ServerUnaryReactor* CheckEligibility(grpc::CallbackServerContext* c, const v1::CheckEligibilityRequest* req,
                                  v1::CheckEligibilityResponse* resp) override;
   grpc::ServerUnaryReactor* Enrol(grpc::CallbackServerContext* c, const v1::EnrolRequest* req,
@@ -29,6 +32,10 @@ class EligibilityService final : public v1::Eligibility::CallbackService {
  private:
   Eligibility& logic_;
   Dispatcher& dispatch_;
+  // CheckEligibility's answer (seven decisions, some 36 criterion lines of
+  // several strings each) is built on an arena.
+  ArenaMessageAllocator<v1::CheckEligibilityRequest, v1::CheckEligibilityResponse>
+      check_allocator_{32 * 1024};
 };
 
 class PolicyAdminService final : public v1::PolicyAdmin::CallbackService {

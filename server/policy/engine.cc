@@ -178,18 +178,31 @@ std::optional<int64_t> ReadMoney(const v1::Money& m,
   return m.minor_units();
 }
 
+// The criterion lines of a decision, in order: added in place, so that on an
+// arena-allocated response (CheckEligibility's) they are built where they
+// stay.
+using Lines = google::protobuf::RepeatedPtrField<v1::CriterionResult>;
+
+// Fills `r` (a new line) with one criterion's result.
+void Line(v1::CriterionResult* r, std::string criterion,
+          const std::string& path, const std::string& alternative, bool held,
+          std::string value, std::string threshold, std::string description) {
+  r->set_criterion(std::move(criterion));
+  r->set_path(path);
+  r->set_alternative(alternative);
+  r->set_held(held);
+  r->set_value_read(std::move(value));
+  r->set_threshold(std::move(threshold));
+  r->set_description(std::move(description));
+}
+
 v1::CriterionResult Line(std::string criterion, const std::string& path,
                          const std::string& alternative, bool held,
                          std::string value, std::string threshold,
                          std::string description) {
   v1::CriterionResult r;
-  r.set_criterion(std::move(criterion));
-  r.set_path(path);
-  r.set_alternative(alternative);
-  r.set_held(held);
-  r.set_value_read(std::move(value));
-  r.set_threshold(std::move(threshold));
-  r.set_description(std::move(description));
+  Line(&r, std::move(criterion), path, alternative, held, std::move(value),
+       std::move(threshold), std::move(description));
   return r;
 }
 
@@ -240,21 +253,21 @@ class Evaluator {
     if (!found) members_.push_back(&person_);
   }
 
-  v1::Decision Decide(int index) {
+  // Fills `d`, a new Decision (possibly on an arena), in place.
+  void Decide(int index, v1::Decision* d) {
     const v1::Programme& prog = policy_.programmes(index);
     const std::string base = absl::StrCat("programmes[", index, "]");
     accident_ = nullptr;
 
-    v1::Decision d;
-    d.set_programme_code(prog.code());
-    d.set_programme_name(prog.name());
-    d.set_guarantee(prog.guarantee());
-    d.set_frequency(prog.frequency());
-    d.set_policy_version(policy_.version());
-    *d.mutable_as_of() = ToDate(as_of_);
-    d.set_beneficiary_number(person_.beneficiary_number());
+    d->set_programme_code(prog.code());
+    d->set_programme_name(prog.name());
+    d->set_guarantee(prog.guarantee());
+    d->set_frequency(prog.frequency());
+    d->set_policy_version(policy_.version());
+    *d->mutable_as_of() = ToDate(as_of_);
+    d->set_beneficiary_number(person_.beneficiary_number());
 
-    std::vector<v1::CriterionResult> lines;
+    Lines* lines = d->mutable_criteria();
     std::string alive_path;
     for (int i = 0; i < prog.criteria_size(); ++i) {
       if (prog.criteria(i).has_alive()) {
@@ -262,42 +275,39 @@ class Evaluator {
         break;
       }
     }
-    lines.push_back(AliveLine(alive_path, ""));
-    bool eligible = lines.back().held();
+    AliveLine(alive_path, "", lines->Add());
+    bool eligible = lines->Get(0).held();
     for (int i = 0; i < prog.criteria_size(); ++i) {
       const v1::Criterion& c = prog.criteria(i);
       if (c.has_alive()) continue;  // the leading line already says it
-      eligible &= Eval(c, absl::StrCat(base, ".criteria[", i, "]"), "", &lines);
+      eligible &= Eval(c, absl::StrCat(base, ".criteria[", i, "]"), "", lines);
     }
 
     Amount amount = ComputeAmount(prog);
     for (auto& l : amount.failed) {
       eligible = false;
-      lines.push_back(std::move(l));
+      *lines->Add() = std::move(l);
     }
     Period period = ComputePeriod(prog, base);
     if (period.line) {
       eligible &= period.held;
-      lines.push_back(std::move(*period.line));
+      *lines->Add() = std::move(*period.line);
     }
-    for (auto& l : lines) *d.add_criteria() = std::move(l);
+    d->set_eligible(eligible);
+    d->mutable_amount()->set_currency(currency_);
+    if (!eligible) return;
 
-    d.set_eligible(eligible);
-    d.mutable_amount()->set_currency(currency_);
-    if (!eligible) return d;
-
-    d.mutable_amount()->set_minor_units(amount.minor_units);
-    d.set_subsidised(amount.subsidised);
-    *d.mutable_period_start() = ToDate(period.start);
-    if (period.end) *d.mutable_period_end() = ToDate(*period.end);
-    d.set_duration_weeks(period.weeks);
-    d.set_duration_months(period.months);
+    d->mutable_amount()->set_minor_units(amount.minor_units);
+    d->set_subsidised(amount.subsidised);
+    *d->mutable_period_start() = ToDate(period.start);
+    if (period.end) *d->mutable_period_end() = ToDate(*period.end);
+    d->set_duration_weeks(period.weeks);
+    d->set_duration_months(period.months);
     if (prog.frequency() != v1::PAYMENT_FREQUENCY_NONE) {
-      d.set_payee_beneficiary_number(Payee(prog));
+      d->set_payee_beneficiary_number(Payee(prog));
     }
-    for (auto& s : amount.calculation) d.add_calculation(std::move(s));
-    if (!period.text.empty()) d.add_calculation(period.text);
-    return d;
+    for (auto& s : amount.calculation) d->add_calculation(std::move(s));
+    if (!period.text.empty()) d->add_calculation(period.text);
   }
 
  private:
@@ -314,60 +324,59 @@ class Evaluator {
     return person_.beneficiary_number();
   }
 
-  v1::CriterionResult AliveLine(const std::string& path,
-                                const std::string& alt) const {
+  void AliveLine(const std::string& path, const std::string& alt,
+                 v1::CriterionResult* dst) const {
     std::string threshold = absl::StrCat("alive on ", as_of_text_);
     switch (LifeOn(person_, as_of_)) {
       case Life::kDead: {
         std::string death = Day(*ToDay(person_.date_of_death()));
-        return Line("alive", path, alt, false, absl::StrCat("died ", death),
-                    threshold,
+        return Line(dst, "alive", path, alt, false,
+                    absl::StrCat("died ", death), threshold,
                     absl::StrCat("died on ", death, ": nothing is due on ",
                                  as_of_text_));
       }
       case Life::kUnborn: {
         std::string birth = Day(*ToDay(person_.date_of_birth()));
-        return Line("alive", path, alt, false, absl::StrCat("born ", birth),
-                    threshold,
+        return Line(dst, "alive", path, alt, false,
+                    absl::StrCat("born ", birth), threshold,
                     absl::StrCat("born on ", birth, ", after ", as_of_text_));
       }
       case Life::kAlive:
         break;
     }
-    return Line("alive", path, alt, true, "alive", threshold,
+    return Line(dst, "alive", path, alt, true, "alive", threshold,
                 absl::StrCat("alive on ", as_of_text_));
   }
 
   // Appends the line(s) of `c` to `out`; returns whether `c` held.
   bool Eval(const v1::Criterion& c, const std::string& path,
-            const std::string& alt, std::vector<v1::CriterionResult>* out) {
+            const std::string& alt, Lines* out) {
     switch (c.kind_case()) {
       case v1::Criterion::kAge:
-        out->push_back(Age(c.age(), path, alt));
+        Age(c.age(), path, alt, out->Add());
         break;
       case v1::Criterion::kSex: {
         bool held = person_.sex() == c.sex().sex();
-        out->push_back(Line("sex", path, alt, held, SexName(person_.sex()),
-                            SexName(c.sex().sex()),
-                            absl::StrCat("sex ", SexName(person_.sex()),
-                                         ", needs ", SexName(c.sex().sex()))));
+        Line(out->Add(), "sex", path, alt, held, SexName(person_.sex()),
+             SexName(c.sex().sex()),
+             absl::StrCat("sex ", SexName(person_.sex()), ", needs ",
+                          SexName(c.sex().sex())));
         break;
       }
       case v1::Criterion::kAlive:
-        out->push_back(AliveLine(path, alt));
+        AliveLine(path, alt, out->Add());
         break;
       case v1::Criterion::kResidentRegistered: {
         const std::string& office = person_.office_code();
         bool held = !office.empty();
-        out->push_back(Line(
-            "resident_registered", path, alt, held,
-            held ? office : "no office", "a registering office",
-            held ? absl::StrCat("registered at office ", office)
-                 : "no registering office recorded"));
+        Line(out->Add(), "resident_registered", path, alt, held,
+             held ? office : "no office", "a registering office",
+             held ? absl::StrCat("registered at office ", office)
+                  : "no registering office recorded");
         break;
       }
       case v1::Criterion::kDisabilityCertified:
-        out->push_back(Disability(c.disability_certified(), path, alt));
+        Disability(c.disability_certified(), path, alt, out->Add());
         break;
       case v1::Criterion::kPregnant: {
         Pregnancy p = PregnancyOn(person_, as_of_);
@@ -382,8 +391,8 @@ class Evaluator {
                                       " or later")
                        : absl::StrCat(p.why_not, " on ", as_of_text_,
                                       ", needs pregnant from week ", from);
-        out->push_back(Line("pregnant_from_week", path, alt, held, value,
-                            threshold, desc));
+        Line(out->Add(), "pregnant_from_week", path, alt, held, value,
+             threshold, desc);
         break;
       }
       case v1::Criterion::kEmploymentStatus: {
@@ -395,10 +404,10 @@ class Evaluator {
           if (v == s) held = true;
         }
         std::string set = absl::StrJoin(names, " or ");
-        out->push_back(Line("employment_status_in", path, alt, held,
-                            StatusName(s), set,
-                            absl::StrCat("employment status ", StatusName(s),
-                                         ", needs ", set)));
+        Line(
+            out->Add(), "employment_status_in", path, alt, held, StatusName(s),
+            set,
+            absl::StrCat("employment status ", StatusName(s), ", needs ", set));
         break;
       }
       case v1::Criterion::kContributions: {
@@ -407,62 +416,62 @@ class Evaluator {
         CivilMonth first = last - (std::max(k.window_months(), 1) - 1);
         int n = ContributionMonths(first, last);
         bool held = n >= k.at_least_months();
-        out->push_back(Line(
-            "contribution_months", path, alt, held, Plural(n, "month", "months"),
-            absl::StrCat(">= ", k.at_least_months(), " months in ",
-                         Month(first), "..", Month(last)),
-            absl::StrCat(Plural(n, "month", "months"),
-                         " of insured contributions from ", Month(first),
-                         " to ", Month(last), ", needs at least ",
-                         k.at_least_months())));
+        Line(out->Add(), "contribution_months", path, alt, held,
+             Plural(n, "month", "months"),
+             absl::StrCat(">= ", k.at_least_months(), " months in ",
+                          Month(first), "..", Month(last)),
+             absl::StrCat(Plural(n, "month", "months"),
+                          " of insured contributions from ", Month(first),
+                          " to ", Month(last), ", needs at least ",
+                          k.at_least_months()));
         break;
       }
       case v1::Criterion::kLastContract:
-        out->push_back(LastContractLine(c.last_contract(), path, alt));
+        LastContractLine(c.last_contract(), path, alt, out->Add());
         break;
       case v1::Criterion::kIncomePerHead:
-        out->push_back(IncomeLine(c.income_per_head(), path, alt));
+        IncomeLine(c.income_per_head(), path, alt, out->Add());
         break;
       case v1::Criterion::kWorkAccident:
-        out->push_back(AccidentLine(c.work_accident(), path, alt));
+        AccidentLine(c.work_accident(), path, alt, out->Add());
         break;
       case v1::Criterion::kNotReceiving: {
         const std::string& code = c.not_receiving().programme_code();
         bool enrolled = in_.active_programmes.contains(code);
-        out->push_back(Line(
-            "not_receiving", path, alt, !enrolled,
-            absl::StrCat(enrolled ? "enrolled in " : "not enrolled in ", code),
-            absl::StrCat("not enrolled in ", code),
-            absl::StrCat(enrolled ? "actively enrolled in " : "not enrolled in ",
-                         code, " on ", as_of_text_,
-                         enrolled ? ", which excludes this programme" : "")));
+        Line(out->Add(), "not_receiving", path, alt, !enrolled,
+             absl::StrCat(enrolled ? "enrolled in " : "not enrolled in ", code),
+             absl::StrCat("not enrolled in ", code),
+             absl::StrCat(
+                 enrolled ? "actively enrolled in " : "not enrolled in ", code,
+                 " on ", as_of_text_,
+                 enrolled ? ", which excludes this programme" : ""));
         break;
       }
       case v1::Criterion::kRecentChildbirth:
-        out->push_back(ChildbirthLine(c.recent_childbirth(), path, alt));
+        ChildbirthLine(c.recent_childbirth(), path, alt, out->Add());
         break;
       case v1::Criterion::kNoContributoryPension: {
         bool receives = person_.facts().receives_contributory_pension();
         std::string value = receives ? "receives a contributory pension"
                                      : "no contributory pension";
-        out->push_back(Line("no_contributory_pension", path, alt, !receives,
-                            value, "no contributory pension", value));
+        Line(out->Add(), "no_contributory_pension", path, alt, !receives, value,
+             "no contributory pension", value);
         break;
       }
       case v1::Criterion::kAnyOf:
         return AnyOf(c.any_of(), path, alt, out);
       case v1::Criterion::KIND_NOT_SET:
-        out->push_back(Line("unknown", path, alt, false, "", "",
-                            "criterion with no kind: never holds"));
+        Line(out->Add(), "unknown", path, alt, false, "", "",
+             "criterion with no kind: never holds");
         return false;
     }
-    return out->back().held();
+    return out->Get(out->size() - 1).held();
   }
 
   bool AnyOf(const v1::AnyOf& group, const std::string& path,
-             const std::string& alt, std::vector<v1::CriterionResult>* out) {
-    size_t group_line = out->size();
-    out->push_back(v1::CriterionResult());
+             const std::string& alt, Lines* out) {
+    const int group_line = out->size();
+    out->Add();  // filled once the alternatives are known
     bool any = false;
     std::vector<std::string> parts;
     std::vector<std::string> held_names;
@@ -483,16 +492,15 @@ class Evaluator {
                                    all ? " (holds)" : " (does not hold)"));
       if (all) held_names.push_back(alternative.name());
     }
-    (*out)[group_line] = Line(
-        "any_of", path, alt, any,
-        held_names.empty() ? "none" : absl::StrJoin(held_names, "; "),
-        absl::StrCat("one of ", group.alternatives_size(), " alternatives"),
-        absl::StrCat("one of: ", absl::StrJoin(parts, "; ")));
+    Line(out->Mutable(group_line), "any_of", path, alt, any,
+         held_names.empty() ? "none" : absl::StrJoin(held_names, "; "),
+         absl::StrCat("one of ", group.alternatives_size(), " alternatives"),
+         absl::StrCat("one of: ", absl::StrJoin(parts, "; ")));
     return any;
   }
 
-  v1::CriterionResult Age(const v1::AgeRange& r, const std::string& path,
-                          const std::string& alt) const {
+  void Age(const v1::AgeRange& r, const std::string& path,
+           const std::string& alt, v1::CriterionResult* dst) const {
     std::string name, threshold, needs;
     if (r.at_least() > 0 && r.under() > 0) {
       name = "age_between";
@@ -511,39 +519,38 @@ class Evaluator {
     if (!birth || *birth > as_of_) {
       std::string value = birth ? absl::StrCat("born ", Day(*birth))
                                 : "date of birth not recorded";
-      return Line(name, path, alt, false, value, threshold,
-                  absl::StrCat(value, ", needs age ", needs, " on ",
-                               as_of_text_));
+      return Line(
+          dst, name, path, alt, false, value, threshold,
+          absl::StrCat(value, ", needs age ", needs, " on ", as_of_text_));
     }
     int age = AgeInYears(*birth, as_of_);
     bool held = age >= r.at_least() && (r.under() <= 0 || age < r.under());
-    return Line(name, path, alt, held, absl::StrCat(age), threshold,
-                absl::StrCat("age ", age, " on ", as_of_text_, ", needs ",
-                             needs));
+    return Line(
+        dst, name, path, alt, held, absl::StrCat(age), threshold,
+        absl::StrCat("age ", age, " on ", as_of_text_, ", needs ", needs));
   }
 
-  v1::CriterionResult Disability(const v1::DisabilityCertified& k,
-                                 const std::string& path,
-                                 const std::string& alt) const {
+  void Disability(const v1::DisabilityCertified& k, const std::string& path,
+                  const std::string& alt, v1::CriterionResult* dst) const {
     const v1::Disability& d = person_.facts().disability();
     std::string threshold =
         k.min_degree_percent() > 0
             ? absl::StrCat("certified, >= ", k.min_degree_percent(), " %")
             : "certified";
     if (!d.certified()) {
-      return Line("disability_certified", path, alt, false, "not certified",
-                  threshold,
+      return Line(dst, "disability_certified", path, alt, false,
+                  "not certified", threshold,
                   absl::StrCat("no certified disability, needs ", threshold));
     }
     auto on = ToDay(d.certified_on());
     if (on && *on > as_of_) {
       std::string value = absl::StrCat("certified from ", Day(*on));
-      return Line("disability_certified", path, alt, false, value, threshold,
-                  absl::StrCat(value, ", after ", as_of_text_));
+      return Line(dst, "disability_certified", path, alt, false, value,
+                  threshold, absl::StrCat(value, ", after ", as_of_text_));
     }
     bool held = d.degree_percent() >= k.min_degree_percent();
     std::string value = absl::StrCat("certified, ", d.degree_percent(), " %");
-    return Line("disability_certified", path, alt, held, value, threshold,
+    return Line(dst, "disability_certified", path, alt, held, value, threshold,
                 absl::StrCat("disability ", value, ", needs ", threshold));
   }
 
@@ -598,13 +605,13 @@ class Evaluator {
     return best;
   }
 
-  v1::CriterionResult LastContractLine(const v1::LastContract& k,
-                                       const std::string& path,
-                                       const std::string& alt) const {
+  void LastContractLine(const v1::LastContract& k, const std::string& path,
+                        const std::string& alt,
+                        v1::CriterionResult* dst) const {
     std::string threshold = absl::StrCat(">= ", k.at_least_months(), " months");
     const v1::EmploymentPeriod* p = LastPeriod(/*insured=*/false);
     if (p == nullptr) {
-      return Line("last_contract_months", path, alt, false,
+      return Line(dst, "last_contract_months", path, alt, false,
                   "no employment recorded", threshold,
                   absl::StrCat("no employment recorded, needs a last contract "
                                "of at least ",
@@ -621,13 +628,13 @@ class Evaluator {
     bool held = months >= k.at_least_months();
     std::string span = absl::StrCat(Day(start), open ? " (ongoing) to " : " to ",
                                      Day(end));
-    return Line("last_contract_months", path, alt, held,
-                absl::StrCat(Plural(months, "month", "months"), " (", span,
-                             ")"),
-                threshold,
-                absl::StrCat("last contract ", span, ": ",
-                             Plural(months, "whole month", "whole months"),
-                             ", needs at least ", k.at_least_months()));
+    return Line(
+        dst, "last_contract_months", path, alt, held,
+        absl::StrCat(Plural(months, "month", "months"), " (", span, ")"),
+        threshold,
+        absl::StrCat("last contract ", span, ": ",
+                     Plural(months, "whole month", "whole months"),
+                     ", needs at least ", k.at_least_months()));
   }
 
   struct Income {
@@ -683,11 +690,11 @@ class Evaluator {
     return r;
   }
 
-  v1::CriterionResult IncomeLine(const v1::IncomePerHead& k,
-                                 const std::string& path,
-                                 const std::string& alt) const {
+  void IncomeLine(const v1::IncomePerHead& k, const std::string& path,
+                  const std::string& alt, v1::CriterionResult* dst) const {
     IncomeTestResult r = TestIncome(k);
-    return Line(k.test() == v1::INCOME_TEST_BELOW ? "income_per_head_below"
+    return Line(dst,
+                k.test() == v1::INCOME_TEST_BELOW ? "income_per_head_below"
                                                   : "income_per_head_at_most",
                 path, alt, r.held, r.value, r.threshold, r.description);
   }
@@ -722,9 +729,8 @@ class Evaluator {
     return best;
   }
 
-  v1::CriterionResult AccidentLine(const v1::WorkAccidentRecorded& k,
-                                   const std::string& path,
-                                   const std::string& alt) {
+  void AccidentLine(const v1::WorkAccidentRecorded& k, const std::string& path,
+                    const std::string& alt, v1::CriterionResult* dst) {
     std::string when = k.while_insured()    ? " while in insured employment"
                        : k.while_employed() ? " while employed"
                                             : "";
@@ -743,7 +749,7 @@ class Evaluator {
                     " recorded, none qualifies (highest ",
                     any->incapacity_percent(), " % on ",
                     Day(*ToDay(any->date())), ")");
-      return Line("work_accident", path, alt, false, value, threshold,
+      return Line(dst, "work_accident", path, alt, false, value, threshold,
                   absl::StrCat(value, ", needs ", threshold));
     }
     if (accident_ == nullptr ||
@@ -753,13 +759,12 @@ class Evaluator {
     std::string value =
         absl::StrCat("accident on ", Day(*ToDay(a->date())), when, ", ",
                      a->incapacity_percent(), " % incapacity");
-    return Line("work_accident", path, alt, true, value, threshold,
+    return Line(dst, "work_accident", path, alt, true, value, threshold,
                 absl::StrCat(value, ", needs ", threshold));
   }
 
-  v1::CriterionResult ChildbirthLine(const v1::RecentChildbirth& k,
-                                     const std::string& path,
-                                     const std::string& alt) const {
+  void ChildbirthLine(const v1::RecentChildbirth& k, const std::string& path,
+                      const std::string& alt, v1::CriterionResult* dst) const {
     std::string threshold = absl::StrCat("< ", k.within_weeks(), " weeks ago");
     auto birth = ToDay(person_.facts().last_childbirth());
     if (!birth || *birth > as_of_) {
@@ -767,7 +772,7 @@ class Evaluator {
           birth ? absl::StrCat("childbirth on ", Day(*birth), ", after ",
                                as_of_text_)
                 : "no childbirth recorded";
-      return Line("childbirth_within_weeks", path, alt, false, value,
+      return Line(dst, "childbirth_within_weeks", path, alt, false, value,
                   threshold,
                   absl::StrCat(value, ", needs a childbirth within ",
                                k.within_weeks(), " weeks"));
@@ -778,9 +783,9 @@ class Evaluator {
         absl::StrCat("gave birth on ", Day(*birth), ", ", days / 7,
                      " weeks and ", Plural(days % 7, "day", "days"), " before ",
                      as_of_text_);
-    return Line("childbirth_within_weeks", path, alt, held, value, threshold,
-                absl::StrCat(value, ", needs fewer than ", k.within_weeks(),
-                             " weeks"));
+    return Line(
+        dst, "childbirth_within_weeks", path, alt, held, value, threshold,
+        absl::StrCat(value, ", needs fewer than ", k.within_weeks(), " weeks"));
   }
 
   // ---- wages ----
@@ -1242,9 +1247,12 @@ const v1::Policy* PolicyInForce(const v1::PolicySet& policies,
   return found;
 }
 
-absl::StatusOr<std::vector<v1::Decision>> DecideWithVersion(
-    const v1::Policy& policy, const EligibilityInput& input,
-    const std::vector<std::string>& codes) {
+namespace {
+
+// The indexes of the programmes `codes` names (all when empty), or the
+// INVALID_ARGUMENT of the first unknown or repeated code.
+absl::StatusOr<std::vector<int>> Chosen(const v1::Policy& policy,
+                                        const std::vector<std::string>& codes) {
   std::vector<int> chosen;
   if (codes.empty()) {
     for (int i = 0; i < policy.programmes_size(); ++i) chosen.push_back(i);
@@ -1270,10 +1278,31 @@ absl::StatusOr<std::vector<v1::Decision>> DecideWithVersion(
       chosen.push_back(it->second);
     }
   }
+  return chosen;
+}
+
+}  // namespace
+
+absl::Status DecideWithVersionInto(
+    const v1::Policy& policy, const EligibilityInput& input,
+    const std::vector<std::string>& codes,
+    google::protobuf::RepeatedPtrField<v1::Decision>* out) {
+  absl::StatusOr<std::vector<int>> chosen = Chosen(policy, codes);
+  if (!chosen.ok()) return chosen.status();
   Evaluator evaluator(policy, input);
-  std::vector<v1::Decision> out;
-  out.reserve(chosen.size());
-  for (int i : chosen) out.push_back(evaluator.Decide(i));
+  out->Reserve(out->size() + static_cast<int>(chosen->size()));
+  for (int i : *chosen) evaluator.Decide(i, out->Add());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::Decision>> DecideWithVersion(
+    const v1::Policy& policy, const EligibilityInput& input,
+    const std::vector<std::string>& codes) {
+  google::protobuf::RepeatedPtrField<v1::Decision> decided;
+  absl::Status status = DecideWithVersionInto(policy, input, codes, &decided);
+  if (!status.ok()) return status;
+  std::vector<v1::Decision> out(static_cast<size_t>(decided.size()));
+  for (int i = 0; i < decided.size(); ++i) out[i].Swap(decided.Mutable(i));
   return out;
 }
 
@@ -1286,6 +1315,18 @@ absl::StatusOr<std::vector<v1::Decision>> Decide(
         "no policy version is in force on ", FormatDate(input.as_of)));
   }
   return DecideWithVersion(*policy, input, codes);
+}
+
+absl::Status DecideInto(const v1::PolicySet& policies,
+                        const EligibilityInput& input,
+                        const std::vector<std::string>& codes,
+                        google::protobuf::RepeatedPtrField<v1::Decision>* out) {
+  const v1::Policy* policy = PolicyInForce(policies, input.as_of);
+  if (policy == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no policy version is in force on ", FormatDate(input.as_of)));
+  }
+  return DecideWithVersionInto(*policy, input, codes, out);
 }
 
 }  // namespace socle::policy

@@ -20,6 +20,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
+#include "google/protobuf/repeated_ptr_field.h"
 #include "socle/v1/policy.pb.h"
 #include "socle/v1/registry.pb.h"
 
@@ -71,6 +72,18 @@ absl::StatusOr<std::vector<v1::Decision>> Decide(
 absl::StatusOr<std::vector<v1::Decision>> DecideWithVersion(
     const v1::Policy& policy, const EligibilityInput& input,
     const std::vector<std::string>& codes = {});
+
+// The same, appending the decisions to `out` in place (on `out`'s arena, if
+// any: CheckEligibility builds its response on one). Nothing is appended
+// when the status is not OK.
+absl::Status DecideInto(const v1::PolicySet& policies,
+                        const EligibilityInput& input,
+                        const std::vector<std::string>& codes,
+                        google::protobuf::RepeatedPtrField<v1::Decision>* out);
+absl::Status DecideWithVersionInto(
+    const v1::Policy& policy, const EligibilityInput& input,
+    const std::vector<std::string>& codes,
+    google::protobuf::RepeatedPtrField<v1::Decision>* out);
 
 // "40,000.00 KHR": grouped digits and the currency's ISO 4217 number of
 // decimals (2 unless the currency is known to use 0 or 3).

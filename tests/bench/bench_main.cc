@@ -65,9 +65,10 @@ ABSL_FLAG(bool, quick, false,
           "Every scenario on tiny sizes in a few seconds (overrides --duration, --concurrency, "
           "--persons and --batch): checks that the bench works, not speed.");
 ABSL_FLAG(std::vector<std::string>, only, {},
-          "Comma-separated scenarios to run: disk, health, register, eligibility, decide, payment, "
-          "cycle, reconcile, bulk, memory, growth (the empty-RPC ceiling runs with health, "
-          "register, eligibility and payment).");
+          "Comma-separated scenarios to run: disk, health, register, eligibility (the FULL "
+          "answer), eligibility_basic (the BASIC view), decide, payment, cycle, reconcile, bulk, "
+          "memory, growth (the empty-RPC ceiling runs with health, register, both eligibility "
+          "scenarios and payment).");
 ABSL_FLAG(std::string, json, "", "Also write the figures to this JSON file.");
 ABSL_FLAG(bool, phases, false,
           "Print each load phase's CLOCK_MONOTONIC start,end on stderr, for "

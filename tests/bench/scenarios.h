@@ -82,7 +82,9 @@ class Bench {
   void Disk();
   void Health();
   void Register();
-  void Eligibility();
+  // CheckEligibility of the registered persons: the FULL answer (the issue's
+  // scenario, target >= 70 %) or the BASIC view (its own row, no target).
+  void Eligibility(v1::EligibilityView view);
   void Decide();
   void Payment();
   void Cycle();

@@ -2,6 +2,7 @@
 // and the clerk's and administrator's commands.
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "absl/strings/str_replace.h"
@@ -93,6 +94,27 @@ TEST_F(EligibilityE2eTest, CheckExplainsEveryCriterion) {
     EXPECT_FALSE(c.description().empty());
     EXPECT_TRUE(c.held()) << c.description();
   }
+}
+
+TEST_F(EligibilityE2eTest, BasicViewOverTheWire) {
+  // Through gRPC (the response built on the call's arena): BASIC is FULL
+  // without the lines that held.
+  v1::Person elder = Register("Basic", Today() - 365 * 70, "KH-SR-07");
+  auto full = client_.CheckEligibility(elder.beneficiary_number());
+  auto basic = client_.CheckEligibility(elder.beneficiary_number(), {}, std::nullopt,
+                                        v1::ELIGIBILITY_VIEW_BASIC);
+  ASSERT_TRUE(full.ok()) << full.status();
+  ASSERT_TRUE(basic.ok()) << basic.status();
+  ASSERT_EQ(basic->decisions_size(), full->decisions_size());
+  for (int i = 0; i < full->decisions_size(); ++i) {
+    v1::Decision want = full->decisions(i);
+    want.clear_criteria();
+    for (const auto& c : full->decisions(i).criteria()) {
+      if (!c.held()) *want.add_criteria() = c;
+    }
+    EXPECT_EQ(basic->decisions(i).SerializeAsString(), want.SerializeAsString());
+  }
+  EXPECT_LT(basic->ByteSizeLong(), full->ByteSizeLong());
 }
 
 TEST_F(EligibilityE2eTest, EnrolRefusalOverrideDeathAndRecertification) {
