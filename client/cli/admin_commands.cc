@@ -127,7 +127,7 @@ int PolicyProblems(Runner& r, const absl::Status& status,
 // The policy FILE: reads it or reports why not (exit code 2).
 std::optional<std::string> PolicyText(Runner& r, const ParsedArgs& args,
                                       int* exit_code) {
-  auto text = ReadPolicyFile(args.positional[0]);
+  auto text = ReadTextFile(args.positional[0]);
   if (!text.ok()) {
     *exit_code = r.UsageError(text.status());
     return std::nullopt;
@@ -576,7 +576,7 @@ const CertificateDefaults& AdminCertificates() {
   return *defaults;
 }
 
-absl::StatusOr<std::string> ReadPolicyFile(const std::string& path) {
+absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     return Bad("FILE", absl::StrCat(path, " is a directory"));

@@ -25,9 +25,10 @@ namespace socle::client::cli {
 // --key:  $SOCLE_ADMIN_KEY, else $SOCLE_KEY, else <dev>/admin.key.
 const CertificateDefaults& AdminCertificates();
 
-// The text of a policy file. INVALID_ARGUMENT naming `path` when it cannot
+// The text of a file (a policy, a CSV to import). INVALID_ARGUMENT naming
+// `path` when it cannot
 // be read (missing, a directory, unreadable).
-absl::StatusOr<std::string> ReadPolicyFile(const std::string& path);
+absl::StatusOr<std::string> ReadTextFile(const std::string& path);
 
 // The problems of a refused policy, one a line, "file:line: field: message"
 // (the server's field violations carry the path in `field` and

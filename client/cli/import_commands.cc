@@ -148,7 +148,7 @@ int RunImport(Runner& r, const ParsedArgs& args, bool admin) {
   } else if (auto c = Env(r.env(), "SOCLE_CURRENCY")) {
     options.default_currency = *c;
   }
-  auto text = ReadPolicyFile(path);  // any text file: "FILE: cannot read ..."
+  auto text = ReadTextFile(path);
   if (!text.ok()) return r.UsageError(text.status());
 
   ParsedImport parsed = ParsePersonsCsv(*text, path, options);
