@@ -1,5 +1,8 @@
 // The socle command as a clerk types it, against a real server over TLS:
 // the README's walk-through, exit codes, human and JSON output.
+#include <fstream>
+#include <sstream>
+
 #include "absl/strings/str_split.h"
 #include "common/ids.h"
 #include "gmock/gmock.h"
@@ -109,6 +112,49 @@ TEST_F(CliE2eTest, WalkThrough) {
   testing::ProcessResult events = Socle(absl::StrCat("--json events ", number));
   ASSERT_EQ(events.exit_code, 0) << events.err;
   EXPECT_EQ(FromJson<v1::ListLifeEventsResponse>(Lines(events.out).at(0)).events_size(), 2);
+}
+
+TEST_F(CliE2eTest, ImportRegistersEachPersonOnceAndResumes) {
+  // Line 5 is line 2 again without its national ID: a possible duplicate.
+  std::ofstream(scratch_.path() + "/persons.csv")
+      << "Given_Name,family name,sex,date_of_birth,national_id,district,monthly_income\n"
+      << "Sreyneang,Import,female,1979-03-02,KH-IMP-0001,Prasat Bakong,120000\n"
+      << "Vibol,Import,male,1981-07-19,KH-IMP-0002,Prasat Bakong,\n"
+      << "Sokunthea,Import,female,2002-11-30,,Prasat Bakong,\n"
+      << "Sreyneang,Import,female,1979-03-02,,Prasat Bakong,\n";
+  const std::string dir = scratch_.path();
+  testing::ProcessResult first =
+      Socle(absl::StrCat("import ", dir, "/persons.csv --currency KHR --results ", dir, "/results.csv"));
+  EXPECT_EQ(first.exit_code, 6) << first.err;
+  EXPECT_THAT(first.out, HasSubstr("Registered 3, refused 1"));
+  EXPECT_THAT(first.out, HasSubstr("persons.csv:5: ALREADY_EXISTS"));
+  std::ifstream results(scratch_.path() + "/results.csv");
+  std::stringstream written;
+  written << results.rdbuf();
+  EXPECT_EQ(Lines(written.str()).size(), 5u) << written.str();
+
+  // Run again (an interrupted import resumed): the same answer, nobody twice.
+  testing::ProcessResult again = Socle(absl::StrCat("import ", dir, "/persons.csv --currency KHR"));
+  EXPECT_EQ(again.exit_code, 6) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("Registered 3, refused 1"));
+  testing::ProcessResult found = Socle("--json find --national-id KH-IMP-0001");
+  ASSERT_EQ(found.exit_code, 0) << found.err;
+  auto page = FromJson<v1::FindPersonsResponse>(Lines(found.out).at(0));
+  ASSERT_EQ(page.persons_size(), 1);
+  EXPECT_GT(page.persons(0).facts().monthly_income().minor_units(), 0)
+      << page.persons(0).DebugString();
+
+  // A bad value anywhere: the file is refused whole, nothing is sent.
+  std::ofstream(scratch_.path() + "/bad.csv")
+      << "given_name,family_name,sex,date_of_birth\n"
+      << "Chea,Import,female,1990-01-01\n"
+      << "Chea,Import,female,1990-02-30\n";
+  testing::ProcessResult bad = Socle(absl::StrCat("import ", dir, "/bad.csv"));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("bad.csv:3: date_of_birth"));
+  testing::ProcessResult none = Socle("--json find --name Chea --born 1990-01-01");
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_EQ(FromJson<v1::FindPersonsResponse>(Lines(none.out).at(0)).persons_size(), 0);
 }
 
 TEST_F(CliE2eTest, ExitCodesTellBadInputNotFoundAndServerErrorsApart) {
