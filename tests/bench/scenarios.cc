@@ -695,8 +695,8 @@ void Bench::Payment() {
   }
   if (!payment_fixture_) {
     skip.note = "needs the temporary SQLite database (--store=sqlite:), which socle-bench fills "
-                "with enrolments before the server starts (PostgreSQL payments are not on this "
-                "branch yet)";
+                "with enrolments by direct SQL before the server starts (no PostgreSQL fixture "
+                "loader yet)";
     report_.rows.push_back(skip);
     return;
   }
@@ -912,8 +912,8 @@ absl::StatusOr<Bench::PayrollTimes> Bench::PayrollAtDefaultSize() {
 // Why the payroll rows cannot run on this store, or empty.
 std::string Bench::PayrollUnsupported() const {
   if (absl::StartsWith(settings_.store, "sqlite:")) return "";
-  return "PostgreSQL payments are being written on another branch: the payroll fixtures and "
-         "raw ceilings here are SQLite's";
+  return "the payroll fixtures (loaded by direct SQL) and the raw SQL ceilings are written "
+         "for SQLite only: no PostgreSQL versions yet";
 }
 
 void Bench::Cycle() {
