@@ -183,6 +183,20 @@ class ScaleOutTest : public ::testing::Test {
     return o;
   }
 
+  // The whole audit trail, read straight from the database.
+  void ReadAuditChain(std::vector<storage::AuditRecord>& chain) {
+    storage::PgOptions options;
+    options.conninfo = url_;
+    options.pool_size = 1;
+    auto store = storage::OpenPgStore(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    absl::Status s = (*store)->Read([&](storage::ReadTxn& txn) -> absl::Status {
+      ASSIGN_OR_RETURN(chain, txn.ListAudit(0, 100000));
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(s.ok()) << s;
+  }
+
   std::mutex token_mu_;
   std::string token_;
 
@@ -290,17 +304,8 @@ TEST_F(ScaleOutTest, TwoReplicasRegisterEachNationalIdOnce) {
   EXPECT_GE(acknowledged, kIds);
 
   // Both replicas appended to one chain: one entry per person, unbroken.
-  storage::PgOptions options;
-  options.conninfo = url_;
-  options.pool_size = 1;
-  auto store = storage::OpenPgStore(options);
-  ASSERT_TRUE(store.ok()) << store.status();
   std::vector<storage::AuditRecord> chain;
-  absl::Status s = (*store)->Read([&](storage::ReadTxn& txn) -> absl::Status {
-    ASSIGN_OR_RETURN(chain, txn.ListAudit(0, 100000));
-    return absl::OkStatus();
-  });
-  ASSERT_TRUE(s.ok()) << s;
+  ASSERT_NO_FATAL_FAILURE(ReadAuditChain(chain));
   int registrations = 0;
   for (const storage::AuditRecord& e : chain) {
     if (e.action == "RegisterPerson") ++registrations;
@@ -392,17 +397,8 @@ TEST_F(ScaleOutTest, TwoReplicasRegisterEachNationalIdOnceInBatches) {
   // counted once).
   EXPECT_EQ(registered, kIds);
 
-  storage::PgOptions options;
-  options.conninfo = url_;
-  options.pool_size = 1;
-  auto store = storage::OpenPgStore(options);
-  ASSERT_TRUE(store.ok()) << store.status();
   std::vector<storage::AuditRecord> chain;
-  absl::Status s = (*store)->Read([&](storage::ReadTxn& txn) -> absl::Status {
-    ASSIGN_OR_RETURN(chain, txn.ListAudit(0, 100000));
-    return absl::OkStatus();
-  });
-  ASSERT_TRUE(s.ok()) << s;
+  ASSERT_NO_FATAL_FAILURE(ReadAuditChain(chain));
   int entries = 0;
   for (const storage::AuditRecord& e : chain) {
     if (e.action == "RegisterPersons") ++entries;
