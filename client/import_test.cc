@@ -246,14 +246,22 @@ TEST_F(ImportTest, BatchesHaveTheRequestedSizeAndIdsDerivedFromTheFile) {
   std::vector<v1::RegisterPersonsRequest> seen;
   int64_t next = 17;
   EXPECT_CALL(mock_, RegisterPersons).Times(3).WillRepeatedly(Invoke(RegisterAll(&next, &seen)));
-  EXPECT_EQ(Run({"import", path, "--batch-size", "2"}), kExitOk) << err();
+  const std::string certificate = Write("terminal.pem", "the terminal's certificate");
+  EXPECT_EQ(Run({"import", path, "--batch-size", "2", "--cert", certificate}), kExitOk) << err();
   ASSERT_EQ(seen.size(), 3u);
   EXPECT_EQ(seen[0].persons_size(), 2);
   EXPECT_EQ(seen[1].persons_size(), 2);
   EXPECT_EQ(seen[2].persons_size(), 1);
   EXPECT_EQ(seen[2].persons(0).person().given_name(), "Person4");
-  const std::string fingerprint = ImportFingerprint(content);
+  const std::string fingerprint = ImportFingerprint(content, "the terminal's certificate");
   EXPECT_THAT(fingerprint, MatchesRegex("[0-9a-f]{16}"));
+  EXPECT_NE(ImportFingerprint(content), fingerprint);
+  // Another caller's certificate, another series of request ids.
+  EXPECT_NE(ImportFingerprint(content, "-----BEGIN CERTIFICATE-----\nterminal A"), fingerprint);
+  EXPECT_NE(ImportFingerprint(content, "-----BEGIN CERTIFICATE-----\nterminal A"),
+            ImportFingerprint(content, "-----BEGIN CERTIFICATE-----\nterminal B"));
+  EXPECT_EQ(ImportFingerprint(content, "-----BEGIN CERTIFICATE-----\nterminal A"),
+            ImportFingerprint(content, "-----BEGIN CERTIFICATE-----\nterminal A"));
   EXPECT_EQ(seen[0].request_id(), "import-" + fingerprint + "-2-0");
   EXPECT_EQ(seen[1].request_id(), "import-" + fingerprint + "-2-1");
   EXPECT_EQ(seen[2].request_id(), "import-" + fingerprint + "-2-2");

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -172,7 +173,11 @@ int RunImport(Runner& r, const ParsedArgs& args, bool admin) {
   const std::vector<ImportRow>& rows = parsed.rows;
   const std::vector<std::pair<size_t, size_t>> batches =
       SplitIntoBatches(rows, batch_size, kMaxImportBatchBytes);
-  const std::string fingerprint = ImportFingerprint(*text);
+  // The terminal's (or workstation's) certificate scopes the request ids;
+  // one that cannot be read fails at the first call anyway.
+  const std::string& cert_file = r.options().connection.cert_file;
+  auto certificate = cert_file.empty() ? absl::StatusOr<std::string>("") : ReadTextFile(cert_file);
+  const std::string fingerprint = ImportFingerprint(*text, certificate.ok() ? *certificate : "");
   const int total = static_cast<int>(batches.size());
   auto first_line = [&](size_t b) { return rows[batches[b].first].line; };
   auto last_line = [&](size_t b) { return rows[batches[b].second - 1].line; };
@@ -329,10 +334,11 @@ std::string ImportDescription(bool admin) {
       "stderr; then the summary, and each refused person as FILE:LINE: CODE\n"
       "message (with the candidates of a possible duplicate). With --json,\n"
       "one RegisterPersonsResponse object per batch.\n"
-      "The request ids derive from the file's content and the batch's place:\n"
-      "if the import stops (link lost, server down), run the same command\n"
-      "again: the batches already registered are answered again, nobody is\n"
-      "registered twice. Keep the file and --batch-size unchanged.\n"
+      "The request ids derive from the file's content, this terminal's\n"
+      "certificate and the batch's place: if the import stops (link lost,\n"
+      "server down), run the same command again from the same terminal: the\n"
+      "batches already registered are answered again, nobody is registered\n"
+      "twice. Keep the file and --batch-size unchanged.\n"
       "Exit codes: 0 every person registered; 6 some refused (the others are\n"
       "registered); 2 a bad file, nothing sent; 1 or 5 the import stopped at\n"
       "a batch (the earlier batches are registered; run it again to resume).");
@@ -481,10 +487,16 @@ ParsedImport ParsePersonsCsv(absl::string_view text, absl::string_view file_name
   return out;
 }
 
-std::string ImportFingerprint(absl::string_view file_bytes) {
+std::string ImportFingerprint(absl::string_view file_bytes, absl::string_view caller) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  EVP_Digest(file_bytes.data(), file_bytes.size(), digest, &length, EVP_sha256(), nullptr);
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  const bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
+                  EVP_DigestUpdate(ctx, caller.data(), caller.size()) == 1 &&
+                  EVP_DigestUpdate(ctx, file_bytes.data(), file_bytes.size()) == 1 &&
+                  EVP_DigestFinal_ex(ctx, digest, &length) == 1;
+  EVP_MD_CTX_free(ctx);
+  if (!ok) std::abort();  // SHA-256 itself failing: nothing sensible to send
   return absl::BytesToHexString(
              absl::string_view(reinterpret_cast<const char*>(digest), length))
       .substr(0, 16);

@@ -4,10 +4,10 @@
 // socle and socle-admin append these.
 //
 // The file is checked whole before anything is sent. Persons go in batches
-// whose request ids derive from the file's bytes and the batch position
-// (ImportRequestId), so that running the same import again after an
-// interruption replays the batches already registered instead of
-// registering anyone twice.
+// whose request ids derive from the caller's certificate, the file's bytes
+// and the batch position (ImportRequestId), so that running the same import
+// again from the same terminal after an interruption replays the batches
+// already registered instead of registering anyone twice.
 #ifndef SOCLE_CLIENT_CLI_IMPORT_COMMANDS_H_
 #define SOCLE_CLIENT_CLI_IMPORT_COMMANDS_H_
 
@@ -65,8 +65,12 @@ ParsedImport ParsePersonsCsv(absl::string_view text, absl::string_view file_name
 // `register` flag each one is given as.
 const std::vector<std::pair<std::string, std::string>>& ImportColumns();
 
-// The first 16 hex digits of the SHA-256 of the file's bytes.
-std::string ImportFingerprint(absl::string_view file_bytes);
+// The first 16 hex digits of the SHA-256 of `caller` (the bytes of the
+// caller's certificate; empty when it has none) followed by the file's
+// bytes. Request ids are kept by the server for everyone, so the same file
+// imported from two terminals must not share them: the second would be
+// answered with the first's numbers, from another office.
+std::string ImportFingerprint(absl::string_view file_bytes, absl::string_view caller = "");
 // "import-<fingerprint>-<batch_size>-<batch_index>".
 std::string ImportRequestId(absl::string_view fingerprint, int batch_size, int batch_index);
 
