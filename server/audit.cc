@@ -21,6 +21,23 @@ absl::Status ReadHead(storage::Txn& txn, int64_t& seq, std::string& hash) {
   return absl::OkStatus();
 }
 
+// The entry after (prev_seq, prev_hash), with its own hash.
+storage::AuditRecord ChainedEntry(int64_t prev_seq, std::string prev_hash, absl::Time now,
+                                  const Caller& caller, absl::string_view action,
+                                  absl::string_view subject, absl::string_view details) {
+  storage::AuditRecord entry;
+  entry.seq = prev_seq + 1;
+  entry.prev_hash = std::move(prev_hash);
+  entry.at = now;
+  entry.actor = caller.Actor();
+  entry.office_code = caller.office_code;
+  entry.action = std::string(action);
+  entry.subject = std::string(subject);
+  entry.details = std::string(details);
+  entry.hash = AuditHash(entry);
+  return entry;
+}
+
 }  // namespace
 
 absl::Status AppendAudits(storage::Txn& txn, absl::Time now, const Caller& caller,
@@ -29,20 +46,13 @@ absl::Status AppendAudits(storage::Txn& txn, absl::Time now, const Caller& calle
   int64_t seq = 0;
   std::string hash;
   RETURN_IF_ERROR(ReadHead(txn, seq, hash));
-  std::vector<storage::AuditRecord> entries(events.size());
-  const std::string actor = caller.Actor();
-  for (size_t i = 0; i < events.size(); ++i) {
-    storage::AuditRecord& entry = entries[i];
-    entry.seq = ++seq;
-    entry.prev_hash = std::move(hash);
-    entry.at = now;
-    entry.actor = actor;
-    entry.office_code = caller.office_code;
-    entry.action = events[i].action;
-    entry.subject = events[i].subject;
-    entry.details = events[i].details;
-    entry.hash = AuditHash(entry);
-    hash = entry.hash;
+  std::vector<storage::AuditRecord> entries;
+  entries.reserve(events.size());
+  for (const AuditEvent& e : events) {
+    entries.push_back(ChainedEntry(seq, std::move(hash), now, caller, e.action, e.subject,
+                                   e.details));
+    seq = entries.back().seq;
+    hash = entries.back().hash;
   }
   return txn.AppendAudits(entries);
 }
@@ -50,18 +60,11 @@ absl::Status AppendAudits(storage::Txn& txn, absl::Time now, const Caller& calle
 absl::Status AppendAudit(storage::Txn& txn, absl::Time now,
                          const Caller& caller, absl::string_view action,
                          absl::string_view subject, absl::string_view details) {
-  storage::AuditRecord entry;
-  int64_t head_seq = 0;
-  RETURN_IF_ERROR(ReadHead(txn, head_seq, entry.prev_hash));
-  entry.seq = head_seq + 1;
-  entry.at = now;
-  entry.actor = caller.Actor();
-  entry.office_code = caller.office_code;
-  entry.action = std::string(action);
-  entry.subject = std::string(subject);
-  entry.details = std::string(details);
-  entry.hash = AuditHash(entry);
-  return txn.AppendAudit(entry);
+  int64_t seq = 0;
+  std::string hash;
+  RETURN_IF_ERROR(ReadHead(txn, seq, hash));
+  return txn.AppendAudit(
+      ChainedEntry(seq, std::move(hash), now, caller, action, subject, details));
 }
 
 int64_t FirstBrokenAuditEntry(const std::vector<storage::AuditRecord>& chain) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -42,6 +43,29 @@ std::string FirstLine(const char* message) {
   size_t end = line.find('\n');
   if (end != std::string::npos) line.resize(end);
   return line.empty() ? "unknown error" : line;
+}
+
+// PostgreSQL's binary date (days since 2000-01-01), for years 1..9999 only,
+// as on SQLite; nullopt for another year.
+std::optional<int32_t> PgDate(absl::CivilDay day) {
+  if (day.year() < 1 || day.year() > 9999) return std::nullopt;
+  return static_cast<int32_t>(day - kPgEpochDay);
+}
+absl::Status DateOutOfRange(const char* field) {
+  return absl::InvalidArgumentError(absl::StrCat(field, " must be in years 1 to 9999"));
+}
+
+// PostgreSQL's binary timestamp (microseconds since 2000-01-01), the
+// infinities as its own; nullopt before the earliest one it accepts.
+std::optional<int64_t> PgTimestamp(absl::Time t) {
+  if (t == absl::InfinitePast()) return std::numeric_limits<int64_t>::min();
+  if (t == absl::InfiniteFuture()) return std::numeric_limits<int64_t>::max();
+  const int64_t unix_micros = absl::ToUnixMicros(t);
+  if (unix_micros < kPgMinTimestamp + kPgEpochUnixMicros) return std::nullopt;
+  return unix_micros - kPgEpochUnixMicros;
+}
+absl::Status TimeOutOfRange(const char* field) {
+  return absl::InvalidArgumentError(absl::StrCat(field, " is out of the supported range"));
 }
 
 std::string StatementName(const char* prefix, size_t n) {
@@ -108,15 +132,13 @@ void Params::TextOrNull(absl::string_view v) {
 void Params::Null() { Add(nullptr, 0); }
 
 void Params::Date(absl::CivilDay day, const char* field) {
-  if (day.year() < 1 || day.year() > 9999) {
-    if (status_.ok()) {
-      status_ = absl::InvalidArgumentError(
-          absl::StrCat(field, " must be in years 1 to 9999"));
-    }
+  const std::optional<int32_t> days = PgDate(day);
+  if (!days) {
+    if (status_.ok()) status_ = DateOutOfRange(field);
     Null();
     return;
   }
-  Int4(static_cast<int32_t>(day - kPgEpochDay));
+  Int4(*days);
 }
 
 void Params::DateOrNull(const std::optional<absl::CivilDay>& day,
@@ -133,25 +155,13 @@ void Params::DateMinusInfinity() {
 }
 
 void Params::Time(absl::Time t, const char* field) {
-  // The infinities map to PostgreSQL's ('-infinity', 'infinity').
-  if (t == absl::InfinitePast()) {
-    Int8(std::numeric_limits<int64_t>::min());
-    return;
-  }
-  if (t == absl::InfiniteFuture()) {
-    Int8(std::numeric_limits<int64_t>::max());
-    return;
-  }
-  const int64_t unix_micros = absl::ToUnixMicros(t);
-  if (unix_micros < kPgMinTimestamp + kPgEpochUnixMicros) {
-    if (status_.ok()) {
-      status_ = absl::InvalidArgumentError(
-          absl::StrCat(field, " is out of the supported range"));
-    }
+  const std::optional<int64_t> micros = PgTimestamp(t);
+  if (!micros) {
+    if (status_.ok()) status_ = TimeOutOfRange(field);
     Null();
     return;
   }
-  Int8(unix_micros - kPgEpochUnixMicros);
+  Int8(*micros);
 }
 
 // ---------------------------------------------------------------------------
@@ -213,14 +223,13 @@ void BinaryWriter::TextOrNull(absl::string_view v) {
 void BinaryWriter::Null() { Fixed(0xffffffffu, 4); }  // length -1
 
 void BinaryWriter::Date(absl::CivilDay day, const char* field) {
-  if (day.year() < 1 || day.year() > 9999) {
-    if (status_.ok()) {
-      status_ = absl::InvalidArgumentError(absl::StrCat(field, " must be in years 1 to 9999"));
-    }
+  const std::optional<int32_t> days = PgDate(day);
+  if (!days) {
+    if (status_.ok()) status_ = DateOutOfRange(field);
     Null();
     return;
   }
-  Int4(static_cast<int32_t>(day - kPgEpochDay));
+  Int4(*days);
 }
 
 void BinaryWriter::DateOrNull(const std::optional<absl::CivilDay>& day, const char* field) {
@@ -232,17 +241,13 @@ void BinaryWriter::DateOrNull(const std::optional<absl::CivilDay>& day, const ch
 }
 
 void BinaryWriter::Time(absl::Time t, const char* field) {
-  if (t == absl::InfinitePast()) return Int8(std::numeric_limits<int64_t>::min());
-  if (t == absl::InfiniteFuture()) return Int8(std::numeric_limits<int64_t>::max());
-  const int64_t unix_micros = absl::ToUnixMicros(t);
-  if (unix_micros < kPgMinTimestamp + kPgEpochUnixMicros) {
-    if (status_.ok()) {
-      status_ = absl::InvalidArgumentError(absl::StrCat(field, " is out of the supported range"));
-    }
+  const std::optional<int64_t> micros = PgTimestamp(t);
+  if (!micros) {
+    if (status_.ok()) status_ = TimeOutOfRange(field);
     Null();
     return;
   }
-  Int8(unix_micros - kPgEpochUnixMicros);
+  Int8(*micros);
 }
 
 // ---------------------------------------------------------------------------
