@@ -69,6 +69,9 @@ ABSL_FLAG(std::vector<std::string>, only, {},
           "answer), eligibility_basic (the BASIC view), decide, payment, cycle, reconcile, bulk, "
           "memory, growth (the empty-RPC ceiling runs with health, register, both eligibility "
           "scenarios and payment).");
+ABSL_FLAG(bool, no_skips, false,
+          "Exit 1 when a scenario was skipped (SKIP row), as when a FAIL row is printed: "
+          "for the ctest on PostgreSQL, where a skip means the bench no longer runs there.");
 ABSL_FLAG(std::string, json, "", "Also write the figures to this JSON file.");
 ABSL_FLAG(bool, phases, false,
           "Print each load phase's CLOCK_MONOTONIC start,end on stderr, for "
@@ -201,6 +204,13 @@ int main(int argc, char** argv) {
   if (report.AnyFailed()) {
     std::cerr << "socle-bench: a scenario returned wrong results (FAIL above)\n";
     status = 1;
+  }
+  if (absl::GetFlag(FLAGS_no_skips)) {
+    for (const socle::bench::Row& row : report.rows) {
+      if (row.verdict != socle::bench::Verdict::kSkip) continue;
+      std::cerr << "socle-bench: --no_skips: " << row.id << " was skipped: " << row.note << "\n";
+      status = 1;
+    }
   }
   return status;
 }

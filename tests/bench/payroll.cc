@@ -98,10 +98,11 @@ constexpr char kReconcilePeriod[] =
     " ORDER BY k.office_code, k.programme_code, k.currency";
 #undef BENCH_EFFECTIVE
 
-struct Period {
-  std::string first, last;  // YYYY-MM-DD
-};
-absl::StatusOr<Period> ParsePeriod(const std::string& period) {
+using Period = PeriodDays;
+
+}  // namespace
+
+absl::StatusOr<PeriodDays> ParsePeriod(const std::string& period) {
   int year = 0, month = 0;
   if (period.size() != 7 || period[4] != '-' ||
       !absl::SimpleAtoi(period.substr(0, 4), &year) ||
@@ -113,6 +114,8 @@ absl::StatusOr<Period> ParsePeriod(const std::string& period) {
   return Period{absl::StrFormat("%04d-%02d-%02d", first.year(), first.month(), first.day()),
                 absl::StrFormat("%04d-%02d-%02d", last.year(), last.month(), last.day())};
 }
+
+namespace {
 
 // One connection; every statement finalized.
 class Db {

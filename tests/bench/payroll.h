@@ -39,6 +39,12 @@ struct PayrollFixture {
   int64_t payments() const { return lines() - unpaid(); }
 };
 
+// The first and last days ("YYYY-MM-DD") of `period` ("YYYY-MM").
+struct PeriodDays {
+  std::string first, last;
+};
+absl::StatusOr<PeriodDays> ParsePeriod(const std::string& period);
+
 // Creates `path` (removed first) with OpenSqliteStore, then loads `fixture`
 // by direct SQL in a few statements: persons 1..n (born 1950, over the
 // pension age; names in index order), one active kPayrollProgramme

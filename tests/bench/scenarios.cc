@@ -27,6 +27,7 @@
 #include "storage/sqlite/sqlite_store.h"
 #include "tests/bench/disk.h"
 #include "tests/bench/payroll.h"
+#include "tests/bench/payroll_pg.h"
 #include "tests/bench/raw_sql.h"
 #include "tests/bench/server_process.h"
 
@@ -188,6 +189,7 @@ Bench::~Bench() {
   bare_clients_.clear();
   server_.reset();
   bare_.reset();
+  pg_.reset();  // drops the PostgreSQL databases, once no server uses them
   if (!bulk_file_.empty()) RemoveDatabase(bulk_file_);
   if (!dir_.empty()) {
     std::error_code ignored;
@@ -229,22 +231,50 @@ absl::Status Bench::SetUp() {
     }
     bulk_spec_ = absl::StrCat("sqlite:", path.empty() ? dir_ + "/bulk.db" : bulk_file_);
   } else {
+    // PostgreSQL: databases of socle-bench's own on the server of the URL,
+    // made below (as the SQLite ones are temporary files), dropped at the
+    // end. When the server cannot be reached, the URL itself is handed to
+    // the servers, whose scenarios are then skipped with their reason.
     store_spec_ = settings_.store;
     bulk_spec_ = settings_.store;
+    pg_ = std::make_unique<PgScratch>(settings_.store);
+    if (absl::Status reached = pg_->Probe(); !reached.ok()) {
+      pg_error_ = std::string(reached.message());
+    } else if (Selected("bulk") || Selected("memory")) {
+      auto bulk = pg_->Create("bulk");
+      if (bulk.ok()) {
+        bulk_spec_ = *bulk;
+      } else {
+        bulk_error_ = bulk.status().ToString();
+      }
+    }
   }
 
   const bool need_server = Selected("health") || Selected("register") ||
                            Selected("eligibility") || Selected("eligibility_basic") ||
                            Selected("payment");
   if (!need_server) return absl::OkStatus();
-  if (Selected("payment") && settings_.store == "sqlite:") {
+  if (pg_ != nullptr && pg_error_.empty()) {
+    auto db = pg_->Create("server");
+    if (!db.ok()) {
+      store_error_ = db.status().ToString();
+      std::fprintf(stderr, "socle-bench: cannot create a database for the server: %s; "
+                   "skipping its scenarios\n", store_error_.c_str());
+      return absl::OkStatus();
+    }
+    store_spec_ = *db;
+  }
+  if (Selected("payment") && (settings_.store == "sqlite:" || pg_ != nullptr) &&
+      pg_error_.empty()) {
     // The enrolments that RecordPayment pays, by direct SQL before the
-    // server opens the file (only into the temporary database).
+    // server opens the database (only into a database of socle-bench's
+    // own: the temporary SQLite file, or the PostgreSQL one made above).
     PayrollFixture fixture;
     fixture.persons = settings_.payment_lines;
     Progress progress("loading the payment scenario's enrolments");
     progress.Update(absl::StrCat(fixture.persons, " persons and enrolments"));
-    RETURN_IF_ERROR(MakePayrollDatabase(store_spec_.substr(7), fixture));
+    RETURN_IF_ERROR(pg_ != nullptr ? MakePgPayrollDatabase(store_spec_, fixture)
+                                   : MakePayrollDatabase(store_spec_.substr(7), fixture));
     payment_fixture_ = true;
   }
   ASSIGN_OR_RETURN(bare_, BareGrpcServer::Start(tls_));
@@ -694,9 +724,9 @@ void Bench::Payment() {
     return;
   }
   if (!payment_fixture_) {
-    skip.note = "needs the temporary SQLite database (--store=sqlite:), which socle-bench fills "
-                "with enrolments by direct SQL before the server starts (no PostgreSQL fixture "
-                "loader yet)";
+    skip.note = "needs a database of socle-bench's own (--store=sqlite:, the temporary file, or "
+                "--store=postgresql://...), which it fills with enrolments by direct SQL before "
+                "the server starts; --store=sqlite:PATH is the caller's file";
     report_.rows.push_back(skip);
     return;
   }
@@ -730,7 +760,8 @@ void Bench::Payment() {
     return fail(absl::StrCat("ListCycleLines streamed ", lines.size(), " lines"));
   }
 
-  const CommitCounts before = Commits(server_->store(), true);
+  const bool sqlite = absl::StartsWith(store_spec_, "sqlite:");
+  const CommitCounts before = Commits(server_->store(), sqlite);
   std::atomic<int64_t> next{0};
   LoadStats stats, ceiling;
   Paired("RecordPayment", [&](int t, int64_t) -> absl::Status {
@@ -752,7 +783,7 @@ void Bench::Payment() {
     }
     return absl::OkStatus();
   }, &stats, &ceiling);
-  const CommitCounts after = Commits(server_->store(), true);
+  const CommitCounts after = Commits(server_->store(), sqlite);
   Row row = RatioRow("payment", label, stats, ceiling, 0.40, ">= 40 %");
   if (row.verdict == Verdict::kFail) {
     report_.rows.push_back(row);
@@ -794,7 +825,26 @@ std::string Bench::PayrollPath(int64_t n) const {
 absl::StatusOr<Bench::PayrollTimes> Bench::MeasurePayroll(int64_t n, int reps) {
   PayrollTimes times;
   times.n = n;
-  const std::string path = PayrollPath(n);
+  // A SQLite file, or a PostgreSQL database of its own; removed (dropped)
+  // once the server below has stopped.
+  PgScratch* const pg = pg_.get();
+  std::string path, url;
+  if (pg != nullptr) {
+    ASSIGN_OR_RETURN(url, pg->Create(absl::StrCat("payroll_", n)));
+  } else {
+    path = PayrollPath(n);
+  }
+  struct Cleanup {
+    PgScratch* pg;
+    std::string path, url;
+    ~Cleanup() {
+      if (pg != nullptr) {
+        (void)pg->Drop(url);
+      } else {
+        RemoveDatabase(path);
+      }
+    }
+  } cleanup{pg, path, url};
   PayrollFixture fixture;
   fixture.persons = n;
   fixture.paid_period = "2026-01";
@@ -804,21 +854,23 @@ absl::StatusOr<Bench::PayrollTimes> Bench::MeasurePayroll(int64_t n, int reps) {
                                  "by direct SQL"));
     const absl::Time begin = absl::Now();
     PhaseScope phase(absl::StrCat("payroll fixture ", n));
-    absl::Status loaded = MakePayrollDatabase(path, fixture);
-    if (!loaded.ok()) {
-      RemoveDatabase(path);
-      return loaded;
-    }
+    RETURN_IF_ERROR(pg != nullptr ? MakePgPayrollDatabase(url, fixture)
+                                  : MakePayrollDatabase(path, fixture));
     times.load_s = absl::ToDoubleSeconds(absl::Now() - begin);
   }
-  struct Cleanup {
-    std::string path;
-    ~Cleanup() { RemoveDatabase(path); }
-  } cleanup{path};
+  // The raw ceilings on the same database, with the server idle.
+  const auto raw_reconcile = [&](int64_t* lines, int64_t* payments) {
+    return pg != nullptr ? RawReconcilePg(url, fixture.paid_period, lines, payments)
+                         : RawReconcile(path, fixture.paid_period, lines, payments);
+  };
+  const auto raw_open_cycle = [&](const std::string& period, int64_t* lines) {
+    return pg != nullptr ? RawOpenCyclePg(url, period, lines) : RawOpenCycle(path, period, lines);
+  };
+  const auto settle = [&] { return pg != nullptr ? SettlePg(url) : SettleWal(path); };
 
   ServerOptions options;
   options.port = 0;
-  options.store = "sqlite:" + path;
+  options.store = pg != nullptr ? url : "sqlite:" + path;
   options.policy_files = {DefaultPolicy()};
   options.tls_cert_file = tls_.server_cert();
   options.tls_key_file = tls_.server_key();
@@ -839,7 +891,7 @@ absl::StatusOr<Bench::PayrollTimes> Bench::MeasurePayroll(int64_t n, int reps) {
     double raw = 0;
     {
       PhaseScope phase(absl::StrCat("raw reconcile ", n));
-      ASSIGN_OR_RETURN(raw, RawReconcile(path, fixture.paid_period, &lines, &payments));
+      ASSIGN_OR_RETURN(raw, raw_reconcile(&lines, &payments));
     }
     if (lines != fixture.lines() || payments != fixture.payments()) {
       return absl::InternalError(absl::StrCat("the raw aggregate counted ", lines, " lines and ",
@@ -876,9 +928,9 @@ absl::StatusOr<Bench::PayrollTimes> Bench::MeasurePayroll(int64_t n, int reps) {
     double raw = 0;
     {
       PhaseScope phase(absl::StrCat("raw payroll ", n));
-      ASSIGN_OR_RETURN(raw, RawOpenCycle(path, raw_period, &lines));
+      ASSIGN_OR_RETURN(raw, raw_open_cycle(raw_period, &lines));
     }
-    RETURN_IF_ERROR(SettleWal(path));
+    RETURN_IF_ERROR(settle());
     if (lines != n) {
       return absl::InternalError(absl::StrCat("the raw INSERT...SELECT made ", lines, " lines"));
     }
@@ -896,8 +948,9 @@ absl::StatusOr<Bench::PayrollTimes> Bench::MeasurePayroll(int64_t n, int reps) {
     }
     // The WAL left by the server's payroll (its writer checkpoints after
     // acknowledging, off the timed path) is settled before the next
-    // measurement, as the raw one's is (below).
-    RETURN_IF_ERROR(SettleWal(path));
+    // measurement, as the raw one's is (above); on PostgreSQL, the new
+    // lines are vacuumed and analysed, as autovacuum would soon.
+    RETURN_IF_ERROR(settle());
   }
   clients.clear();
   server.reset();
@@ -909,11 +962,9 @@ absl::StatusOr<Bench::PayrollTimes> Bench::PayrollAtDefaultSize() {
   return *payroll_;
 }
 
-// Why the payroll rows cannot run on this store, or empty.
-std::string Bench::PayrollUnsupported() const {
-  if (absl::StartsWith(settings_.store, "sqlite:")) return "";
-  return "the payroll fixtures (loaded by direct SQL) and the raw SQL ceilings are written "
-         "for SQLite only: no PostgreSQL versions yet";
+std::string Bench::PayrollUnavailable() const {
+  if (pg_error_.empty()) return "";
+  return absl::StrCat("the payroll fixtures need the PostgreSQL server: ", pg_error_);
 }
 
 void Bench::Cycle() {
@@ -921,9 +972,10 @@ void Bench::Cycle() {
                                            Grouped(settings_.payroll),
                                            " active enrolments (OpenCycle)"));
   row.unit = "s";
-  row.ceiling_label = "raw INSERT...SELECT";
+  const bool pg = pg_ != nullptr;
+  row.ceiling_label = pg ? "libpq INSERT...SELECT" : "raw INSERT...SELECT";
   row.target = "<= 2.5 x";
-  if (std::string why = PayrollUnsupported(); !why.empty()) {
+  if (std::string why = PayrollUnavailable(); !why.empty()) {
     row.verdict = Verdict::kSkip;
     row.note = why;
     report_.rows.push_back(row);
@@ -942,10 +994,17 @@ void Bench::Cycle() {
   row.verdict = *row.ratio <= 2.5 ? Verdict::kPass : Verdict::kMiss;
   row.note = absl::StrCat(
       "the OpenCycle RPC (validation, idempotency record, cycle, lines, totals, audit entry, "
-      "commit) against kInsertLines issued through sqlite3 on the same file (with the cycle "
-      "row, BEGIN IMMEDIATE..COMMIT, socle's writer pragmas); best of ", settings_.payroll_reps,
-      " each, alternating, each on a period of its own; ",
-      Fixed(times->n / times->open_s), " lines/s; fixture loaded by direct SQL in ",
+      "commit) against ",
+      pg ? "the PostgreSQL store's kInsertCycle (the cycle row, the lines by INSERT...SELECT "
+           "and the totals, one statement) issued through libpq on the same database (BEGIN "
+           "SERIALIZABLE + LOCK writer_lock..COMMIT, the store's session settings)"
+         : "kInsertLines issued through sqlite3 on the same file (with the cycle row, BEGIN "
+           "IMMEDIATE..COMMIT, socle's writer pragmas)",
+      ", the server idle; best of ", settings_.payroll_reps,
+      " each, alternating, each on a period of its own",
+      pg ? ", VACUUM (ANALYZE) + CHECKPOINT after each (not timed)" : "", "; ",
+      Fixed(times->n / times->open_s), " lines/s; fixture loaded by ",
+      pg ? "set-based SQL (generate_series) through libpq" : "direct SQL", " in ",
       Fixed(times->load_s, 1), " s (not timed)");
   report_.rows.push_back(row);
 }
@@ -957,9 +1016,10 @@ void Bench::Reconcile() {
                                                        (settings_.payroll + 99) / 100),
                                                " payments (Reconcile)"));
   row.unit = "s";
-  row.ceiling_label = "raw aggregate";
+  const bool pg = pg_ != nullptr;
+  row.ceiling_label = pg ? "libpq aggregate" : "raw aggregate";
   row.target = "<= 2 x";
-  if (std::string why = PayrollUnsupported(); !why.empty()) {
+  if (std::string why = PayrollUnavailable(); !why.empty()) {
     row.verdict = Verdict::kSkip;
     row.note = why;
     report_.rows.push_back(row);
@@ -979,8 +1039,12 @@ void Bench::Reconcile() {
   row.note = absl::StrCat(
       "the Reconcile RPC (the aggregate per office, programme and currency, then the first ",
       times->reconcile_discrepancies, " discrepancies: 1 line in ", PayrollFixture::kUnpaidEvery,
-      " is unpaid) against kReconcilePeriod issued through sqlite3 on a read connection to the "
-      "same file; best of ", settings_.payroll_reps, " each, alternating; counts checked");
+      " is unpaid) against ",
+      pg ? "the PostgreSQL store's kReconcilePeriod issued through libpq on the same database "
+           "(in BEGIN REPEATABLE READ READ ONLY..ROLLBACK, as the store reads)"
+         : "kReconcilePeriod issued through sqlite3 on a read connection to the same file",
+      ", the server idle; best of ", settings_.payroll_reps,
+      " each, alternating; counts checked");
   report_.rows.push_back(row);
 }
 
@@ -988,7 +1052,7 @@ void Bench::Growth() {
   Row row = NamedRow("growth", "payroll and reconciliation time per row across sizes");
   row.unit = "x";
   row.target = "within 1.5 x";
-  if (std::string why = PayrollUnsupported(); !why.empty()) {
+  if (std::string why = PayrollUnavailable(); !why.empty()) {
     row.verdict = Verdict::kSkip;
     row.note = why;
     report_.rows.push_back(row);
@@ -1015,12 +1079,21 @@ void Bench::Growth() {
   }
   double worst = 1;
   std::string detail;
-  for (auto [name, pick] :
-       std::initializer_list<std::pair<const char*, double (*)(const PayrollTimes&)>>{
-           {"OpenCycle", [](const PayrollTimes& t) { return t.open_s; }},
-           {"raw INSERT...SELECT", [](const PayrollTimes& t) { return t.raw_open_s; }},
-           {"Reconcile", [](const PayrollTimes& t) { return t.reconcile_s; }},
-           {"raw aggregate", [](const PayrollTimes& t) { return t.raw_reconcile_s; }}}) {
+  const bool pg = pg_ != nullptr;
+  struct Series {
+    const char* name;
+    bool raw;
+    double (*pick)(const PayrollTimes&);
+  };
+  for (const Series& s : std::initializer_list<Series>{
+           {"OpenCycle", false, [](const PayrollTimes& t) { return t.open_s; }},
+           {pg ? "libpq INSERT...SELECT" : "raw INSERT...SELECT", true,
+            [](const PayrollTimes& t) { return t.raw_open_s; }},
+           {"Reconcile", false, [](const PayrollTimes& t) { return t.reconcile_s; }},
+           {pg ? "libpq aggregate" : "raw aggregate", true,
+            [](const PayrollTimes& t) { return t.raw_reconcile_s; }}}) {
+    const char* name = s.name;
+    const auto pick = s.pick;
     double lo = 1e99, hi = 0;
     std::vector<std::string> per_row;
     for (const PayrollTimes& t : all) {
@@ -1030,15 +1103,16 @@ void Bench::Growth() {
       per_row.push_back(absl::StrCat(Fixed(us, 2), " us at ", Grouped(t.n)));
     }
     // socle's own times are what is judged; the raw ones show whether a
-    // growth comes from SQLite itself.
-    if (name[0] != 'r') worst = std::max(worst, hi / lo);
+    // growth comes from the database itself.
+    if (!s.raw) worst = std::max(worst, hi / lo);
     absl::StrAppend(&detail, detail.empty() ? "" : "; ", name, " ",
                     absl::StrJoin(per_row, ", "), " (", Fixed(hi / lo, 2), " x)");
   }
   row.value = worst;
   row.verdict = worst <= 1.5 ? Verdict::kPass : Verdict::kMiss;
   row.note = absl::StrCat("worst ratio of socle's time per row, largest over smallest; time per "
-                          "row: ", detail);
+                          "row: ", detail,
+                          pg ? " (raw ceilings: the PostgreSQL store's SQL through libpq)" : "");
   report_.rows.push_back(row);
 }
 

@@ -29,6 +29,8 @@ class SocleServer;
 
 namespace socle::bench {
 
+class PgScratch;
+
 struct Settings {
   // Load time of each RPC scenario; its empty-RPC ceiling is measured for as
   // long again, in alternating slices, so both see the same machine.
@@ -49,7 +51,9 @@ struct Settings {
   // Repetitions of each payroll measurement (socle and raw alternating);
   // the best of each is kept.
   int payroll_reps = 2;
-  // "sqlite:" (a temporary file), "sqlite:PATH" or "postgresql://...".
+  // "sqlite:" (a temporary file), "sqlite:PATH" or "postgresql://..." (the
+  // server where socle-bench makes databases of its own, dropped at the end;
+  // the database the URL names is not written).
   std::string store = "sqlite:";
   std::set<std::string> only;  // scenario ids; empty: all
   bool quick = false;
@@ -104,10 +108,12 @@ class Bench {
   absl::StatusOr<PayrollTimes> MeasurePayroll(int64_t n, int reps);
   // MeasurePayroll(settings_.payroll), once for the cycle and reconcile rows.
   absl::StatusOr<PayrollTimes> PayrollAtDefaultSize();
-  // Where the payroll fixture of `n` persons goes (removed after use).
+  // Where the SQLite payroll fixture of `n` persons goes (removed after
+  // use); on PostgreSQL, a database of its own (PgScratch).
   std::string PayrollPath(int64_t n) const;
-  // Why the payroll rows cannot run on this store, or empty.
-  std::string PayrollUnsupported() const;
+  // Why the payroll rows cannot run (the PostgreSQL server cannot be
+  // reached), or empty.
+  std::string PayrollUnavailable() const;
   void Bulk();
   void Memory();
 
@@ -124,6 +130,11 @@ class Bench {
   std::string dir_;  // removed at the end
   TlsFiles tls_;
   std::string store_spec_;  // of the in-process server
+  // With --store=postgresql://...: the databases socle-bench makes on that
+  // server (the in-process server's, the bulk one, the payroll fixtures),
+  // and why it could not reach it (empty: it could).
+  std::unique_ptr<PgScratch> pg_;
+  std::string pg_error_;
   std::string store_error_;  // why the server's store did not open, if it did not
   std::unique_ptr<BareGrpcServer> bare_;
   std::unique_ptr<SocleServer> server_;
@@ -143,7 +154,8 @@ class Bench {
   int64_t bulk_min_id_ = 0, bulk_max_id_ = 0;
   LoadStats bulk_stats_;
   std::string bulk_error_;
-  bool payment_fixture_ = false;  // the server's database holds payment_lines enrolments
+  // The server's database holds payment_lines enrolments.
+  bool payment_fixture_ = false;
   std::optional<absl::StatusOr<PayrollTimes>> payroll_;
 };
 
