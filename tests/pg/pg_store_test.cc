@@ -580,18 +580,22 @@ ANALYZE;
     EXPECT_THAT(plan, HasSubstr("payments_reversal_of")) << plan;
     EXPECT_THAT(plan, Not(HasSubstr("Seq Scan"))) << plan;
   }
-  for (Sql id : {Sql::kListIrregularPayments, Sql::kListReferencedPayments}) {
-    const std::string plan =
-        plans(id, id == Sql::kListIrregularPayments
-                      ? "'2026-11', '', '', '2026-11-01', 0, 500"
-                      : "'2026-11', '', '', 0, 0, 500");
-    EXPECT_THAT(plan, HasSubstr("payments_by_period")) << plan;
-    EXPECT_THAT(plan, Not(HasSubstr("Seq Scan on payments"))) << plan;
-    // Irregular payments are few: sorting those found is a fair plan.
-    if (id == Sql::kListReferencedPayments) {
-      EXPECT_THAT(plan, Not(HasSubstr("Sort"))) << plan;
-    }
-  }
+  const std::string referenced =
+      plans(Sql::kListReferencedPayments, "'2026-11', '', '', 0, 0, 500");
+  EXPECT_THAT(referenced, HasSubstr("payments_by_period")) << referenced;
+  EXPECT_THAT(referenced, Not(HasSubstr("Seq Scan on payments"))) << referenced;
+  EXPECT_THAT(referenced, Not(HasSubstr("Sort"))) << referenced;
+  // Irregular payments are found through what makes them irregular (no
+  // line; a person who died), never by reading the period's payments: a
+  // month with none costs next to nothing. They are few: sorting those
+  // found is a fair plan.
+  const std::string irregular = plans(Sql::kListIrregularPayments,
+                                      "'2026-11', '', '', '2026-11-01', 0, 500");
+  EXPECT_THAT(irregular, HasSubstr("payments_without_line")) << irregular;
+  EXPECT_THAT(irregular, HasSubstr("persons_by_death")) << irregular;
+  EXPECT_THAT(irregular, Not(HasSubstr("payments_by_period"))) << irregular;
+  EXPECT_THAT(irregular, Not(HasSubstr("payments_pkey"))) << irregular;
+  EXPECT_THAT(irregular, Not(HasSubstr("Seq Scan"))) << irregular;
   const std::string unbalanced =
       plans(Sql::kListUnbalancedLines, "'2026-11', '', '', 0, 0, 500");
   EXPECT_THAT(unbalanced, HasSubstr("lines_cycle_id_enrolment_id_key")) << unbalanced;

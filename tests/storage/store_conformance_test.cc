@@ -2182,6 +2182,116 @@ TEST_P(PaymentTest, ReconcilePeriodClassifiesAndBalances) {
   EXPECT_EQ((*after_first)[0].payment.idempotency_key, "loose");
 }
 
+// The irregular payments are the effective ones of the period with no line
+// or paid to a person who died before it, once each (also when both), in id
+// order, whatever the store reads them through; their number is the
+// aggregate's paid_after_death + paid_without_entitlement.
+TEST_P(PaymentTest, IrregularPaymentsAreEffectiveOnesWithoutLineOrAfterDeath) {
+  EnrolmentRecord alive = Enrolled("OLD_AGE", 100'000, "PP01");
+  EnrolmentRecord dead = Enrolled("OLD_AGE", 100'000, "PP01");
+  EnrolmentRecord dead_reversed = Enrolled("OLD_AGE", 100'000, "PP01");
+  EnrolmentRecord dead_kd = Enrolled("OLD_AGE", 100'000, "KD02");
+  EnrolmentRecord died_in_period = Enrolled("CHILD", 30'000, "KD02");
+  absl::StatusOr<CycleRecord> nov = Open(MakeCycle("OLD_AGE", "2026-11"));
+  ASSERT_TRUE(nov.ok()) << nov.status();
+  absl::StatusOr<CycleRecord> child = Open(MakeCycle("CHILD", "2026-11"));
+  ASSERT_TRUE(child.ok()) << child.status();
+  absl::StatusOr<CycleRecord> oct =
+      Open(MakeCycle("OLD_AGE", "2026-10"), absl::CivilDay(2026, 10, 1),
+           absl::CivilDay(2026, 10, 31));
+  ASSERT_TRUE(oct.ok()) << oct.status();
+  std::map<int64_t, LineRecord> line, oct_line;  // by enrolment
+  for (const LineRecord& l : Lines(nov->id)) line[l.enrolment_id] = l;
+  for (const LineRecord& l : Lines(child->id)) line[l.enrolment_id] = l;
+  for (const LineRecord& l : Lines(oct->id)) oct_line[l.enrolment_id] = l;
+  auto without_line = [&](const EnrolmentRecord& e, std::string key) {
+    PaymentRecord p = MakePayment(line[e.id], 5'000, std::move(key));
+    p.line_id = 0;
+    return p;
+  };
+
+  MustPay(MakePayment(line[alive.id], 100'000, "regular"));
+  const int64_t after_death = MustPay(MakePayment(line[dead.id], 100'000, "after-death"));
+  PaymentRecord undone = MakePayment(line[dead_reversed.id], 100'000, "undone");
+  ASSERT_TRUE(Reverse(undone, MustPay(undone)).ok());
+  PaymentRecord loose = without_line(alive, "loose");
+  const int64_t loose_id = MustPay(loose);
+  // Without a line and after death: listed once.
+  const int64_t both = MustPay(without_line(dead, "loose-after-death"));
+  PaymentRecord loose_undone = without_line(alive, "loose-undone");
+  ASSERT_TRUE(Reverse(loose_undone, MustPay(loose_undone)).ok());
+  const int64_t kd = MustPay(MakePayment(line[dead_kd.id], 100'000, "after-death-kd"));
+  MustPay(MakePayment(line[died_in_period.id], 30'000, "died-in-period"));
+  // October's payments are not November's.
+  PaymentRecord october = MakePayment(oct_line[dead.id], 100'000, "october");
+  october.period = "2026-10";
+  october.cycle_id = oct->id;
+  MustPay(october);
+  PaymentRecord october_loose = october;
+  october_loose.idempotency_key = "october-loose";
+  october_loose.line_id = 0;
+  MustPay(october_loose);
+
+  for (auto [e, day] : {std::pair{dead, absl::CivilDay(2026, 10, 20)},
+                        std::pair{dead_reversed, absl::CivilDay(2025, 1, 1)},
+                        std::pair{dead_kd, absl::CivilDay(2026, 6, 1)},
+                        std::pair{died_in_period, absl::CivilDay(2026, 11, 15)}}) {
+    PersonRecord p = *GetPerson(e.person_id);
+    p.date_of_death = day;
+    ASSERT_TRUE(store_->Write([&](Txn& txn) { return txn.UpdatePerson(p); }).ok());
+  }
+
+  auto list = [&](const PeriodFilter& f, int64_t after, int limit) {
+    auto out = ReadValue<std::vector<EffectivePayment>>(
+        [&](ReadTxn& t) { return t.ListIrregularPayments(f, after, limit); });
+    EXPECT_TRUE(out.ok()) << out.status();
+    std::vector<std::pair<int64_t, std::optional<absl::CivilDay>>> got;
+    if (out.ok()) {
+      for (const EffectivePayment& e : *out) {
+        got.emplace_back(e.payment.id, e.date_of_death);
+      }
+    }
+    return got;
+  };
+  using Listed = std::pair<int64_t, std::optional<absl::CivilDay>>;
+  const std::vector<Listed> want = {
+      {after_death, absl::CivilDay(2026, 10, 20)},
+      {loose_id, std::nullopt},
+      {both, absl::CivilDay(2026, 10, 20)},
+      {kd, absl::CivilDay(2026, 6, 1)}};
+  EXPECT_THAT(list(November(), 0, 100), ElementsAreArray(want));
+  // Page by page, whichever kind comes next.
+  std::vector<Listed> paged;
+  int64_t cursor = 0;
+  for (int i = 0; i < 10; ++i) {
+    std::vector<Listed> page = list(November(), cursor, 1);
+    if (page.empty()) break;
+    ASSERT_EQ(page.size(), 1u);
+    paged.push_back(page[0]);
+    cursor = page[0].first;
+  }
+  EXPECT_THAT(paged, ElementsAreArray(want));
+  EXPECT_THAT(list(November(), loose_id, 100),
+              ElementsAre(want[2], want[3]));
+  EXPECT_THAT(list(November(), 0, 2), ElementsAre(want[0], want[1]));
+  EXPECT_THAT(list(November("KD02"), 0, 100), ElementsAre(want[3]));
+  EXPECT_THAT(list(November("PP01"), 0, 100),
+              ElementsAre(want[0], want[1], want[2]));
+  EXPECT_THAT(list(November("", "CHILD"), 0, 100), IsEmpty());
+  PeriodFilter in_october = November();
+  in_october.period = "2026-10";
+  in_october.first_day = absl::CivilDay(2026, 10, 1);
+  // In October, only the payment without a line: its person died after
+  // October began.
+  EXPECT_EQ(list(in_october, 0, 100).size(), 1u);
+
+  int64_t counted = 0;
+  for (const ReconciliationTotals& r : Reconcile(November())) {
+    counted += r.paid_after_death + r.paid_without_entitlement;
+  }
+  EXPECT_EQ(counted, static_cast<int64_t>(want.size()));
+}
+
 TEST_P(PaymentTest, ReferencedPaymentsAreEffectiveOnesWithAReference) {
   EnrolmentRecord a = Enrolled("OLD_AGE", 100'000, "PP01");
   EnrolmentRecord b = Enrolled("CHILD", 30'000, "KD02");
