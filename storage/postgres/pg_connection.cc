@@ -492,19 +492,36 @@ absl::StatusOr<const char*> Connection::Prepare(const std::string& name,
 }
 
 absl::StatusOr<const char*> Connection::Prepared(Sql id) {
-  static const std::array<std::string, static_cast<int>(Sql::kCount)> kNames =
-      [] {
-        std::array<std::string, static_cast<int>(Sql::kCount)> names;
-        for (size_t i = 0; i < names.size(); ++i) {
-          names[i] = StatementName("s", i);
-        }
-        return names;
-      }();
+  // Executions after which a generation is prepared again (Statement); the
+  // last one is kept.
+  static constexpr std::array<int64_t, 5> kReplanAfter = {
+      64, 512, 4096, 32768, std::numeric_limits<int64_t>::max()};
+  // "s<id>" for the first generation, "s<id>g<generation>" for the next.
+  static const auto* const kNames = [] {
+    auto* names = new std::array<std::array<std::string, kReplanAfter.size()>,
+                                 static_cast<int>(Sql::kCount)>;
+    for (size_t i = 0; i < names->size(); ++i) {
+      for (size_t g = 0; g < kReplanAfter.size(); ++g) {
+        (*names)[i][g] = g == 0 ? StatementName("s", i)
+                                : absl::StrCat(StatementName("s", i), "g", g);
+      }
+    }
+    return names;
+  }();
   const int i = static_cast<int>(id);
-  if (prepared_[i]) return kNames[i].c_str();
-  ASSIGN_OR_RETURN(const char* name, Prepare(kNames[i], SqlText(id)));
-  prepared_[i] = true;
-  return name;
+  Statement& s = statements_[i];
+  if (s.prepared && s.executions >= kReplanAfter[s.generation]) {
+    // The previous generation stays prepared (a few per statement at most).
+    s.prepared = false;
+    ++s.generation;
+  }
+  const std::string& name = (*kNames)[i][s.generation];
+  if (!s.prepared) {
+    RETURN_IF_ERROR(Prepare(name, SqlText(id)).status());
+    s.prepared = true;
+  }
+  ++s.executions;
+  return name.c_str();
 }
 
 absl::StatusOr<const char*> Connection::PreparedNameSearch(size_t words) {

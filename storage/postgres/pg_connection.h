@@ -307,7 +307,7 @@ class Connection {
  private:
   explicit Connection(PGconn* pg) : pg_(pg) {}
 
-  // The statement name, prepared if needed.
+  // The statement name, prepared if needed, for one more execution.
   absl::StatusOr<const char*> Prepared(Sql id);
   absl::StatusOr<const char*> PreparedNameSearch(size_t words);
   absl::StatusOr<const char*> Prepare(const std::string& name,
@@ -323,8 +323,24 @@ class Connection {
   absl::StatusOr<Result> Run(const char* name, const Params& params,
                              const ErrorContext& context);
 
+  // A fixed statement as prepared on this connection. PostgreSQL plans a
+  // prepared statement when it first runs it and then, after five
+  // executions, settles on one plan for good (always so without
+  // parameters), chosen for the sizes of the tables at that moment. On a
+  // fresh database every table starts empty, and a plan made then (a
+  // sequential scan of payments to find one idempotency key, of audit to
+  // find its head) stays while the table grows, each execution reading the
+  // whole table. So each statement is prepared again, under a new name,
+  // after 64, 512, 4096 and 32768 executions (kReplanAfter): planned again
+  // on the tables as they have grown, a handful of times per connection.
+  struct Statement {
+    bool prepared = false;
+    int generation = 0;      // name suffix; kReplanAfter[generation] next
+    int64_t executions = 0;  // on this connection, every generation
+  };
+
   PGconn* pg_;
-  std::array<bool, static_cast<int>(Sql::kCount)> prepared_{};
+  std::array<Statement, static_cast<int>(Sql::kCount)> statements_{};
   std::vector<bool> name_search_prepared_;  // by number of words
   bool broken_ = false;
   bool conflict_ = false;

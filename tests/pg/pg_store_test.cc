@@ -460,6 +460,58 @@ TEST_F(PgStoreTest, GroupCommitCommitsSeveralCallsAtOnce) {
   EXPECT_LE(stats.commits, stats.writes);
 }
 
+// A statement first prepared while its table was empty is prepared again as
+// the table grows: its plan follows the table's size instead of keeping the
+// one made for an empty table (a sequential scan of the whole audit trail to
+// read its head, on every write).
+TEST_F(PgStoreTest, StatementsArePlannedAgainAsTheirTablesGrow) {
+  using pg_internal::Connection;
+  using pg_internal::Params;
+  using pg_internal::Result;
+  using pg_internal::Sql;
+  { ASSERT_NE(MustOpen(/*pool_size=*/1), nullptr); }  // migrated
+  // Known to be empty, as after a VACUUM ANALYZE of a new database.
+  ASSERT_TRUE(RunSql(url_, "VACUUM ANALYZE audit").ok());
+  absl::StatusOr<std::unique_ptr<Connection>> conn =
+      Connection::Open(url_, /*connect_timeout_s=*/5, /*lock_timeout_ms=*/1000);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  const absl::Time at = absl::FromUnixSeconds(1'790'000'000);
+  for (int64_t seq = 1; seq <= 600; ++seq) {
+    Params p;
+    p.Int8(seq);
+    p.Time(at, "at");
+    for (const char* text : {"admin:x", "PP01", "Test", "subject",
+                             "details of the entry, as long as they come",
+                             "0123456789abcdef0123456789abcdef", "hash"}) {
+      p.Text(text);
+    }
+    ASSERT_TRUE((*conn)->Exec(Sql::kAppendAudit, p, {"append"}).ok());
+    absl::StatusOr<Result> head = (*conn)->Exec(Sql::kLastAudit, Params(), {"head"});
+    ASSERT_TRUE(head.ok()) << head.status();
+    ASSERT_EQ(PQntuples(head->get()), 1);
+    ASSERT_EQ(pg_internal::Row(head->get(), 0).Int8(0), seq);
+  }
+  // Prepared at the 1st, 65th and 513th executions.
+  absl::StatusOr<Result> names = (*conn)->Query(
+      "SELECT string_agg(name, ',' ORDER BY name) FROM pg_prepared_statements",
+      {"list"});
+  ASSERT_TRUE(names.ok()) << names.status();
+  const std::string last = absl::StrCat("s", static_cast<int>(Sql::kLastAudit));
+  const std::string append = absl::StrCat("s", static_cast<int>(Sql::kAppendAudit));
+  EXPECT_EQ(std::string(PQgetvalue(names->get(), 0, 0)),
+            absl::StrCat(append, ",", append, "g1,", append, "g2,", last, ",",
+                         last, "g1,", last, "g2"));
+  absl::StatusOr<Result> plan = (*conn)->Query(
+      absl::StrCat("EXPLAIN EXECUTE ", last, "g2").c_str(), {"explain"});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  std::string text;
+  for (int i = 0; i < PQntuples(plan->get()); ++i) {
+    absl::StrAppend(&text, PQgetvalue(plan->get(), i, 0), "\n");
+  }
+  EXPECT_THAT(text, HasSubstr("audit_pkey")) << text;
+  EXPECT_THAT(text, Not(HasSubstr("Seq Scan"))) << text;
+}
+
 // The payment statements as the store prepares them (SqlText), planned on
 // a database of some size with statistics: every hot statement reads
 // through the index that keeps it proportional to what it returns (a plan
