@@ -36,10 +36,20 @@ using sqlite_internal::SqliteTxn;
 constexpr const char* kWriterPragmas =
     "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
     "PRAGMA cache_size = -65536; PRAGMA journal_size_limit = 67108864;";
-// WAL frames (pages) after which the writer copies the WAL into the
+// WAL frames (pages) after which the checkpointer copies the WAL into the
 // database file: 16 MiB with 4 KiB pages. Larger than SQLite's default (1000)
 // so that a page rewritten by many groups is copied once.
 constexpr int kCheckpointFrames = 4096;
+// WAL frames after which the writer checkpoints itself, between groups:
+// under a steady load the WAL never restarts (a restart needs every frame
+// copied when a write begins, and the writer appends while the checkpointer
+// copies), so the writer copies the last frames itself once the WAL reaches
+// the 64 MiB that journal_size_limit keeps allocated.
+constexpr int kWriterCheckpointFrames = 4 * kCheckpointFrames;
+// The checkpointer's connection: its fsyncs are what make a checkpoint
+// safe (the WAL synced before the copy, the database file after it, before
+// the WAL may restart).
+constexpr const char* kCheckpointerPragmas = "PRAGMA synchronous = FULL;";
 
 constexpr const char* kReaderPragmas =
     "PRAGMA foreign_keys = ON; PRAGMA query_only = ON; "
@@ -131,11 +141,13 @@ struct WriteRequest {
 class SqliteStore final : public Store {
  public:
   SqliteStore(const SqliteOptions& options, std::unique_ptr<Connection> writer,
+              std::unique_ptr<Connection> checkpointer,
               std::vector<std::unique_ptr<Connection>> readers)
       : max_batch_(static_cast<size_t>(options.max_batch)),
         keys_(options.keys != nullptr ? options.keys : KeyRing::ProcessTestKeys()),
         writer_conn_(std::move(writer)),
         writer_txn_(writer_conn_.get(), keys_.get()),
+        checkpointer_conn_(std::move(checkpointer)),
         readers_(std::move(readers)) {
     batch_.reserve(max_batch_);
     sqlite3_wal_hook(writer_conn_->db(), &SqliteStore::OnWalCommit, this);
@@ -143,6 +155,7 @@ class SqliteStore final : public Store {
       MutexLock lock(&pool_mu_);
       for (auto& r : readers_) free_readers_.push_back(r.get());
     }
+    checkpointer_thread_ = std::thread([this] { CheckpointerLoop(); });
     writer_thread_ = std::thread([this] { WriterLoop(); });
   }
 
@@ -156,6 +169,13 @@ class SqliteStore final : public Store {
       work_cv_.notify_one();
     }
     writer_thread_.join();
+    {
+      MutexLock lock(&checkpoint_mu_);
+      checkpointer_stopping_ = true;
+      checkpoint_cv_.notify_one();
+    }
+    checkpointer_thread_.join();
+    checkpointer_conn_.reset();
     {
       MutexLock lock(&mu_);
       while (callers_in_write_ > 0) mu_.Wait(idle_cv_);
@@ -258,7 +278,8 @@ class SqliteStore final : public Store {
           if (next->alone) break;
         }
       }
-      absl::Status stop = RunBatch();
+      absl::Status stop = CheckpointerFailure();
+      if (stop.ok()) stop = RunBatch();
       if (!stop.ok()) {
         FailStop(stop);
         return;
@@ -269,13 +290,19 @@ class SqliteStore final : public Store {
       }
       batch_.clear();
       // After the acknowledgements, not before: no caller waits for a
-      // checkpoint, and calls arriving meanwhile make the next group bigger.
-      if (wal_frames_ >= kCheckpointFrames) {
-        stop = Checkpoint();
+      // checkpoint. The checkpointer copies the WAL on the other core while
+      // this thread commits the next groups; only a WAL it has let grow to
+      // kWriterCheckpointFrames is copied here.
+      if (wal_frames_ >= kWriterCheckpointFrames) {
+        stop = Checkpoint(*writer_conn_);
         if (!stop.ok()) {
           FailStop(stop);
           return;
         }
+      } else if (wal_frames_ >= kCheckpointFrames) {
+        MutexLock lock(&checkpoint_mu_);
+        checkpoint_wanted_ = true;
+        checkpoint_cv_.notify_one();
       }
     }
   }
@@ -305,23 +332,50 @@ class SqliteStore final : public Store {
     queue_.clear();
   }
 
-  // Copies committed WAL frames into the database file (PASSIVE: never waits
-  // for readers; the WAL restarts from its beginning at the next write once
-  // every frame is copied). An I/O error of the copy or its fsync stops the
-  // writer like any other; being busy is no error (the frames stay in the
-  // WAL, and the next commit asks again).
-  absl::Status Checkpoint() {
+  // Copies committed WAL frames into the database file, on `conn`
+  // (PASSIVE: never waits for readers or the writer; the WAL restarts from
+  // its beginning at the next write once every frame is copied). An I/O
+  // error of the copy or its fsync stops the writer like any other; being
+  // busy is no error (the frames stay in the WAL, and a later commit asks
+  // again).
+  absl::Status Checkpoint(Connection& conn) {
     int log_frames = 0, copied = 0;
-    int rc = sqlite3_wal_checkpoint_v2(writer_conn_->db(), nullptr,
-                                       SQLITE_CHECKPOINT_PASSIVE, &log_frames,
-                                       &copied);
+    int rc = sqlite3_wal_checkpoint_v2(conn.db(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                       &log_frames, &copied);
     if (Connection::IsFatal(rc)) {
       return absl::UnavailableError(absl::StrCat(
           "store stopped after an I/O error: ", sqlite3_errstr(rc)));
     }
-    wal_frames_ = 0;
+    if (&conn == writer_conn_.get()) wal_frames_ = 0;
     checkpoints_.fetch_add(1, std::memory_order_relaxed);
     return absl::OkStatus();
+  }
+
+  // The checkpointer thread: checkpoints on its own connection whenever the
+  // writer asks, until the store closes or a checkpoint fails (the writer
+  // then stops at its next group: CheckpointerFailure).
+  void CheckpointerLoop() {
+    for (;;) {
+      {
+        MutexLock lock(&checkpoint_mu_);
+        while (!checkpoint_wanted_ && !checkpointer_stopping_) {
+          checkpoint_mu_.Wait(checkpoint_cv_);
+        }
+        if (checkpointer_stopping_) return;
+        checkpoint_wanted_ = false;
+      }
+      absl::Status status = Checkpoint(*checkpointer_conn_);
+      if (!status.ok()) {
+        MutexLock lock(&checkpoint_mu_);
+        checkpointer_failure_ = status;
+        return;
+      }
+    }
+  }
+
+  absl::Status CheckpointerFailure() {
+    MutexLock lock(&checkpoint_mu_);
+    return checkpointer_failure_;
   }
 
   // SQLite calls this on the writer thread after each commit, with the
@@ -408,6 +462,13 @@ class SqliteStore final : public Store {
   std::vector<WriteRequest*> batch_;
   int wal_frames_ = 0;  // frames in the WAL after the last commit
 
+  std::unique_ptr<Connection> checkpointer_conn_;  // the checkpointer thread's
+  Mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;  // the checkpointer waits on it
+  bool checkpoint_wanted_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
+  bool checkpointer_stopping_ ABSL_GUARDED_BY(checkpoint_mu_) = false;
+  absl::Status checkpointer_failure_ ABSL_GUARDED_BY(checkpoint_mu_);
+
   mutable Mutex mu_;
   std::condition_variable work_cv_;  // the writer waits for work on it
   std::deque<WriteRequest*> queue_ ABSL_GUARDED_BY(mu_);
@@ -425,6 +486,7 @@ class SqliteStore final : public Store {
   std::atomic<int64_t> commits_{0};
   std::atomic<int64_t> checkpoints_{0};
 
+  std::thread checkpointer_thread_;
   std::thread writer_thread_;  // last: starts once everything above exists
 };
 
@@ -450,6 +512,12 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
                        options.busy_timeout_ms));
   RETURN_IF_ERROR(Configure(*writer, /*writer=*/true));
   RETURN_IF_ERROR(sqlite_internal::Migrate(writer->db(), options.path));
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> checkpointer,
+                   Connection::Open(options.path, SQLITE_OPEN_READWRITE,
+                                    options.busy_timeout_ms));
+  if (int rc = checkpointer->Exec(kCheckpointerPragmas); rc != SQLITE_OK) {
+    return OpenError(rc, options.path);
+  }
   std::vector<std::unique_ptr<Connection>> readers;
   readers.reserve(static_cast<size_t>(options.reader_connections));
   for (int i = 0; i < options.reader_connections; ++i) {
@@ -460,7 +528,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
     readers.push_back(std::move(reader));
   }
   return std::unique_ptr<Store>(
-      new SqliteStore(options, std::move(writer), std::move(readers)));
+      new SqliteStore(options, std::move(writer), std::move(checkpointer), std::move(readers)));
 }
 
 SqliteStoreStats GetSqliteStats(const Store& store) {

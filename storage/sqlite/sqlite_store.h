@@ -46,7 +46,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
 struct SqliteStoreStats {
   int64_t writes = 0;       // Write calls whose fn ran (any outcome)
   int64_t commits = 0;      // group commits that succeeded (one fsync each)
-  int64_t checkpoints = 0;  // WAL checkpoints run by the writer
+  int64_t checkpoints = 0;  // WAL checkpoints (by the checkpointer thread, or the writer)
   int64_t queued = 0;       // Write calls waiting for the writer right now
   bool stopped = false;     // the writer stopped after an I/O error
 };

@@ -18,9 +18,9 @@ namespace socle::bench {
 namespace {
 
 // As storage/sqlite/sqlite_store.cc has them (kWriterPragmas,
-// kReaderPragmas). Socle's writer checkpoints after acknowledging, never
-// inside COMMIT, so the raw writer does not checkpoint in its timed COMMIT
-// either (SettleWal does it afterwards).
+// kReaderPragmas). Socle checkpoints on a thread of its own, never inside
+// COMMIT, so the raw writer does not checkpoint in its timed COMMIT either
+// (SettleWal does it afterwards).
 constexpr char kWriterPragmas[] =
     "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
     "PRAGMA cache_size = -65536; PRAGMA journal_size_limit = 67108864; "

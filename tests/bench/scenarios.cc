@@ -946,8 +946,8 @@ absl::StatusOr<Bench::PayrollTimes> Bench::MeasurePayroll(int64_t n, int reps) {
         cycle.total_owed(0).minor_units() != n * kPayrollAmount) {
       return absl::InternalError(absl::StrCat("OpenCycle answered ", cycle.ShortDebugString()));
     }
-    // The WAL left by the server's payroll (its writer checkpoints after
-    // acknowledging, off the timed path) is settled before the next
+    // The WAL left by the server's payroll (checkpointed on a thread of
+    // its own, off the timed path) is settled before the next
     // measurement, as the raw one's is (above); on PostgreSQL, the new
     // lines are vacuumed and analysed, as autovacuum would soon.
     RETURN_IF_ERROR(settle());

@@ -746,6 +746,8 @@ TEST_F(SqliteStoreTest, LockHeldByAnotherProcessIsUnavailableNotFatal) {
 // I/O faults, through a VFS that wraps the default one.
 
 std::atomic<bool> g_fail_sync{false};
+// Fails the syncs of the database file only, which checkpoints alone do.
+std::atomic<bool> g_fail_database_sync{false};
 std::atomic<int> g_wal_syncs{0};
 sqlite3_vfs* g_base_vfs = nullptr;
 
@@ -770,6 +772,7 @@ int FfTruncate(sqlite3_file* f, sqlite3_int64 size) {
 }
 int FfSync(sqlite3_file* f, int flags) {
   if (g_fail_sync.load()) return SQLITE_IOERR_FSYNC;
+  if (g_fail_database_sync.load() && !Ff(f)->wal) return SQLITE_IOERR_FSYNC;
   if (Ff(f)->wal) ++g_wal_syncs;
   return Real(f)->pMethods->xSync(Real(f), flags);
 }
@@ -864,6 +867,7 @@ class SqliteFaultTest : public SqliteStoreTest {
   }
   void TearDown() override {
     g_fail_sync = false;
+    g_fail_database_sync = false;
     sqlite3_vfs_unregister(&g_fault_vfs);
     sqlite3_vfs_register(g_base_vfs, /*makeDflt=*/1);
   }
@@ -945,6 +949,44 @@ TEST_F(SqliteFaultTest, FailedSyncStopsTheWriterForGood) {
   EXPECT_TRUE(s.ok()) << s;
 }
 
+TEST_F(SqliteFaultTest, FailedCheckpointStopsTheWriter) {
+  // The checkpointer thread copies the WAL into the database file and syncs
+  // it; when that sync fails, the writer stops at its next group, as for a
+  // failed commit, and what was acknowledged stays in the WAL.
+  std::unique_ptr<Store> store = Open();
+  ASSERT_NE(store, nullptr);
+  g_fail_database_sync = true;
+  // About 24 MiB of WAL, past the checkpoint threshold (16 MiB).
+  for (int chunk = 0; chunk < 3; ++chunk) {
+    absl::Status s = store->Write([&](Txn& txn) -> absl::Status {
+      for (int i = 0; i < 2000; ++i) {
+        PersonRecord p = MakePerson(absl::StrCat("C-", chunk, "-", i));
+        p.facts = std::string(4000, static_cast<char>(i));
+        RETURN_IF_ERROR(txn.InsertPerson(p).status());
+      }
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  absl::Status s;
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  for (int i = 0; s.ok() && absl::Now() < give_up; ++i) {
+    s = InsertOne(*store, absl::StrCat("C-after-", i));
+    if (s.ok()) absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_THAT(s.message(), HasSubstr("store stopped after an I/O error"));
+  EXPECT_TRUE(GetSqliteStats(*store).stopped);
+  g_fail_database_sync = false;
+  store.reset();
+
+  store = Open();
+  ASSERT_NE(store, nullptr);
+  s = store->Read(
+      [](ReadTxn& txn) { return txn.GetPersonByNationalId("C-2-1999").status(); });
+  EXPECT_TRUE(s.ok()) << s;
+}
+
 // Not a benchmark (tests/bench has those), but a guard against a gross
 // regression of the bulk path: prints the rate it reached.
 TEST_F(SqliteStoreTest, BulkInsertInOneWrite) {
@@ -973,7 +1015,7 @@ TEST_F(SqliteStoreTest, BulkInsertInOneWrite) {
   double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   std::printf("bulk insert: %d persons in %.3f s (%.0f persons/s)\n", kPersons,
               seconds, kPersons / seconds);
-  // The WAL outgrew the checkpoint threshold: the writer copied it back.
+  // The WAL outgrew the checkpoint threshold: it was copied back.
   EXPECT_GT(GetSqliteStats(*store).checkpoints, 0);
   absl::Status s = store->Read([&](ReadTxn& txn) -> absl::Status {
     ASSIGN_OR_RETURN(PersonRecord p, txn.GetPersonByNationalId("BULK-99999"));
