@@ -288,12 +288,6 @@ class Store {
   virtual absl::Status WriteAlone(absl::FunctionRef<absl::Status(Txn&)> fn) {
     return Write(fn);
   }
-  // True when a Read of a few rows by key takes microseconds of this
-  // process's CPU and never waits on a network or for a write to finish (at
-  // most, briefly, for a connection another read holds), so that a server
-  // may run it on a thread that must not block. SQLite: true (WAL readers
-  // do not wait for the writer); PostgreSQL: false (a round trip a query).
-  virtual bool ReadsNeverWait() const { return false; }
 };
 
 // The defaults of the payment methods: UNIMPLEMENTED (see ReadTxn).

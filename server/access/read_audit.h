@@ -13,18 +13,13 @@
 
 namespace socle {
 
-// Whether `caller`'s reads of personal records write an audit entry.
-inline bool ReadsAreAudited(const Caller& caller) {
-  return caller.kind == CallerKind::kMinistry;
-}
-
 // When the caller is a ministry system, appends "Read<action>" about
 // `subject` (beneficiary or household numbers, comma-separated); an audit
 // that cannot be written fails the call, so no read goes unrecorded.
 inline absl::Status AuditMinistryRead(storage::Store& store, absl::Time now,
                                       const Caller& caller, absl::string_view action,
                                       absl::string_view subject) {
-  if (!ReadsAreAudited(caller)) return absl::OkStatus();
+  if (caller.kind != CallerKind::kMinistry) return absl::OkStatus();
   return store.Write([&](storage::Txn& txn) {
     return AppendAudit(txn, now, caller, absl::StrCat("Read", action), subject, "");
   });

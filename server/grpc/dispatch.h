@@ -1,7 +1,5 @@
 // Runs a unary call's logic on the worker pool and finishes its reactor, so
-// that a gRPC callback thread never blocks on the store; short reads by key
-// may run on the callback thread itself when the store's reads never wait
-// (ReadInPlace). Every call is
+// that a gRPC callback thread never blocks on the store. Every call is
 // authorised first (server/access: certificate, login token, role table),
 // and its answer filtered to the fields the caller's role may see.
 #ifndef SOCLE_SERVER_GRPC_DISPATCH_H_
@@ -14,7 +12,6 @@
 #include "absl/status/statusor.h"
 #include "server/access/access.h"
 #include "server/access/field_filter.h"
-#include "server/access/read_audit.h"
 #include "server/caller.h"
 #include "server/grpc/caller.h"
 #include "server/grpc/status_conversion.h"
@@ -24,10 +21,8 @@ namespace socle {
 
 class Dispatcher {
  public:
-  // `local_reads`: the store's reads take microseconds and never wait on a
-  // network or a writer (storage::Store::ReadsNeverWait).
-  Dispatcher(WorkerPool* pool, const AccessControl* access, bool local_reads = false)
-      : pool_(*pool), access_(*access), local_reads_(local_reads) {}
+  Dispatcher(WorkerPool* pool, const AccessControl* access)
+      : pool_(*pool), access_(*access) {}
 
   // The authorised caller of a call to `method` (full name).
   absl::StatusOr<Caller> Authorize(const grpc::ServerContextBase& context,
@@ -42,17 +37,13 @@ class Dispatcher {
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context,
                                   absl::string_view method, const Req* request,
                                   Resp* response, Logic logic) {
-    auto in_place = InPlace<Req, Resp>(std::move(logic));
-    return Run(context, method, request, response, in_place, /*inline_read=*/false);
-  }
-
-  // Unary for a read of one record by its key: see ReadInPlace.
-  template <typename Req, typename Resp, typename Logic>
-  grpc::ServerUnaryReactor* Read(grpc::CallbackServerContext* context,
-                                 absl::string_view method, const Req* request,
-                                 Resp* response, Logic logic) {
-    auto in_place = InPlace<Req, Resp>(std::move(logic));
-    return Run(context, method, request, response, in_place, local_reads_);
+    return UnaryInPlace(
+        context, method, request, response,
+        [logic](const Caller& who, const Req& r, Resp* out) -> absl::Status {
+          absl::StatusOr<Resp> result = logic(who, r);
+          if (result.ok()) *out = *std::move(result);
+          return result.status();
+        });
   }
 
   // The same for logic that fills the response in place:
@@ -64,48 +55,10 @@ class Dispatcher {
                                          absl::string_view method,
                                          const Req* request, Resp* response,
                                          Logic logic) {
-    return Run(context, method, request, response, logic, /*inline_read=*/false);
-  }
-
-  // UnaryInPlace for a read of one record by its key (a person, the
-  // eligibility of one person). When the store's reads never wait and the
-  // caller's reads are not audited (an audit entry is a durable write), it
-  // runs on the gRPC callback thread, sparing the two thread hand-offs that
-  // cost more than such a read (BENCHMARKS.md: CheckEligibility). Listings
-  // and scans, whose time grows with the data, stay on the pool.
-  template <typename Req, typename Resp, typename Logic>
-  grpc::ServerUnaryReactor* ReadInPlace(grpc::CallbackServerContext* context,
-                                        absl::string_view method, const Req* request,
-                                        Resp* response, Logic logic) {
-    return Run(context, method, request, response, logic, local_reads_);
-  }
-
- private:
-  // `logic(const Caller&, const Req&) -> absl::StatusOr<Resp>` as in-place logic.
-  template <typename Req, typename Resp, typename Logic>
-  static auto InPlace(Logic logic) {
-    return [logic = std::move(logic)](const Caller& who, const Req& r,
-                                      Resp* out) -> absl::Status {
-      absl::StatusOr<Resp> result = logic(who, r);
-      if (result.ok()) *out = *std::move(result);
-      return result.status();
-    };
-  }
-
-  template <typename Req, typename Resp, typename Logic>
-  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context, absl::string_view method,
-                                const Req* request, Resp* response, Logic& logic,
-                                bool inline_read) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     absl::StatusOr<Caller> caller = Authorize(*context, method);
     if (!caller.ok()) {
       reactor->Finish(ToGrpcStatus(caller.status()));
-      return reactor;
-    }
-    if (inline_read && !ReadsAreAudited(*caller)) {
-      absl::Status status = logic(*caller, *request, response);
-      if (status.ok()) FilterForCaller(*caller, *response);
-      reactor->Finish(ToGrpcStatus(status));
       return reactor;
     }
     const bool queued = pool_.TrySubmit(
@@ -130,9 +83,9 @@ class Dispatcher {
     return reactor;
   }
 
+ private:
   WorkerPool& pool_;
   const AccessControl& access_;
-  const bool local_reads_;
 };
 
 }  // namespace socle

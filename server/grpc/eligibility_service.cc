@@ -5,7 +5,7 @@ namespace socle {
 grpc::ServerUnaryReactor* EligibilityService::CheckEligibility(grpc::CallbackServerContext* c,
                                             const v1::CheckEligibilityRequest* req, v1::CheckEligibilityResponse* resp) {
   // In place: `resp` is on the call's arena (check_allocator_).
-  return dispatch_.ReadInPlace(c, "socle.v1.Eligibility.CheckEligibility", req, resp,
+  return dispatch_.UnaryInPlace(c, "socle.v1.Eligibility.CheckEligibility", req, resp,
                                 [this](const Caller& who, const v1::CheckEligibilityRequest& r,
                                        v1::CheckEligibilityResponse* out) {
                                   return logic_.CheckEligibility(who, r, out);

@@ -20,7 +20,7 @@ grpc::ServerUnaryReactor* RegistryService::RegisterPersons(
 
 grpc::ServerUnaryReactor* RegistryService::GetPerson(
     grpc::CallbackServerContext* c, const v1::GetPersonRequest* req, v1::Person* resp) {
-  return dispatch_.Read(c, "socle.v1.Registry.GetPerson", req, resp, [this](const Caller& who, const v1::GetPersonRequest& r) {
+  return dispatch_.Unary(c, "socle.v1.Registry.GetPerson", req, resp, [this](const Caller& who, const v1::GetPersonRequest& r) {
     return registry_.GetPerson(who, r);
   });
 }
@@ -48,7 +48,7 @@ grpc::ServerUnaryReactor* RegistryService::CreateHousehold(
 
 grpc::ServerUnaryReactor* RegistryService::GetHousehold(
     grpc::CallbackServerContext* c, const v1::GetHouseholdRequest* req, v1::Household* resp) {
-  return dispatch_.Read(c, "socle.v1.Registry.GetHousehold", req, resp, [this](const Caller& who, const v1::GetHouseholdRequest& r) {
+  return dispatch_.Unary(c, "socle.v1.Registry.GetHousehold", req, resp, [this](const Caller& who, const v1::GetHouseholdRequest& r) {
     return registry_.GetHousehold(who, r);
   });
 }

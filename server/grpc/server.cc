@@ -64,7 +64,7 @@ struct SocleServer::Parts {
         uint32_t current_key_id)
       : access(std::move(access_control)),
         pool(options.worker_threads, options.max_queued_calls),
-        dispatcher(&pool, access.get(), store->ReadsNeverWait()),
+        dispatcher(&pool, access.get()),
         registry(store, clock),
         eligibility(store, clock, &policy),
         payments(store, clock, &policy),
@@ -247,8 +247,6 @@ absl::StatusOr<std::unique_ptr<SocleServer>> SocleServer::Start(
   }
   return server;
 }
-
-int64_t SocleServer::calls_run_by_workers() const { return parts_->pool.accepted(); }
 
 SocleServer::~SocleServer() {
   // Shutdown waits for every call's reactor to finish; then the services,

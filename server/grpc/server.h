@@ -82,9 +82,6 @@ class SocleServer {
   // The port actually bound.
   int port() const { return port_; }
   storage::Store& store() { return *store_; }
-  // Calls handed to the worker pool since the start (the others ran on
-  // gRPC's callback threads: see Dispatcher::ReadInPlace).
-  int64_t calls_run_by_workers() const;
   // Blocks until Shutdown() is called from another thread.
   void Wait();
   // Stops accepting calls, finishes those in flight (up to `grace`).

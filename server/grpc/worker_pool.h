@@ -5,7 +5,6 @@
 #ifndef SOCLE_SERVER_GRPC_WORKER_POOL_H_
 #define SOCLE_SERVER_GRPC_WORKER_POOL_H_
 
-#include <cstdint>
 #include <deque>
 #include <functional>
 #include <thread>
@@ -26,20 +25,14 @@ class WorkerPool {
   bool TrySubmit(std::function<void()> task);
 
   int threads() const { return static_cast<int>(threads_.size()); }
-  // Tasks accepted since the pool started.
-  int64_t accepted() const {
-    absl::MutexLock lock(&mu_);
-    return accepted_;
-  }
 
  private:
   void Loop();
 
   const size_t max_queued_;
-  mutable absl::Mutex mu_;
+  absl::Mutex mu_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  int64_t accepted_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::thread> threads_;
 };
 

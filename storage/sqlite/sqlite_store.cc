@@ -205,8 +205,6 @@ class SqliteStore final : public Store {
     return status;
   }
 
-  bool ReadsNeverWait() const override { return true; }
-
   absl::Status Write(absl::FunctionRef<absl::Status(Txn&)> fn) override {
     return Enqueue(fn, /*alone=*/false);
   }

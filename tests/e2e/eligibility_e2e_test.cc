@@ -7,7 +7,6 @@
 
 #include "absl/strings/str_replace.h"
 #include "common/field_error.h"
-#include "common/ids.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/harness.h"
@@ -116,34 +115,6 @@ TEST_F(EligibilityE2eTest, BasicViewOverTheWire) {
     EXPECT_EQ(basic->decisions(i).SerializeAsString(), want.SerializeAsString());
   }
   EXPECT_LT(basic->ByteSizeLong(), full->ByteSizeLong());
-}
-
-TEST_F(EligibilityE2eTest, ReadsByKeySkipThePoolUnlessTheReadIsAudited) {
-  // On SQLite, whose reads never wait, a clerk's CheckEligibility, GetPerson
-  // and GetHousehold run on gRPC's callback thread; a ministry system's
-  // reads write an audit entry (a durable write), so they go to the pool.
-  v1::Person elder = Register("Inline", Today() - 365 * 70, "KH-SR-07");
-  ASSERT_TRUE(harness_->server().store().ReadsNeverWait());
-  const int64_t before = harness_->server().calls_run_by_workers();
-  for (int i = 0; i < 3; ++i) {
-    auto checked = client_.CheckEligibility(elder.beneficiary_number());
-    ASSERT_TRUE(checked.ok()) << checked.status();
-    EXPECT_EQ(checked->decisions_size(), 7);
-    auto person = client_.GetPerson(elder.beneficiary_number());
-    ASSERT_TRUE(person.ok()) << person.status();
-    EXPECT_EQ(person->given_name(), "Inline");
-  }
-  auto missing = client_.GetHousehold(FormatHouseholdNumber(999999));
-  EXPECT_FALSE(missing.ok());
-  EXPECT_EQ(harness_->server().calls_run_by_workers(), before);
-
-  auto ministry = harness_->Client("ministry").CheckEligibility(elder.beneficiary_number());
-  ASSERT_TRUE(ministry.ok()) << ministry.status();
-  EXPECT_EQ(harness_->server().calls_run_by_workers(), before + 1);
-  // A write always goes to the pool.
-  auto enrolled = client_.Enrol(elder.beneficiary_number(), "OLD_AGE");
-  EXPECT_TRUE(enrolled.ok()) << enrolled.status();
-  EXPECT_EQ(harness_->server().calls_run_by_workers(), before + 2);
 }
 
 TEST_F(EligibilityE2eTest, EnrolRefusalOverrideDeathAndRecertification) {
