@@ -467,7 +467,32 @@ absl::Status Connection::Check(const PGresult* r, const ErrorContext& context) {
   return status;
 }
 
+void Connection::Defer(std::vector<const char*> commands,
+                       const ErrorContext& context) {
+  if (deferred_.empty()) {
+    deferred_ = std::move(commands);
+  } else {
+    deferred_.insert(deferred_.end(), commands.begin(), commands.end());
+  }
+  deferred_context_ = context;
+}
+
+absl::Status Connection::FlushDeferred() {
+  if (deferred_.empty()) return absl::OkStatus();
+  std::string sql;
+  for (const char* c : deferred_) absl::StrAppend(&sql, sql.empty() ? "" : "; ", c);
+  deferred_.clear();
+  absl::Status status = broken_ ? Lost(deferred_context_) : absl::OkStatus();
+  if (status.ok()) {
+    Result r(PQexec(pg_, sql.c_str()));
+    status = Check(r.get(), deferred_context_);
+  }
+  if (!status.ok() && deferred_failure_.ok()) deferred_failure_ = status;
+  return status;
+}
+
 absl::Status Connection::Command(const char* sql, const ErrorContext& context) {
+  RETURN_IF_ERROR(FlushDeferred());
   if (broken_) return Lost(context);
   Result r(PQexec(pg_, sql));
   return Check(r.get(), context);
@@ -475,6 +500,7 @@ absl::Status Connection::Command(const char* sql, const ErrorContext& context) {
 
 absl::StatusOr<Result> Connection::Query(const char* sql,
                                          const ErrorContext& context) {
+  RETURN_IF_ERROR(FlushDeferred());
   if (broken_) return Lost(context);
   Result r(PQexec(pg_, sql));
   RETURN_IF_ERROR(Check(r.get(), context));
@@ -485,7 +511,9 @@ absl::StatusOr<const char*> Connection::Prepare(const std::string& name,
                                                 const std::string& sql) {
   // Statements are prepared outside of the pipeline, and may be prepared
   // inside a transaction: a failure there would abort it, so it is treated
-  // like any failed statement.
+  // like any failed statement. Deferred commands run first, as they would
+  // have had they been sent at once.
+  RETURN_IF_ERROR(FlushDeferred());
   Result r(PQprepare(pg_, name.c_str(), sql.c_str(), 0, nullptr));
   RETURN_IF_ERROR(Check(r.get(), {"prepare statement"}));
   return name.c_str();
@@ -548,6 +576,9 @@ absl::StatusOr<const char*> Connection::PreparedNameSearch(size_t words) {
 
 absl::StatusOr<Result> Connection::Run(const char* name, const Params& params,
                                        const ErrorContext& context) {
+  if (!deferred_.empty()) {
+    return RunPipelined(name, params, context, /*guarded=*/false);
+  }
   Result r(PQexecPrepared(pg_, name, params.size(), params.values(),
                           params.lengths(), params.formats(),
                           /*resultFormat=*/1));
@@ -575,6 +606,7 @@ absl::StatusOr<Result> Connection::ExecNameSearch(size_t words,
 absl::Status Connection::CopyIn(const char* copy_sql, const BinaryWriter& rows,
                                 const ErrorContext& context) {
   RETURN_IF_ERROR(rows.status());
+  RETURN_IF_ERROR(FlushDeferred());
   RETURN_IF_ERROR(Usable(context));
   Result started(PQexec(pg_, copy_sql));
   if (started == nullptr) return Error(nullptr, context);
@@ -601,28 +633,47 @@ absl::StatusOr<Result> Connection::ExecGuarded(Sql id, const Params& params,
   RETURN_IF_ERROR(Usable(context));
   if (!in_transaction()) return Exec(id, params, context);
   ASSIGN_OR_RETURN(const char* name, Prepared(id));
+  return RunPipelined(name, params, context, /*guarded=*/true);
+}
 
-  if (PQenterPipelineMode(pg_) != 1) return Lost(context);
-  const bool sent =
-      PQsendQueryParams(pg_, "SAVEPOINT socle_stmt", 0, nullptr, nullptr,
-                        nullptr, nullptr, 0) == 1 &&
-      PQsendQueryPrepared(pg_, name, params.size(), params.values(),
-                          params.lengths(), params.formats(),
-                          /*resultFormat=*/1) == 1 &&
-      PQsendQueryParams(pg_, "RELEASE SAVEPOINT socle_stmt", 0, nullptr,
-                        nullptr, nullptr, nullptr, 0) == 1 &&
-      PQpipelineSync(pg_) == 1;
-  if (!sent) return Lost(context);
+absl::StatusOr<Result> Connection::RunPipelined(const char* name,
+                                                const Params& params,
+                                                const ErrorContext& context,
+                                                bool guarded) {
+  const std::vector<const char*> deferred = std::move(deferred_);
+  deferred_.clear();
+  // A failure to send is a lost connection, named as the first query sent.
+  const ErrorContext& first = deferred.empty() ? context : deferred_context_;
+  auto lost = [&] {
+    absl::Status status = Lost(first);
+    if (!deferred.empty() && deferred_failure_.ok()) deferred_failure_ = status;
+    return status;
+  };
+  if (PQenterPipelineMode(pg_) != 1) return lost();
+  auto send_command = [&](const char* sql) {
+    return PQsendQueryParams(pg_, sql, 0, nullptr, nullptr, nullptr, nullptr,
+                             0) == 1;
+  };
+  bool sent = true;
+  for (const char* c : deferred) sent = sent && send_command(c);
+  if (guarded) sent = sent && send_command("SAVEPOINT socle_stmt");
+  sent = sent && PQsendQueryPrepared(pg_, name, params.size(), params.values(),
+                                     params.lengths(), params.formats(),
+                                     /*resultFormat=*/1) == 1;
+  if (guarded) sent = sent && send_command("RELEASE SAVEPOINT socle_stmt");
+  sent = sent && PQpipelineSync(pg_) == 1;
+  if (!sent) return lost();
 
-  // Each of the three queries yields one result then a null; the sync point
-  // yields PGRES_PIPELINE_SYNC. After a failed query, the later ones yield
+  // Each query yields one result then a null; the sync point yields
+  // PGRES_PIPELINE_SYNC. After a failed query, the later ones yield
   // PGRES_PIPELINE_ABORTED.
+  const size_t queries = deferred.size() + (guarded ? 3 : 1);
   std::vector<Result> results;
-  int nulls = 0;
+  size_t nulls = 0;
   for (;;) {
     PGresult* r = PQgetResult(pg_);
     if (r == nullptr) {
-      if (PQstatus(pg_) != CONNECTION_OK || ++nulls > 3) return Lost(context);
+      if (PQstatus(pg_) != CONNECTION_OK || ++nulls > queries) return lost();
       continue;
     }
     if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
@@ -633,20 +684,33 @@ absl::StatusOr<Result> Connection::ExecGuarded(Sql id, const Params& params,
   }
   if (PQexitPipelineMode(pg_) != 1) {
     while (PGresult* r = PQgetResult(pg_)) PQclear(r);
-    if (PQexitPipelineMode(pg_) != 1) return Lost(context);
+    if (PQexitPipelineMode(pg_) != 1) return lost();
   }
-  if (results.size() != 3) return Lost(context);
+  if (results.size() != queries) return lost();
 
-  const ExecStatusType savepoint = PQresultStatus(results[0].get());
+  size_t at = 0;
+  for (; at < deferred.size(); ++at) {
+    if (PQresultStatus(results[at].get()) != PGRES_COMMAND_OK) {
+      // As if they had been sent alone: the statement did not run.
+      absl::Status status = Check(results[at].get(), deferred_context_);
+      if (deferred_failure_.ok()) deferred_failure_ = status;
+      return status;
+    }
+  }
+  if (!guarded) {
+    RETURN_IF_ERROR(Check(results[at].get(), context));
+    return std::move(results[at]);
+  }
+  const ExecStatusType savepoint = PQresultStatus(results[at].get());
   if (savepoint != PGRES_COMMAND_OK) {
-    return Check(results[0].get(), context);
+    return Check(results[at].get(), context);
   }
-  const ExecStatusType statement = PQresultStatus(results[1].get());
+  const ExecStatusType statement = PQresultStatus(results[at + 1].get());
   if (statement == PGRES_COMMAND_OK || statement == PGRES_TUPLES_OK) {
-    RETURN_IF_ERROR(Check(results[2].get(), context));  // the RELEASE
-    return std::move(results[1]);
+    RETURN_IF_ERROR(Check(results[at + 2].get(), context));  // the RELEASE
+    return std::move(results[at + 1]);
   }
-  absl::Status status = Error(results[1].get(), context);
+  absl::Status status = Error(results[at + 1].get(), context);
   if (broken_) return status;
   // Back to the state before the statement; a failure of this (only a lost
   // connection in practice) leaves the transaction failed.

@@ -286,6 +286,25 @@ class Connection {
   absl::Status CopyIn(const char* copy_sql, const BinaryWriter& rows,
                       const ErrorContext& context);
 
+  // Commands with no parameters and no rows, one statement each (e.g.
+  // "RELEASE SAVEPOINT x"), to be sent ahead of the next fixed statement
+  // (Exec, ExecNameSearch, ExecGuarded), in its round trip. Anything else
+  // that talks to the server (Command, Query, CopyIn, preparing a
+  // statement) sends them first, alone, as FlushDeferred does. When one of
+  // them fails, the statement is not run and returns their error, which
+  // deferred_failure() keeps (errors as for Command, named by `context`).
+  // The transaction must not be in a failed state when they are deferred
+  // (statements are refused until they have run).
+  void Defer(std::vector<const char*> commands, const ErrorContext& context);
+  bool has_deferred() const { return !deferred_.empty(); }
+  absl::Status FlushDeferred();
+  // Drops the deferred commands unsent (the transaction is being abandoned).
+  void DropDeferred() { deferred_.clear(); }
+  // The error of deferred commands sent with a statement since
+  // ClearDeferredFailure() (OK when none).
+  const absl::Status& deferred_failure() const { return deferred_failure_; }
+  void ClearDeferredFailure() { deferred_failure_ = absl::OkStatus(); }
+
   // The connection to the server was lost (or the server is shutting down):
   // drop it; every call on it fails with UNAVAILABLE.
   bool broken() const { return broken_; }
@@ -322,6 +341,12 @@ class Connection {
   absl::Status Lost(const ErrorContext& context);
   absl::StatusOr<Result> Run(const char* name, const Params& params,
                              const ErrorContext& context);
+  // Sends the deferred commands, then the prepared statement `name` (inside
+  // its own savepoint when `guarded`, see ExecGuarded), in one pipeline,
+  // and returns the statement's result.
+  absl::StatusOr<Result> RunPipelined(const char* name, const Params& params,
+                                      const ErrorContext& context,
+                                      bool guarded);
 
   // A fixed statement as prepared on this connection. PostgreSQL plans a
   // prepared statement when it first runs it and then, after five
@@ -345,6 +370,9 @@ class Connection {
   bool broken_ = false;
   bool conflict_ = false;
   absl::Status failure_;
+  std::vector<const char*> deferred_;
+  ErrorContext deferred_context_{""};
+  absl::Status deferred_failure_;
 };
 
 }  // namespace socle::storage::pg_internal

@@ -285,6 +285,7 @@ class PgStore final : public Store {
   // gone, which rolls back by itself) and fails the group's calls.
   RunOutcome Abandon(const absl::Status& status) {
     Connection* conn = writer_conn_.get();
+    if (conn != nullptr) conn->DropDeferred();
     if (conn != nullptr && !conn->broken() && conn->in_transaction()) {
       (void)conn->Command("ROLLBACK", {"roll back"});
     }
@@ -294,7 +295,10 @@ class PgStore final : public Store {
   }
 
   // One run of the group: one transaction, a savepoint per call. The
-  // commands between two calls travel together, in one round trip.
+  // commands between two calls travel together, in one round trip: after a
+  // call that succeeded, with the next call's first statement (deferred:
+  // Connection::Defer), as if sent before it; after one that failed, at
+  // once (its savepoint must be rolled back before anything else runs).
   RunOutcome RunOnce() {
     for (WriteRequest* r : batch_) r->status = absl::OkStatus();
     absl::Status status = Ensure(writer_conn_);
@@ -321,14 +325,22 @@ class PgStore final : public Store {
     conn.ClearFailure();
     PgTxn txn(&conn, keys_.get());
     next.clear();
+    bool previous_ok = true;
     for (WriteRequest* r : batch_) {
-      if (!next.empty()) {
+      conn.ClearDeferredFailure();
+      if (!next.empty() && previous_ok) {
+        conn.Defer({"RELEASE SAVEPOINT socle_write", "SAVEPOINT socle_write"},
+                   {"begin write"});
+      } else if (!next.empty()) {
         next += "SAVEPOINT socle_write";
         status = conn.Command(next.c_str(), {"begin write"});
         if (!status.ok()) return Abandon(status);
       }
       conn.ClearFailure();
       status = r->fn(txn);
+      // The commands before the call failed: it ran on nothing, and the
+      // group ends as when they were sent alone, before it.
+      if (!conn.deferred_failure().ok()) return Abandon(conn.deferred_failure());
       writes_.fetch_add(1, std::memory_order_relaxed);
       if (conn.broken()) {
         r->status = status;
@@ -343,11 +355,16 @@ class PgStore final : public Store {
                      ? absl::InternalError("write: the transaction failed")
                      : conn.failure();
       }
+      if (!status.ok()) txn.CallRolledBack();
+      previous_ok = status.ok();
       next = status.ok() ? "RELEASE SAVEPOINT socle_write; "
                          : "ROLLBACK TO SAVEPOINT socle_write; "
                            "RELEASE SAVEPOINT socle_write; ";
       r->status = std::move(status);
     }
+    // Left deferred by a call that sent no statement.
+    status = conn.FlushDeferred();
+    if (!status.ok()) return Abandon(status);
     next += "COMMIT";
     absl::StatusOr<pg_internal::Result> committed =
         conn.Query(next.c_str(), {"commit"});

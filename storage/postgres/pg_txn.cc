@@ -1107,9 +1107,13 @@ absl::StatusOr<RequestRecord> PgTxn::GetRequest(absl::string_view request_id) {
 }
 
 absl::StatusOr<AuditRecord> PgTxn::LastAudit() {
+  if (audit_head_) return *audit_head_;
   ASSIGN_OR_RETURN(Result r,
                    conn_->Exec(Sql::kLastAudit, Params(), kReadAuditCtx));
-  return ReadOne<AuditRecord>(r, ReadAudit, "audit trail is empty");
+  ASSIGN_OR_RETURN(AuditRecord head,
+                   ReadOne<AuditRecord>(r, ReadAudit, "audit trail is empty"));
+  audit_head_ = head;
+  return head;
 }
 
 // Audit queries (kept apart from the rest for merges).
@@ -1474,7 +1478,10 @@ absl::Status PgTxn::AppendAudits(const std::vector<AuditRecord>& entries) {
     rows.Text(entry.hash);
   }
   rows.Finish();
-  return conn_->CopyIn(kCopyAudit, rows, kCopyAuditCtx);
+  audit_head_.reset();
+  RETURN_IF_ERROR(conn_->CopyIn(kCopyAudit, rows, kCopyAuditCtx));
+  audit_head_ = entries.back();
+  return absl::OkStatus();
 }
 
 absl::Status PgTxn::AppendAudit(const AuditRecord& entry) {
@@ -1488,7 +1495,11 @@ absl::Status PgTxn::AppendAudit(const AuditRecord& entry) {
   p.Text(entry.details);
   p.Text(entry.prev_hash);
   p.Text(entry.hash);
-  return conn_->ExecGuarded(Sql::kAppendAudit, p, kAppendAuditCtx).status();
+  audit_head_.reset();
+  RETURN_IF_ERROR(
+      conn_->ExecGuarded(Sql::kAppendAudit, p, kAppendAuditCtx).status());
+  audit_head_ = entry;
+  return absl::OkStatus();
 }
 
 // ---------------------------------------------------------------------------

@@ -20,6 +20,10 @@ class PgTxn final : public Txn {
   // outlive the txn.
   PgTxn(Connection* conn, const KeyRing* keys) : conn_(conn), keys_(keys) {}
 
+  // The store rolled back to the savepoint of the call that just ran (it
+  // failed): what the txn remembers of that call's writes is forgotten.
+  void CallRolledBack() { audit_head_.reset(); }
+
   absl::StatusOr<PersonRecord> GetPerson(int64_t id) override;
   absl::StatusOr<PersonRecord> GetPersonByNationalId(
       absl::string_view national_id) override;
@@ -149,6 +153,14 @@ class PgTxn final : public Txn {
   Connection* conn_;
   const KeyRing* keys_;
   std::vector<std::string> padded_words_;  // reused by the name search
+  // The head of the audit trail as this transaction sees it, once read or
+  // appended: every write reads the head (LastAudit) before appending after
+  // it, and a transaction's snapshot never changes, so within one
+  // transaction the head changes only by its own appends (and the writers'
+  // lock keeps other socle writers out until it commits). Kept, the next
+  // calls of the group skip a statement and a round trip each. Forgotten
+  // when an append fails and when the store rolls a call back.
+  std::optional<AuditRecord> audit_head_;
 };
 
 }  // namespace socle::storage::pg_internal

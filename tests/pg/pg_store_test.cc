@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -458,6 +459,95 @@ TEST_F(PgStoreTest, GroupCommitCommitsSeveralCallsAtOnce) {
   EXPECT_EQ(stats.writes, kThreads * kPerThread);
   EXPECT_GE(stats.commits, 1);
   EXPECT_LE(stats.commits, stats.writes);
+}
+
+// The calls of one group succeed or fail alone, whatever they ran: none,
+// guarded or unguarded statements, an error of their own or one swallowed
+// that failed the transaction. A failed call leaves nothing (not its audit
+// entry either: the next call chains after the last entry kept).
+TEST_F(PgStoreTest, CallsOfOneGroupSucceedOrFailAlone) {
+  std::unique_ptr<Store> store = MustOpen(/*pool_size=*/1);
+  ASSERT_NE(store, nullptr);
+  // Appends the entry after the head of the trail, then inserts `person`.
+  auto chained = [](Txn& txn, const std::string& national_id) -> absl::Status {
+    AuditRecord entry;
+    absl::StatusOr<AuditRecord> head = txn.LastAudit();
+    if (head.ok()) {
+      entry.seq = head->seq + 1;
+      entry.prev_hash = head->hash;
+    } else if (absl::IsNotFound(head.status())) {
+      entry.seq = 1;
+    } else {
+      return head.status();
+    }
+    entry.hash = absl::StrCat("h", entry.seq, "-", national_id);
+    entry.subject = national_id;
+    RETURN_IF_ERROR(txn.AppendAudit(entry));
+    return txn.InsertPerson(MakePerson(national_id)).status();
+  };
+  Signal entered, release;
+  std::vector<std::function<absl::Status(Txn&)>> calls = {
+      // 0: holds the writer until every other call is queued.
+      [&](Txn& txn) {
+        entered.Notify();
+        release.Wait();
+        return chained(txn, "A");
+      },
+      // 1, 2: no statement.
+      [](Txn&) { return absl::InvalidArgumentError("refused"); },
+      [](Txn&) { return absl::OkStatus(); },
+      // 3: national ID taken (a guarded statement): its entry is undone.
+      [&](Txn& txn) { return chained(txn, "A"); },
+      // 4: chains after A's entry.
+      [&](Txn& txn) { return chained(txn, "B"); },
+      // 5: an unguarded statement fails the transaction; the error is
+      // swallowed, the call fails all the same.
+      [&](Txn& txn) {
+        (void)chained(txn, "C");
+        std::vector<PersonRecord> taken = {MakePerson("B")};
+        (void)txn.InsertPersons(taken);
+        return absl::OkStatus();
+      },
+      // 6: chains after B's entry.
+      [&](Txn& txn) { return chained(txn, "D"); },
+  };
+  std::vector<absl::Status> statuses(calls.size());
+  std::vector<std::thread> threads;
+  const PgStoreStats before = GetPgStats(*store);
+  for (size_t i = 0; i < calls.size(); ++i) {
+    threads.emplace_back([&, i] { statuses[i] = store->Write(calls[i]); });
+    if (i == 0) {
+      entered.Wait();
+    } else {
+      while (GetPgStats(*store).queued < static_cast<int64_t>(i)) {
+        absl::SleepFor(absl::Milliseconds(1));
+      }
+    }
+  }
+  release.Notify();
+  for (std::thread& t : threads) t.join();
+  EXPECT_TRUE(statuses[0].ok()) << statuses[0];
+  EXPECT_EQ(statuses[1].code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(statuses[2].ok()) << statuses[2];
+  EXPECT_EQ(statuses[3].code(), absl::StatusCode::kAlreadyExists) << statuses[3];
+  EXPECT_TRUE(statuses[4].ok()) << statuses[4];
+  // The transaction failed under a call that said OK (the COPY's own error
+  // is not kept: its result comes before the transaction's state).
+  EXPECT_EQ(statuses[5].code(), absl::StatusCode::kInternal) << statuses[5];
+  EXPECT_TRUE(statuses[6].ok()) << statuses[6];
+  const PgStoreStats after = GetPgStats(*store);
+  EXPECT_EQ(after.writes - before.writes, static_cast<int64_t>(calls.size()));
+  // Calls 1..6 were queued before call 0 ended: one group after it.
+  EXPECT_LE(after.commits - before.commits, 2);
+
+  absl::StatusOr<std::string> trail = QueryOne(
+      url_, "SELECT string_agg(seq || ' ' || prev_hash || ' ' || hash, ', '"
+            " ORDER BY seq) FROM audit");
+  ASSERT_TRUE(trail.ok()) << trail.status();
+  EXPECT_EQ(*trail, "1  h1-A, 2 h1-A h2-B, 3 h2-B h3-D");
+  absl::StatusOr<std::string> persons = QueryOne(url_, "SELECT count(*) FROM persons");
+  ASSERT_TRUE(persons.ok()) << persons.status();
+  EXPECT_EQ(*persons, "3");
 }
 
 // A statement first prepared while its table was empty is prepared again as
