@@ -1643,10 +1643,12 @@ absl::StatusOr<std::vector<PaymentRecord>> PgTxn::Payments(
 }
 
 absl::StatusOr<CycleRecord> PgTxn::GetCycle(int64_t id) {
+  if (auto kept = cycles_.find(id); kept != cycles_.end()) return kept->second;
   Params p;
   p.Int8(id);
   ASSIGN_OR_RETURN(std::vector<CycleRecord> found, Cycles(Sql::kGetCycle, p));
   if (found.empty()) return absl::NotFoundError("cycle not found");
+  cycles_[id] = found.front();
   return std::move(found.front());
 }
 
@@ -1818,6 +1820,7 @@ absl::StatusOr<CycleRecord> PgTxn::InsertCycle(const CycleRecord& cycle,
   p.Date(last_day, "last_day");
   // Guarded: a cycle already open for the period leaves the transaction
   // usable (ALREADY_EXISTS), and no line of the failed statement is kept.
+  cycles_.clear();
   ASSIGN_OR_RETURN(Result r,
                    conn_->ExecGuarded(Sql::kInsertCycle, p, kInsertCycleCtx));
   const int n = PQntuples(r.get());
@@ -1843,6 +1846,7 @@ absl::Status PgTxn::UpdateCycle(const CycleRecord& cycle) {
     p.Null();
   }
   p.Text(cycle.closed_by);
+  cycles_.clear();
   return ChangeOne(Sql::kUpdateCycle, p, kUpdateCycleCtx, "cycle not found");
 }
 

@@ -4,6 +4,7 @@
 #ifndef SOCLE_STORAGE_POSTGRES_PG_TXN_H_
 #define SOCLE_STORAGE_POSTGRES_PG_TXN_H_
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,7 +23,10 @@ class PgTxn final : public Txn {
 
   // The store rolled back to the savepoint of the call that just ran (it
   // failed): what the txn remembers of that call's writes is forgotten.
-  void CallRolledBack() { audit_head_.reset(); }
+  void CallRolledBack() {
+    audit_head_.reset();
+    cycles_.clear();
+  }
 
   absl::StatusOr<PersonRecord> GetPerson(int64_t id) override;
   absl::StatusOr<PersonRecord> GetPersonByNationalId(
@@ -161,6 +165,11 @@ class PgTxn final : public Txn {
   // calls of the group skip a statement and a round trip each. Forgotten
   // when an append fails and when the store rolls a call back.
   std::optional<AuditRecord> audit_head_;
+  // Cycles read by id (GetCycle), kept for the transaction as the audit
+  // head is: a group of payments is mostly paid against one cycle, and a
+  // cycle changes only by UpdateCycle (its lines and totals never), which
+  // forgets them, as InsertCycle and a call rolled back do.
+  std::map<int64_t, CycleRecord> cycles_;
 };
 
 }  // namespace socle::storage::pg_internal

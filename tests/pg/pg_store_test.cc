@@ -485,6 +485,20 @@ TEST_F(PgStoreTest, CallsOfOneGroupSucceedOrFailAlone) {
     RETURN_IF_ERROR(txn.AppendAudit(entry));
     return txn.InsertPerson(MakePerson(national_id)).status();
   };
+  int64_t cycle_id = 0;
+  ASSERT_TRUE(store
+                  ->Write([&](Txn& txn) -> absl::Status {
+                    CycleRecord c;
+                    c.programme_code = "OLD_AGE";
+                    c.period = "2026-11";
+                    c.status = 1;
+                    c.opened_at = absl::FromUnixSeconds(1'780'000'000);
+                    ASSIGN_OR_RETURN(c, txn.InsertCycle(c, absl::CivilDay(2026, 11, 1),
+                                                        absl::CivilDay(2026, 11, 30)));
+                    cycle_id = c.id;
+                    return absl::OkStatus();
+                  })
+                  .ok());
   Signal entered, release;
   std::vector<std::function<absl::Status(Txn&)>> calls = {
       // 0: holds the writer until every other call is queued.
@@ -510,6 +524,20 @@ TEST_F(PgStoreTest, CallsOfOneGroupSucceedOrFailAlone) {
       },
       // 6: chains after B's entry.
       [&](Txn& txn) { return chained(txn, "D"); },
+      // 7: closes the cycle, then fails: the cycle stays open.
+      [&](Txn& txn) -> absl::Status {
+        ASSIGN_OR_RETURN(CycleRecord c, txn.GetCycle(cycle_id));
+        c.status = 2;
+        c.closed_at = absl::FromUnixSeconds(1'790'000'000);
+        RETURN_IF_ERROR(txn.UpdateCycle(c));
+        ASSIGN_OR_RETURN(c, txn.GetCycle(cycle_id));
+        return absl::AbortedError(absl::StrCat("status ", c.status));
+      },
+      // 8: sees it open.
+      [&](Txn& txn) -> absl::Status {
+        ASSIGN_OR_RETURN(CycleRecord c, txn.GetCycle(cycle_id));
+        return absl::OutOfRangeError(absl::StrCat("status ", c.status));
+      },
   };
   std::vector<absl::Status> statuses(calls.size());
   std::vector<std::thread> threads;
@@ -535,9 +563,11 @@ TEST_F(PgStoreTest, CallsOfOneGroupSucceedOrFailAlone) {
   // is not kept: its result comes before the transaction's state).
   EXPECT_EQ(statuses[5].code(), absl::StatusCode::kInternal) << statuses[5];
   EXPECT_TRUE(statuses[6].ok()) << statuses[6];
+  EXPECT_EQ(statuses[7], absl::AbortedError("status 2"));
+  EXPECT_EQ(statuses[8], absl::OutOfRangeError("status 1"));
   const PgStoreStats after = GetPgStats(*store);
   EXPECT_EQ(after.writes - before.writes, static_cast<int64_t>(calls.size()));
-  // Calls 1..6 were queued before call 0 ended: one group after it.
+  // Calls 1..8 were queued before call 0 ended: one group after it.
   EXPECT_LE(after.commits - before.commits, 2);
 
   absl::StatusOr<std::string> trail = QueryOne(

@@ -1899,6 +1899,36 @@ TEST_P(PaymentTest, CyclesListNewestFirstWithFilters) {
   EXPECT_EQ(got->period, "2026-10");
 }
 
+// A write reads its own change to a cycle; a write that fails leaves none.
+TEST_P(PaymentTest, WritesReadTheirOwnChangesToACycle) {
+  absl::StatusOr<CycleRecord> c = Open(MakeCycle("OLD_AGE", "2026-11"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  CycleRecord closed = *c;
+  closed.status = kClosed;
+  closed.closed_at = Micros(1'790'200'000'000'000);
+  closed.closed_by = "admin:ministry";
+  std::vector<int> seen;
+  auto close_then = [&](absl::Status outcome) {
+    seen.clear();
+    return store_->Write([&](Txn& txn) -> absl::Status {
+      seen.clear();
+      ASSIGN_OR_RETURN(CycleRecord before, txn.GetCycle(c->id));
+      RETURN_IF_ERROR(txn.UpdateCycle(closed));
+      ASSIGN_OR_RETURN(CycleRecord after, txn.GetCycle(c->id));
+      seen = {before.status, after.status};
+      return outcome;
+    });
+  };
+  EXPECT_EQ(close_then(absl::FailedPreconditionError("changed my mind")).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(seen, ElementsAre(kOpen, kClosed));
+  ASSERT_TRUE(close_then(absl::OkStatus()).ok());
+  EXPECT_THAT(seen, ElementsAre(kOpen, kClosed));
+  auto got = ReadValue<CycleRecord>([&](ReadTxn& txn) { return txn.GetCycle(c->id); });
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->status, kClosed);
+}
+
 TEST_P(PaymentTest, MissingCyclesLinesAndPaymentsAreNotFound) {
   auto code = [](const absl::Status& s) { return s.code(); };
   EXPECT_EQ(code(ReadValue<CycleRecord>([](ReadTxn& t) { return t.GetCycle(7); }).status()),
