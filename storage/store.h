@@ -281,10 +281,11 @@ class Store {
   virtual absl::Status Read(absl::FunctionRef<absl::Status(ReadTxn&)> fn) = 0;
   virtual absl::Status Write(absl::FunctionRef<absl::Status(Txn&)> fn) = 0;
   // Write, for one large call (a batch of thousands of rows): the backend
-  // may give it a transaction of its own instead of grouping it with other
-  // calls. SQLite does, and so runs it without the savepoint that isolates
-  // a call within a group, whose sub-journal would copy every page the call
-  // changes.
+  // may keep it out of the groups of small calls. SQLite does, and runs it
+  // without the savepoint that isolates a call within a group, whose
+  // sub-journal would copy every page the call changes; it commits a few
+  // large calls queued together as one transaction, and runs each again on
+  // its own should one of them fail.
   virtual absl::Status WriteAlone(absl::FunctionRef<absl::Status(Txn&)> fn) {
     return Write(fn);
   }

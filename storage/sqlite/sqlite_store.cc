@@ -36,6 +36,9 @@ using sqlite_internal::SqliteTxn;
 constexpr const char* kWriterPragmas =
     "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
     "PRAGMA cache_size = -65536; PRAGMA journal_size_limit = 67108864;";
+// Large calls (Store::WriteAlone) committed together, at most: four
+// batches of 10,000 persons hold the writer for a few seconds.
+constexpr size_t kMaxLargeGroup = 4;
 // WAL frames (pages) after which the checkpointer copies the WAL into the
 // database file: 16 MiB with 4 KiB pages. Larger than SQLite's default (1000)
 // so that a page rewritten by many groups is copied once.
@@ -266,18 +269,18 @@ class SqliteStore final : public Store {
         MutexLock lock(&mu_);
         while (queue_.empty() && !closing_) mu_.Wait(work_cv_);
         if (queue_.empty()) return;  // closing, and every call answered
-        // A call written alone forms a group of its own: it ends the group
-        // being formed, or is the group.
+        // Large calls (WriteAlone) are grouped only with each other, at
+        // most kMaxLargeGroup of them (RunLargeGroup).
         while (!queue_.empty() && batch_.size() < max_batch_) {
           WriteRequest* next = queue_.front();
-          if (next->alone && !batch_.empty()) break;
+          if (!batch_.empty() && next->alone != batch_.front()->alone) break;
+          if (next->alone && batch_.size() >= kMaxLargeGroup) break;
           batch_.push_back(next);
           queue_.pop_front();
-          if (next->alone) break;
         }
       }
       absl::Status stop = CheckpointerFailure();
-      if (stop.ok()) stop = RunBatch();
+      if (stop.ok()) stop = batch_.front()->alone ? RunLargeGroup() : RunBatch();
       if (!stop.ok()) {
         FailStop(stop);
         return;
@@ -433,6 +436,62 @@ class SqliteStore final : public Store {
     rc = conn.Run(Sql::kCommit);  // the group's one fsync
     if (rc != SQLITE_OK) return Stop(sqlite3_errstr(rc));
     commits_.fetch_add(1, std::memory_order_relaxed);
+    return absl::OkStatus();
+  }
+
+  // Runs a group of large calls (WriteAlone) as one transaction without
+  // savepoints: a savepoint's sub-journal would copy every page a call
+  // changes, while one commit for several calls writes each index page they
+  // share once (a batch of thousands of persons dirties most leaf pages of
+  // the randomly keyed indexes, whatever its size). Should any call fail,
+  // the whole transaction is rolled back and each call runs again in a
+  // transaction of its own (calls may run more than once: Store::Write).
+  absl::Status RunLargeGroup() {
+    if (batch_.size() > 1) {
+      Connection& conn = *writer_conn_;
+      conn.ClearFatal();
+      int rc = conn.Run(Sql::kBeginImmediate);
+      if (rc != SQLITE_OK) {
+        if (Connection::IsFatal(rc)) return Stop(sqlite3_errstr(rc));
+        absl::Status busy = conn.Error(rc, {"begin write"});
+        for (WriteRequest* r : batch_) r->status = busy;
+        return absl::OkStatus();
+      }
+      bool all_ok = true;
+      for (WriteRequest* r : batch_) {
+        absl::Status status = r->fn(writer_txn_);
+        writes_.fetch_add(1, std::memory_order_relaxed);
+        if (conn.fatal_code() != SQLITE_OK) return Stop(sqlite3_errstr(conn.fatal_code()));
+        if (sqlite3_get_autocommit(conn.db())) return Stop("the transaction was rolled back");
+        if (!status.ok()) {
+          all_ok = false;
+          break;
+        }
+      }
+      if (all_ok) {
+        rc = conn.Run(Sql::kCommit);  // the group's one fsync
+        if (rc != SQLITE_OK) return Stop(sqlite3_errstr(rc));
+        commits_.fetch_add(1, std::memory_order_relaxed);
+        return absl::OkStatus();
+      }
+      rc = conn.Run(Sql::kRollback);
+      if (rc != SQLITE_OK) return Stop(sqlite3_errstr(rc));
+    }
+    // One call, or a group that failed: each call on its own.
+    std::vector<WriteRequest*> group;
+    group.swap(batch_);
+    for (size_t i = 0; i < group.size(); ++i) {
+      batch_.assign(1, group[i]);
+      absl::Status stop = RunBatch();
+      if (!stop.ok()) {
+        // The calls not yet run get the stop status too; those before are
+        // committed and keep theirs.
+        for (size_t j = i + 1; j < group.size(); ++j) group[j]->status = stop;
+        batch_ = std::move(group);
+        return stop;
+      }
+    }
+    batch_ = std::move(group);
     return absl::OkStatus();
   }
 

@@ -11,9 +11,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <string>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -740,6 +742,81 @@ TEST_F(SqliteStoreTest, LockHeldByAnotherProcessIsUnavailableNotFatal) {
   EXPECT_FALSE(GetSqliteStats(*store).stopped);
   s = InsertOne(*store, "B-1");
   EXPECT_TRUE(s.ok()) << s;
+}
+
+// Queues large calls (WriteAlone) behind a blocked writer, then lets them
+// run, in the order of `fns`. Returns each call's status.
+std::vector<absl::Status> RunQueuedLargeWrites(
+    Store& store, const std::vector<std::function<absl::Status(Txn&)>>& fns) {
+  std::vector<absl::Status> out(fns.size(), absl::UnknownError("not run"));
+  std::vector<std::thread> threads;
+  {
+    WriterBlocker blocker(store);
+    for (size_t i = 0; i < fns.size(); ++i) {  // queued in this order
+      threads.emplace_back([&, i] { out[i] = store.WriteAlone(fns[i]); });
+      EXPECT_TRUE(WaitQueued(store, static_cast<int64_t>(i + 1)));
+    }
+    EXPECT_TRUE(blocker.Join().ok());
+  }
+  for (std::thread& t : threads) t.join();
+  return out;
+}
+
+bool Stored(Store& store, const std::string& national_id) {
+  return store.Read([&](ReadTxn& txn) {
+           return txn.GetPersonByNationalId(national_id).status();
+         }).ok();
+}
+
+TEST_F(SqliteStoreTest, LargeWritesQueuedTogetherShareOneCommit) {
+  std::unique_ptr<Store> store = Open();
+  ASSERT_NE(store, nullptr);
+  std::vector<std::function<absl::Status(Txn&)>> fns;
+  for (int i = 0; i < 5; ++i) {
+    fns.push_back([i](Txn& txn) -> absl::Status {
+      for (int k = 0; k < 100; ++k) {
+        RETURN_IF_ERROR(txn.InsertPerson(MakePerson(absl::StrCat("L-", i, "-", k))).status());
+      }
+      return absl::OkStatus();
+    });
+  }
+  const int64_t commits = GetSqliteStats(*store).commits;
+  for (const absl::Status& s : RunQueuedLargeWrites(*store, fns)) EXPECT_TRUE(s.ok()) << s;
+  // The blocker's commit, then four large calls in one, then the fifth.
+  EXPECT_EQ(GetSqliteStats(*store).commits - commits, 3);
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(Stored(*store, absl::StrCat("L-", i, "-99"))) << i;
+}
+
+TEST_F(SqliteStoreTest, AFailingLargeWriteLeavesTheOthersOfItsGroupCommitted) {
+  std::unique_ptr<Store> store = Open();
+  ASSERT_NE(store, nullptr);
+  std::atomic<int> runs[3] = {0, 0, 0};
+  std::vector<std::function<absl::Status(Txn&)>> fns;
+  for (int i = 0; i < 3; ++i) {
+    fns.push_back([i, &runs](Txn& txn) -> absl::Status {
+      ++runs[i];
+      RETURN_IF_ERROR(txn.InsertPerson(MakePerson(absl::StrCat("M-", i))).status());
+      if (i == 1) return absl::AbortedError("its own error");
+      return absl::OkStatus();
+    });
+  }
+  const int64_t commits = GetSqliteStats(*store).commits;
+  std::vector<absl::Status> statuses = RunQueuedLargeWrites(*store, fns);
+  EXPECT_TRUE(statuses[0].ok()) << statuses[0];
+  EXPECT_EQ(statuses[1].code(), absl::StatusCode::kAborted) << statuses[1];
+  EXPECT_TRUE(statuses[2].ok()) << statuses[2];
+  EXPECT_TRUE(Stored(*store, "M-0"));
+  EXPECT_FALSE(Stored(*store, "M-1"));
+  EXPECT_TRUE(Stored(*store, "M-2"));
+  // The group was rolled back and each call ran again alone: the blocker's
+  // commit, then one per call that succeeded.
+  EXPECT_EQ(GetSqliteStats(*store).commits - commits, 3);
+  // Call 0 ran in the group and again alone; call 2, after the failure,
+  // only alone.
+  EXPECT_EQ(runs[0].load(), 2);
+  EXPECT_EQ(runs[1].load(), 2);
+  EXPECT_EQ(runs[2].load(), 1);
+  EXPECT_FALSE(GetSqliteStats(*store).stopped);
 }
 
 // ---------------------------------------------------------------------------
