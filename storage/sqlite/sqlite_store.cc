@@ -300,7 +300,10 @@ class SqliteStore final : public Store {
           FailStop(stop);
           return;
         }
-      } else if (wal_frames_ >= kCheckpointFrames) {
+      } else if (wal_frames_ >= frames_at_checkpoint_request_ + kCheckpointFrames) {
+        // Once per kCheckpointFrames of new WAL, not after every commit:
+        // each checkpoint ends with an fsync of the database file.
+        frames_at_checkpoint_request_ = wal_frames_;
         MutexLock lock(&checkpoint_mu_);
         checkpoint_wanted_ = true;
         checkpoint_cv_.notify_one();
@@ -347,7 +350,7 @@ class SqliteStore final : public Store {
       return absl::UnavailableError(absl::StrCat(
           "store stopped after an I/O error: ", sqlite3_errstr(rc)));
     }
-    if (&conn == writer_conn_.get()) wal_frames_ = 0;
+    if (&conn == writer_conn_.get()) wal_frames_ = frames_at_checkpoint_request_ = 0;
     checkpoints_.fetch_add(1, std::memory_order_relaxed);
     return absl::OkStatus();
   }
@@ -383,7 +386,10 @@ class SqliteStore final : public Store {
   // number of frames in the WAL. It replaces the automatic checkpoint, which
   // would run inside COMMIT, before the group is acknowledged.
   static int OnWalCommit(void* self, sqlite3*, const char*, int frames) {
-    static_cast<SqliteStore*>(self)->wal_frames_ = frames;
+    auto* store = static_cast<SqliteStore*>(self);
+    store->wal_frames_ = frames;
+    // The WAL restarted from its beginning.
+    if (frames < store->frames_at_checkpoint_request_) store->frames_at_checkpoint_request_ = 0;
     return SQLITE_OK;
   }
 
@@ -518,6 +524,7 @@ class SqliteStore final : public Store {
   SqliteTxn writer_txn_;
   std::vector<WriteRequest*> batch_;
   int wal_frames_ = 0;  // frames in the WAL after the last commit
+  int frames_at_checkpoint_request_ = 0;  // wal_frames_ when last asked
 
   std::unique_ptr<Connection> checkpointer_conn_;  // the checkpointer thread's
   Mutex checkpoint_mu_;
