@@ -393,21 +393,33 @@ class SqliteStore final : public Store {
     return SQLITE_OK;
   }
 
+  // BEGIN IMMEDIATE for the group in batch_. False when it did not begin:
+  // then either every call of the group is answered busy (another process
+  // holds the write lock; the callers may retry) or *stop is set (an I/O
+  // error).
+  bool BeginGroup(absl::Status* stop) {
+    Connection& conn = *writer_conn_;
+    conn.ClearFatal();
+    const int rc = conn.Run(Sql::kBeginImmediate);
+    if (rc == SQLITE_OK) return true;
+    if (Connection::IsFatal(rc)) {
+      *stop = Stop(sqlite3_errstr(rc));
+    } else {
+      absl::Status busy = conn.Error(rc, {"begin write"});
+      for (WriteRequest* r : batch_) r->status = busy;
+    }
+    return false;
+  }
+
   // Runs batch_ as one transaction, a savepoint per call, and sets each
   // call's status. A call alone in its group needs no savepoint: its
   // transaction is rolled back whole when it fails. Returns OK, or the status
   // that stops the writer.
   absl::Status RunBatch() {
+    absl::Status stop;
+    if (!BeginGroup(&stop)) return stop;
     Connection& conn = *writer_conn_;
-    conn.ClearFatal();
-    int rc = conn.Run(Sql::kBeginImmediate);
-    if (rc != SQLITE_OK) {
-      if (Connection::IsFatal(rc)) return Stop(sqlite3_errstr(rc));
-      // Another process holds the write lock: this group may be retried.
-      absl::Status busy = conn.Error(rc, {"begin write"});
-      for (WriteRequest* r : batch_) r->status = busy;
-      return absl::OkStatus();
-    }
+    int rc;
     const bool savepoints = batch_.size() > 1;
     for (WriteRequest* r : batch_) {
       if (savepoints) {
@@ -454,15 +466,10 @@ class SqliteStore final : public Store {
   // transaction of its own (calls may run more than once: Store::Write).
   absl::Status RunLargeGroup() {
     if (batch_.size() > 1) {
+      absl::Status stop;
+      if (!BeginGroup(&stop)) return stop;
       Connection& conn = *writer_conn_;
-      conn.ClearFatal();
-      int rc = conn.Run(Sql::kBeginImmediate);
-      if (rc != SQLITE_OK) {
-        if (Connection::IsFatal(rc)) return Stop(sqlite3_errstr(rc));
-        absl::Status busy = conn.Error(rc, {"begin write"});
-        for (WriteRequest* r : batch_) r->status = busy;
-        return absl::OkStatus();
-      }
+      int rc;
       bool all_ok = true;
       for (WriteRequest* r : batch_) {
         absl::Status status = r->fn(writer_txn_);
