@@ -645,6 +645,21 @@ void ReadHousehold(const Row& r, HouseholdRecord* h) {
 }
 
 // Adds $1..$9 of kInsertHousehold / kUpdateHousehold.
+// Adds $1..$9 of kAppendAudit (Params), or the same columns of a COPY row
+// (BinaryWriter: kCopyAudit).
+template <typename Values>
+void BindAudit(Values& s, const AuditRecord& entry) {
+  s.Int8(entry.seq);
+  s.Time(entry.at, "at");
+  s.Text(entry.actor);
+  s.Text(entry.office_code);
+  s.Text(entry.action);
+  s.Text(entry.subject);
+  s.Text(entry.details);
+  s.Text(entry.prev_hash);
+  s.Text(entry.hash);
+}
+
 void BindHousehold(Params& s, const HouseholdRecord& h) {
   s.Int8(h.version);
   s.Text(h.office_code);
@@ -1467,15 +1482,7 @@ absl::Status PgTxn::AppendAudits(const std::vector<AuditRecord>& entries) {
   rows.BeginCopy();
   for (const AuditRecord& entry : entries) {
     rows.Row(9);
-    rows.Int8(entry.seq);
-    rows.Time(entry.at, "at");
-    rows.Text(entry.actor);
-    rows.Text(entry.office_code);
-    rows.Text(entry.action);
-    rows.Text(entry.subject);
-    rows.Text(entry.details);
-    rows.Text(entry.prev_hash);
-    rows.Text(entry.hash);
+    BindAudit(rows, entry);
   }
   rows.Finish();
   audit_head_.reset();
@@ -1486,15 +1493,7 @@ absl::Status PgTxn::AppendAudits(const std::vector<AuditRecord>& entries) {
 
 absl::Status PgTxn::AppendAudit(const AuditRecord& entry) {
   Params p;
-  p.Int8(entry.seq);
-  p.Time(entry.at, "at");
-  p.Text(entry.actor);
-  p.Text(entry.office_code);
-  p.Text(entry.action);
-  p.Text(entry.subject);
-  p.Text(entry.details);
-  p.Text(entry.prev_hash);
-  p.Text(entry.hash);
+  BindAudit(p, entry);
   audit_head_.reset();
   RETURN_IF_ERROR(
       conn_->ExecGuarded(Sql::kAppendAudit, p, kAppendAuditCtx).status());
