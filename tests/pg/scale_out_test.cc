@@ -48,6 +48,13 @@ namespace {
 
 using ::testing::SizeIs;
 
+// The entries of `chain` whose action is `action`.
+int EntriesOf(const std::vector<storage::AuditRecord>& chain, absl::string_view action) {
+  int n = 0;
+  for (const storage::AuditRecord& e : chain) n += e.action == action ? 1 : 0;
+  return n;
+}
+
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
   std::stringstream s;
@@ -306,11 +313,7 @@ TEST_F(ScaleOutTest, TwoReplicasRegisterEachNationalIdOnce) {
   // Both replicas appended to one chain: one entry per person, unbroken.
   std::vector<storage::AuditRecord> chain;
   ASSERT_NO_FATAL_FAILURE(ReadAuditChain(chain));
-  int registrations = 0;
-  for (const storage::AuditRecord& e : chain) {
-    if (e.action == "RegisterPerson") ++registrations;
-  }
-  EXPECT_EQ(registrations, kIds);
+  EXPECT_EQ(EntriesOf(chain, "RegisterPerson"), kIds);
   EXPECT_EQ(FirstBrokenAuditEntry(chain), 0);
 }
 
@@ -399,11 +402,7 @@ TEST_F(ScaleOutTest, TwoReplicasRegisterEachNationalIdOnceInBatches) {
 
   std::vector<storage::AuditRecord> chain;
   ASSERT_NO_FATAL_FAILURE(ReadAuditChain(chain));
-  int entries = 0;
-  for (const storage::AuditRecord& e : chain) {
-    if (e.action == "RegisterPersons") ++entries;
-  }
-  EXPECT_EQ(entries, kIds);
+  EXPECT_EQ(EntriesOf(chain, "RegisterPersons"), kIds);
   EXPECT_EQ(FirstBrokenAuditEntry(chain), 0);
 }
 
@@ -559,11 +558,7 @@ TEST_F(ScaleOutTest, TwoReplicasRecordEachPaymentOnce) {
     return absl::OkStatus();
   });
   ASSERT_TRUE(s.ok()) << s;
-  int recorded = 0;
-  for (const storage::AuditRecord& e : chain) {
-    if (e.action == "RecordPayment") ++recorded;
-  }
-  EXPECT_EQ(recorded, kLines);
+  EXPECT_EQ(EntriesOf(chain, "RecordPayment"), kLines);
   EXPECT_EQ(FirstBrokenAuditEntry(chain), 0);
 }
 

@@ -159,6 +159,15 @@ PersonRecord MakePerson(std::string given, std::string family,
   return p;
 }
 
+// José María, born on `birth`, of `district`: the possible duplicates'
+// fixtures.
+PersonRecord JoseMariaIn(absl::CivilDay birth, std::string district) {
+  PersonRecord p = MakePerson("José", "María", birth);
+  p.district = district;
+  p.district_key = NormalizeName(district);
+  return p;
+}
+
 void ExpectSamePerson(const PersonRecord& got, const PersonRecord& want) {
   EXPECT_EQ(got.id, want.id);
   EXPECT_EQ(got.version, want.version);
@@ -542,20 +551,14 @@ TEST_P(StoreTest, GetPersonByNationalId) {
 }
 
 TEST_P(StoreTest, FindPossibleDuplicates) {
-  auto make = [](absl::CivilDay birth, std::string district) {
-    PersonRecord p = MakePerson("José", "María", birth);
-    p.district = district;
-    p.district_key = NormalizeName(district);
-    return p;
-  };
-  PersonRecord first = AddPerson(make(kBirth, "Chamkar Mon"));
-  PersonRecord dead = make(kBirth, "Chamkar Mon");
+  PersonRecord first = AddPerson(JoseMariaIn(kBirth, "Chamkar Mon"));
+  PersonRecord dead = JoseMariaIn(kBirth, "Chamkar Mon");
   dead.date_of_death = absl::CivilDay(2020, 1, 1);
   AddPerson(dead);
-  AddPerson(make(kBirth, "Daun Penh"));                        // other district
-  AddPerson(make(absl::CivilDay(1984, 7, 4), "Chamkar Mon"));  // other day
+  AddPerson(JoseMariaIn(kBirth, "Daun Penh"));                        // other district
+  AddPerson(JoseMariaIn(absl::CivilDay(1984, 7, 4), "Chamkar Mon"));  // other day
   AddPerson(MakePerson("José", "Marian", kBirth));             // other name
-  PersonRecord second = AddPerson(make(kBirth, "chamkar  MON"));
+  PersonRecord second = AddPerson(JoseMariaIn(kBirth, "chamkar  MON"));
 
   std::vector<PersonRecord> found;
   absl::Status s = store_->Read([&](ReadTxn& txn) -> absl::Status {
@@ -572,18 +575,12 @@ TEST_P(StoreTest, FindPossibleDuplicates) {
 // Bulk registration: the batch methods answer exactly as the one-row
 // methods would, in one call per batch.
 TEST_P(StoreTest, BulkLookupsAnswerAsTheOneRowMethods) {
-  auto make = [](absl::CivilDay birth, std::string district) {
-    PersonRecord p = MakePerson("José", "María", birth);
-    p.district = district;
-    p.district_key = NormalizeName(district);
-    return p;
-  };
-  PersonRecord first = AddPerson(make(kBirth, "Chamkar Mon"));
-  PersonRecord dead = make(kBirth, "Chamkar Mon");
+  PersonRecord first = AddPerson(JoseMariaIn(kBirth, "Chamkar Mon"));
+  PersonRecord dead = JoseMariaIn(kBirth, "Chamkar Mon");
   dead.date_of_death = absl::CivilDay(2020, 1, 1);
   AddPerson(dead);
-  PersonRecord second = AddPerson(make(kBirth, "chamkar  MON"));
-  PersonRecord other = AddPerson(make(kBirth, "Daun Penh"));
+  PersonRecord second = AddPerson(JoseMariaIn(kBirth, "chamkar  MON"));
+  PersonRecord other = AddPerson(JoseMariaIn(kBirth, "Daun Penh"));
   AddPerson(MakePerson("A", "One", kBirth, "N-1"));
   AddPerson(MakePerson("B", "Two", kBirth, "N-2"));
 
