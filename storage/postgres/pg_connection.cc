@@ -469,26 +469,165 @@ absl::Status Connection::Check(const PGresult* r, const ErrorContext& context) {
 
 void Connection::Defer(std::vector<const char*> commands,
                        const ErrorContext& context) {
-  if (deferred_.empty()) {
-    deferred_ = std::move(commands);
-  } else {
-    deferred_.insert(deferred_.end(), commands.begin(), commands.end());
+  for (const char* c : commands) {
+    Deferred& d = deferred_.emplace_back();
+    d.sql = c;
+    d.context = context;
   }
-  deferred_context_ = context;
+}
+
+absl::Status Connection::DeferWrite(Sql id, const Params& params,
+                                    const ErrorContext& context) {
+  RETURN_IF_ERROR(params.status());
+  RETURN_IF_ERROR(Usable(context));
+  if (!writes_deferred_ || !in_transaction()) {
+    return absl::InternalError(absl::StrCat(
+        context.what, ": a write deferred outside the writer's transaction"));
+  }
+  // Prepared first: preparing sends what is deferred so far.
+  ASSIGN_OR_RETURN(const char* name, Prepared(id));
+  Deferred& d = deferred_.emplace_back();
+  d.sql = name;
+  d.write = true;
+  d.context = context;
+  d.values.reserve(params.size());
+  d.nulls.reserve(params.size());
+  for (int i = 0; i < params.size(); ++i) {
+    const char* v = params.values()[i];
+    d.nulls.push_back(v == nullptr);
+    d.values.emplace_back(v == nullptr ? "" : std::string(v, params.lengths()[i]));
+  }
+  return absl::OkStatus();
+}
+
+bool Connection::Send(const Deferred& d) {
+  if (!d.write) {
+    return PQsendQueryParams(pg_, d.sql, 0, nullptr, nullptr, nullptr, nullptr,
+                             0) == 1;
+  }
+  std::array<const char*, Params::kMax> values{};
+  std::array<int, Params::kMax> lengths{};
+  std::array<int, Params::kMax> formats{};
+  const size_t n = std::min<size_t>(d.values.size(), Params::kMax);
+  for (size_t i = 0; i < n; ++i) {
+    values[i] = d.nulls[i] ? nullptr : d.values[i].data();
+    lengths[i] = static_cast<int>(d.values[i].size());
+    formats[i] = 1;
+  }
+  return PQsendQueryPrepared(pg_, d.sql, static_cast<int>(n), values.data(),
+                             lengths.data(), formats.data(),
+                             /*resultFormat=*/1) == 1;
+}
+
+absl::StatusOr<std::vector<Result>> Connection::SendDeferredThen(
+    absl::FunctionRef<bool()> extra, size_t extra_queries,
+    const ErrorContext& context) {
+  const std::vector<Deferred> deferred = std::move(deferred_);
+  deferred_.clear();
+  // A failure to send is a lost connection, named as the first query sent.
+  const ErrorContext& first = deferred.empty() ? context : deferred.front().context;
+  auto lost = [&] {
+    absl::Status status = Lost(first);
+    if (!deferred.empty() && deferred_failure_.ok()) {
+      deferred_failure_ = status;
+      deferred_write_failed_ =
+          std::any_of(deferred.begin(), deferred.end(),
+                      [](const Deferred& d) { return d.write; });
+    }
+    return status;
+  };
+  if (broken_) return lost();
+  if (PQenterPipelineMode(pg_) != 1) return lost();
+  bool sent = true;
+  for (const Deferred& d : deferred) sent = sent && Send(d);
+  sent = sent && extra();
+  sent = sent && PQpipelineSync(pg_) == 1;
+  if (!sent) return lost();
+
+  // Each query yields one result then a null; the sync point yields
+  // PGRES_PIPELINE_SYNC. After a failed query, the later ones yield
+  // PGRES_PIPELINE_ABORTED.
+  const size_t queries = deferred.size() + extra_queries;
+  std::vector<Result> results;
+  results.reserve(queries);
+  size_t nulls = 0;
+  for (;;) {
+    PGresult* r = PQgetResult(pg_);
+    if (r == nullptr) {
+      if (PQstatus(pg_) != CONNECTION_OK || ++nulls > queries) return lost();
+      continue;
+    }
+    if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+      PQclear(r);
+      break;
+    }
+    results.emplace_back(r);
+  }
+  if (PQexitPipelineMode(pg_) != 1) {
+    while (PGresult* r = PQgetResult(pg_)) PQclear(r);
+    if (PQexitPipelineMode(pg_) != 1) return lost();
+  }
+  if (results.size() != queries) return lost();
+
+  for (size_t at = 0; at < deferred.size(); ++at) {
+    const ExecStatusType st = PQresultStatus(results[at].get());
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+      // As if they had been sent alone: what follows did not run.
+      absl::Status status = Check(results[at].get(), deferred[at].context);
+      if (deferred_failure_.ok()) {
+        deferred_failure_ = status;
+        deferred_write_failed_ = deferred[at].write;
+      }
+      return status;
+    }
+  }
+  return results;
 }
 
 absl::Status Connection::FlushDeferred() {
   if (deferred_.empty()) return absl::OkStatus();
+  const bool writes = std::any_of(deferred_.begin(), deferred_.end(),
+                                  [](const Deferred& d) { return d.write; });
+  if (writes) {
+    const ErrorContext context = deferred_.front().context;
+    return SendDeferredThen([] { return true; }, 0, context).status();
+  }
+  // Commands only: one simple query holds them all.
   std::string sql;
-  for (const char* c : deferred_) absl::StrAppend(&sql, sql.empty() ? "" : "; ", c);
+  for (const Deferred& d : deferred_) {
+    absl::StrAppend(&sql, sql.empty() ? "" : "; ", d.sql);
+  }
+  const ErrorContext context = deferred_.front().context;
   deferred_.clear();
-  absl::Status status = broken_ ? Lost(deferred_context_) : absl::OkStatus();
+  absl::Status status = broken_ ? Lost(context) : absl::OkStatus();
   if (status.ok()) {
     Result r(PQexec(pg_, sql.c_str()));
-    status = Check(r.get(), deferred_context_);
+    status = Check(r.get(), context);
   }
   if (!status.ok() && deferred_failure_.ok()) deferred_failure_ = status;
   return status;
+}
+
+absl::StatusOr<Result> Connection::CommandsAfterDeferred(
+    const std::vector<const char*>& commands, const ErrorContext& context) {
+  if (commands.empty()) {
+    return absl::InternalError(absl::StrCat(context.what, ": no command"));
+  }
+  auto send = [&] {
+    bool sent = true;
+    for (const char* c : commands) {
+      sent = sent && PQsendQueryParams(pg_, c, 0, nullptr, nullptr, nullptr,
+                                       nullptr, 0) == 1;
+    }
+    return sent;
+  };
+  ASSIGN_OR_RETURN(std::vector<Result> results,
+                   SendDeferredThen(send, commands.size(), context));
+  const size_t first = results.size() - commands.size();
+  for (size_t at = first; at < results.size(); ++at) {
+    RETURN_IF_ERROR(Check(results[at].get(), context));
+  }
+  return std::move(results.back());
 }
 
 absl::Status Connection::Command(const char* sql, const ErrorContext& context) {
@@ -640,63 +779,23 @@ absl::StatusOr<Result> Connection::RunPipelined(const char* name,
                                                 const Params& params,
                                                 const ErrorContext& context,
                                                 bool guarded) {
-  const std::vector<const char*> deferred = std::move(deferred_);
-  deferred_.clear();
-  // A failure to send is a lost connection, named as the first query sent.
-  const ErrorContext& first = deferred.empty() ? context : deferred_context_;
-  auto lost = [&] {
-    absl::Status status = Lost(first);
-    if (!deferred.empty() && deferred_failure_.ok()) deferred_failure_ = status;
-    return status;
-  };
-  if (PQenterPipelineMode(pg_) != 1) return lost();
   auto send_command = [&](const char* sql) {
     return PQsendQueryParams(pg_, sql, 0, nullptr, nullptr, nullptr, nullptr,
                              0) == 1;
   };
-  bool sent = true;
-  for (const char* c : deferred) sent = sent && send_command(c);
-  if (guarded) sent = sent && send_command("SAVEPOINT socle_stmt");
-  sent = sent && PQsendQueryPrepared(pg_, name, params.size(), params.values(),
-                                     params.lengths(), params.formats(),
-                                     /*resultFormat=*/1) == 1;
-  if (guarded) sent = sent && send_command("RELEASE SAVEPOINT socle_stmt");
-  sent = sent && PQpipelineSync(pg_) == 1;
-  if (!sent) return lost();
-
-  // Each query yields one result then a null; the sync point yields
-  // PGRES_PIPELINE_SYNC. After a failed query, the later ones yield
-  // PGRES_PIPELINE_ABORTED.
-  const size_t queries = deferred.size() + (guarded ? 3 : 1);
-  std::vector<Result> results;
-  size_t nulls = 0;
-  for (;;) {
-    PGresult* r = PQgetResult(pg_);
-    if (r == nullptr) {
-      if (PQstatus(pg_) != CONNECTION_OK || ++nulls > queries) return lost();
-      continue;
-    }
-    if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
-      PQclear(r);
-      break;
-    }
-    results.emplace_back(r);
-  }
-  if (PQexitPipelineMode(pg_) != 1) {
-    while (PGresult* r = PQgetResult(pg_)) PQclear(r);
-    if (PQexitPipelineMode(pg_) != 1) return lost();
-  }
-  if (results.size() != queries) return lost();
-
-  size_t at = 0;
-  for (; at < deferred.size(); ++at) {
-    if (PQresultStatus(results[at].get()) != PGRES_COMMAND_OK) {
-      // As if they had been sent alone: the statement did not run.
-      absl::Status status = Check(results[at].get(), deferred_context_);
-      if (deferred_failure_.ok()) deferred_failure_ = status;
-      return status;
-    }
-  }
+  auto send = [&] {
+    bool sent = true;
+    if (guarded) sent = sent && send_command("SAVEPOINT socle_stmt");
+    sent = sent && PQsendQueryPrepared(pg_, name, params.size(), params.values(),
+                                       params.lengths(), params.formats(),
+                                       /*resultFormat=*/1) == 1;
+    if (guarded) sent = sent && send_command("RELEASE SAVEPOINT socle_stmt");
+    return sent;
+  };
+  const size_t own = guarded ? 3 : 1;
+  ASSIGN_OR_RETURN(std::vector<Result> results,
+                   SendDeferredThen(send, own, context));
+  const size_t at = results.size() - own;
   if (!guarded) {
     RETURN_IF_ERROR(Check(results[at].get(), context));
     return std::move(results[at]);

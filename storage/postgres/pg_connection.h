@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -296,14 +297,42 @@ class Connection {
   // The transaction must not be in a failed state when they are deferred
   // (statements are refused until they have run).
   void Defer(std::vector<const char*> commands, const ErrorContext& context);
+  // A write whose result nobody reads before the transaction commits (an
+  // audit entry, a stored answer), deferred as commands are: prepared now,
+  // sent after what was deferred before it, ahead of the next statement, in
+  // its round trip, and at the latest with the commit
+  // (CommandsAfterDeferred). `params` are copied. It runs unguarded: when
+  // it fails, the transaction is aborted, nothing sent after it runs,
+  // deferred_failure() keeps its error and deferred_write_failed() is set,
+  // so that the caller can roll back and run the writes again, each sent
+  // at once (Exec). Only while writes_deferred() is set.
+  absl::Status DeferWrite(Sql id, const Params& params,
+                          const ErrorContext& context);
+  // Whether DeferWrite may be used: set by the store's writer for a group
+  // of calls, never on a reader.
+  bool writes_deferred() const { return writes_deferred_; }
+  void set_writes_deferred(bool on) { writes_deferred_ = on; }
   bool has_deferred() const { return !deferred_.empty(); }
   absl::Status FlushDeferred();
-  // Drops the deferred commands unsent (the transaction is being abandoned).
+  // Sends what is deferred, then `commands` (one statement each, no
+  // parameters), in one round trip, and returns the last command's result
+  // (PQcmdStatus still to be read: "ROLLBACK" answers the COMMIT of a
+  // failed transaction). An error when something deferred failed (as for
+  // FlushDeferred; the commands did not run), when a command failed, or
+  // when the connection was lost.
+  absl::StatusOr<Result> CommandsAfterDeferred(
+      const std::vector<const char*>& commands, const ErrorContext& context);
+  // Drops the deferred commands and writes unsent (the transaction is being
+  // abandoned).
   void DropDeferred() { deferred_.clear(); }
-  // The error of deferred commands sent with a statement since
-  // ClearDeferredFailure() (OK when none).
+  // The error of deferred commands or writes sent with a statement since
+  // ClearDeferredFailure() (OK when none), and whether it was a write's.
   const absl::Status& deferred_failure() const { return deferred_failure_; }
-  void ClearDeferredFailure() { deferred_failure_ = absl::OkStatus(); }
+  bool deferred_write_failed() const { return deferred_write_failed_; }
+  void ClearDeferredFailure() {
+    deferred_failure_ = absl::OkStatus();
+    deferred_write_failed_ = false;
+  }
 
   // The connection to the server was lost (or the server is shutting down):
   // drop it; every call on it fails with UNAVAILABLE.
@@ -348,6 +377,27 @@ class Connection {
                                       const ErrorContext& context,
                                       bool guarded);
 
+  // A deferred command (text, no parameters) or write (a prepared
+  // statement with its parameters, copied).
+  struct Deferred {
+    const char* sql = nullptr;  // the command, or the statement's name
+    bool write = false;
+    std::vector<std::string> values;
+    std::vector<bool> nulls;
+    ErrorContext context{""};
+  };
+  // Queues `d` on the connection, in pipeline mode; false when it could not
+  // be sent.
+  bool Send(const Deferred& d);
+  // Takes the deferred list: sends it in pipeline mode, then `extra`
+  // (queued by the caller, `extra_queries` results), then a sync, and
+  // returns every result in order. Checks the deferred ones: the first
+  // that failed becomes deferred_failure() and the return value. A lost
+  // connection is UNAVAILABLE named by `context`.
+  absl::StatusOr<std::vector<Result>> SendDeferredThen(
+      absl::FunctionRef<bool()> extra, size_t extra_queries,
+      const ErrorContext& context);
+
   // A fixed statement as prepared on this connection. PostgreSQL plans a
   // prepared statement when it first runs it and then, after five
   // executions, settles on one plan for good (always so without
@@ -370,9 +420,10 @@ class Connection {
   bool broken_ = false;
   bool conflict_ = false;
   absl::Status failure_;
-  std::vector<const char*> deferred_;
-  ErrorContext deferred_context_{""};
+  std::vector<Deferred> deferred_;
+  bool writes_deferred_ = false;
   absl::Status deferred_failure_;
+  bool deferred_write_failed_ = false;
 };
 
 }  // namespace socle::storage::pg_internal

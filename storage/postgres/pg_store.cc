@@ -96,6 +96,10 @@ enum class RunOutcome {
   kCommitted,  // every call's status is set
   kConflict,   // rolled back; run the group again
   kFailed,     // rolled back or lost; every call's status is set
+  // A deferred write failed (Connection::DeferWrite): rolled back; run the
+  // group again with writes sent at once, so that each call that fails
+  // does so alone, with its own error.
+  kDeferredWriteFailed,
 };
 
 class PgStore final : public Store {
@@ -173,6 +177,7 @@ class PgStore final : public Store {
     stats.writes = writes_.load(std::memory_order_relaxed);
     stats.commits = commits_.load(std::memory_order_relaxed);
     stats.retries = retries_.load(std::memory_order_relaxed);
+    stats.undeferred_reruns = undeferred_reruns_.load(std::memory_order_relaxed);
     stats.reconnects = reconnects_.load(std::memory_order_relaxed);
     std::lock_guard<std::mutex> lock(mu_);
     stats.queued = static_cast<int64_t>(queue_.size());
@@ -253,8 +258,16 @@ class PgStore final : public Store {
     std::minstd_rand random(static_cast<unsigned>(
         absl::ToUnixNanos(absl::Now()) ^
         std::hash<std::thread::id>()(std::this_thread::get_id())));
+    bool defer_writes = true;
     for (int attempt = 1;; ++attempt) {
-      RunOutcome outcome = RunOnce();
+      RunOutcome outcome = RunOnce(defer_writes);
+      if (outcome == RunOutcome::kDeferredWriteFailed) {
+        // Not a conflict: at once, and once (writes are no longer deferred).
+        undeferred_reruns_.fetch_add(1, std::memory_order_relaxed);
+        defer_writes = false;
+        --attempt;
+        continue;
+      }
       if (outcome != RunOutcome::kConflict) return;
       if (attempt >= options_.max_attempts) {
         for (WriteRequest* r : batch_) {
@@ -285,11 +298,20 @@ class PgStore final : public Store {
   // gone, which rolls back by itself) and fails the group's calls.
   RunOutcome Abandon(const absl::Status& status) {
     Connection* conn = writer_conn_.get();
-    if (conn != nullptr) conn->DropDeferred();
+    if (conn != nullptr) {
+      conn->DropDeferred();
+      conn->set_writes_deferred(false);
+    }
     if (conn != nullptr && !conn->broken() && conn->in_transaction()) {
       (void)conn->Command("ROLLBACK", {"roll back"});
     }
     if (conn != nullptr && conn->conflict()) return RunOutcome::kConflict;
+    // A deferred write failed (the connection still up): which call it
+    // belongs to, and whether its failure is its own, only a run with
+    // writes sent at once tells.
+    if (conn != nullptr && conn->deferred_write_failed() && !conn->broken()) {
+      return RunOutcome::kDeferredWriteFailed;
+    }
     FailOk(status);
     return RunOutcome::kFailed;
   }
@@ -299,7 +321,12 @@ class PgStore final : public Store {
   // call that succeeded, with the next call's first statement (deferred:
   // Connection::Defer), as if sent before it; after one that failed, at
   // once (its savepoint must be rolled back before anything else runs).
-  RunOutcome RunOnce() {
+  //
+  // With `defer_writes`, the writes whose results nobody reads before the
+  // commit (audit entries, stored answers) travel with the next round trip
+  // too (Connection::DeferWrite): a call's last writes with the next call's
+  // first statement, the group's last with the COMMIT.
+  RunOutcome RunOnce(bool defer_writes) {
     for (WriteRequest* r : batch_) r->status = absl::OkStatus();
     absl::Status status = Ensure(writer_conn_);
     if (!status.ok()) {
@@ -307,6 +334,8 @@ class PgStore final : public Store {
       return RunOutcome::kFailed;
     }
     writer_conn_->ClearConflict();
+    writer_conn_->ClearDeferredFailure();
+    writer_conn_->set_writes_deferred(false);
     std::string next = absl::StrCat(kBeginWrite, "SAVEPOINT socle_write");
     status = writer_conn_->Command(next.c_str(), {"begin write"});
     if (!status.ok() && writer_conn_->broken()) {
@@ -324,10 +353,10 @@ class PgStore final : public Store {
     conn.ClearConflict();
     conn.ClearFailure();
     PgTxn txn(&conn, keys_.get());
+    conn.set_writes_deferred(defer_writes);
     next.clear();
     bool previous_ok = true;
     for (WriteRequest* r : batch_) {
-      conn.ClearDeferredFailure();
       if (!next.empty() && previous_ok) {
         conn.Defer({"RELEASE SAVEPOINT socle_write", "SAVEPOINT socle_write"},
                    {"begin write"});
@@ -362,12 +391,18 @@ class PgStore final : public Store {
                            "RELEASE SAVEPOINT socle_write; ";
       r->status = std::move(status);
     }
-    // Left deferred by a call that sent no statement.
-    status = conn.FlushDeferred();
-    if (!status.ok()) return Abandon(status);
-    next += "COMMIT";
+    // What is still deferred (the last call's writes, or the commands of a
+    // call that sent no statement) travels with the COMMIT.
+    std::vector<const char*> finish;
+    if (previous_ok) {
+      finish = {"RELEASE SAVEPOINT socle_write", "COMMIT"};
+    } else {
+      finish = {"ROLLBACK TO SAVEPOINT socle_write",
+                "RELEASE SAVEPOINT socle_write", "COMMIT"};
+    }
     absl::StatusOr<pg_internal::Result> committed =
-        conn.Query(next.c_str(), {"commit"});
+        conn.CommandsAfterDeferred(finish, {"commit"});
+    conn.set_writes_deferred(false);
     // PostgreSQL answers COMMIT of a failed transaction with "ROLLBACK".
     if (committed.ok() &&
         std::string_view(PQcmdStatus(committed->get())) == "COMMIT") {
@@ -412,6 +447,7 @@ class PgStore final : public Store {
   std::atomic<int64_t> writes_{0};
   std::atomic<int64_t> commits_{0};
   std::atomic<int64_t> retries_{0};
+  std::atomic<int64_t> undeferred_reruns_{0};
   std::atomic<int64_t> reconnects_{0};
 
   std::thread writer_thread_;  // last: starts once everything above exists

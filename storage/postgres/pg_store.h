@@ -62,6 +62,10 @@ struct PgStoreStats {
   int64_t writes = 0;      // Write fn runs (any outcome; a rerun counts again)
   int64_t commits = 0;     // group transactions committed
   int64_t retries = 0;     // groups run again after a conflict
+  // Groups run again, writes sent at once, after a deferred write failed
+  // (an audit entry or stored answer that the logic did not expect to
+  // fail).
+  int64_t undeferred_reruns = 0;
   int64_t reconnects = 0;  // connections replaced after a loss
   int64_t queued = 0;      // Write calls waiting for the writer right now
 };

@@ -1341,6 +1341,12 @@ absl::Status PgTxn::PutRequest(const RequestRecord& request) {
   p.Bytea(sealed.request);
   p.Bytea(sealed.response);
   p.Time(request.created_at, "created_at");
+  // The logic looked the id up first (GetRequest) under the writers' lock,
+  // so the insert is not expected to fail: it travels with the next round
+  // trip when the writer defers writes.
+  if (conn_->writes_deferred()) {
+    return conn_->DeferWrite(Sql::kPutRequest, p, kPutRequestCtx);
+  }
   return conn_->ExecGuarded(Sql::kPutRequest, p, kPutRequestCtx).status();
 }
 
@@ -1495,8 +1501,12 @@ absl::Status PgTxn::AppendAudit(const AuditRecord& entry) {
   Params p;
   BindAudit(p, entry);
   audit_head_.reset();
+  // Nothing reads an entry back before the commit but the head kept here,
+  // so it travels with the next round trip when the writer defers writes.
   RETURN_IF_ERROR(
-      conn_->ExecGuarded(Sql::kAppendAudit, p, kAppendAuditCtx).status());
+      conn_->writes_deferred()
+          ? conn_->DeferWrite(Sql::kAppendAudit, p, kAppendAuditCtx)
+          : conn_->ExecGuarded(Sql::kAppendAudit, p, kAppendAuditCtx).status());
   audit_head_ = entry;
   return absl::OkStatus();
 }

@@ -580,6 +580,94 @@ TEST_F(PgStoreTest, CallsOfOneGroupSucceedOrFailAlone) {
   EXPECT_EQ(*persons, "3");
 }
 
+// The writer sends a call's audit entry and stored answer with the next
+// round trip (Connection::DeferWrite). One that fails anyway (here: a request
+// id stored twice in one group, which the logic's GetRequest would have
+// caught) makes the group run again with writes sent at once: the call it
+// belongs to fails alone, with its own error, and the others are committed.
+TEST_F(PgStoreTest, AFailedDeferredWriteFailsOnlyItsOwnCall) {
+  std::unique_ptr<Store> store = MustOpen(/*pool_size=*/1);
+  ASSERT_NE(store, nullptr);
+  // Appends an entry after the head of the trail, then stores `request_id`.
+  auto audited_request = [](Txn& txn, const std::string& request_id) -> absl::Status {
+    AuditRecord entry;
+    absl::StatusOr<AuditRecord> head = txn.LastAudit();
+    if (head.ok()) {
+      entry.seq = head->seq + 1;
+      entry.prev_hash = head->hash;
+    } else if (absl::IsNotFound(head.status())) {
+      entry.seq = 1;
+    } else {
+      return head.status();
+    }
+    entry.hash = absl::StrCat("h", entry.seq, "-", request_id);
+    entry.subject = request_id;
+    RETURN_IF_ERROR(txn.AppendAudit(entry));
+    RequestRecord request;
+    request.request_id = request_id;
+    request.method = "/test/Method";
+    request.request = "request";
+    request.response = "response";
+    request.created_at = absl::FromUnixSeconds(1'780'000'000);
+    return txn.PutRequest(request);
+  };
+  Signal entered, release;
+  std::vector<std::function<absl::Status(Txn&)>> calls = {
+      // 0: holds the writer until every other call is queued.
+      [&](Txn& txn) {
+        entered.Notify();
+        release.Wait();
+        return audited_request(txn, "r0");
+      },
+      [&](Txn& txn) { return audited_request(txn, "r1"); },
+      // 2: r1 again: fails, and its entry with it.
+      [&](Txn& txn) { return audited_request(txn, "r1"); },
+      // 3: chains after r1's entry; its writes travel with the COMMIT.
+      [&](Txn& txn) { return audited_request(txn, "r3"); },
+  };
+  std::vector<absl::Status> statuses(calls.size());
+  std::vector<std::thread> threads;
+  const PgStoreStats before = GetPgStats(*store);
+  for (size_t i = 0; i < calls.size(); ++i) {
+    threads.emplace_back([&, i] { statuses[i] = store->Write(calls[i]); });
+    if (i == 0) {
+      entered.Wait();
+    } else {
+      while (GetPgStats(*store).queued < static_cast<int64_t>(i)) {
+        absl::SleepFor(absl::Milliseconds(1));
+      }
+    }
+  }
+  release.Notify();
+  for (std::thread& t : threads) t.join();
+  EXPECT_TRUE(statuses[0].ok()) << statuses[0];
+  EXPECT_TRUE(statuses[1].ok()) << statuses[1];
+  EXPECT_EQ(statuses[2].code(), absl::StatusCode::kAlreadyExists) << statuses[2];
+  EXPECT_TRUE(statuses[3].ok()) << statuses[3];
+  const PgStoreStats after = GetPgStats(*store);
+  // Calls 1..3 ran as one group, and that group ran twice.
+  EXPECT_EQ(after.undeferred_reruns - before.undeferred_reruns, 1);
+  EXPECT_EQ(after.retries - before.retries, 0);
+  EXPECT_LE(after.commits - before.commits, 2);
+
+  absl::StatusOr<std::string> trail = QueryOne(
+      url_, "SELECT string_agg(seq || ' ' || prev_hash || ' ' || hash, ', '"
+            " ORDER BY seq) FROM audit");
+  ASSERT_TRUE(trail.ok()) << trail.status();
+  EXPECT_EQ(*trail, "1  h1-r0, 2 h1-r0 h2-r1, 3 h2-r1 h3-r3");
+  absl::StatusOr<std::string> requests = QueryOne(
+      url_, "SELECT string_agg(request_id, ',' ORDER BY request_id) FROM requests");
+  ASSERT_TRUE(requests.ok()) << requests.status();
+  EXPECT_EQ(*requests, "r0,r1,r3");
+
+  // Later groups defer their writes again.
+  ASSERT_TRUE(store->Write([&](Txn& txn) { return audited_request(txn, "r4"); }).ok());
+  EXPECT_EQ(GetPgStats(*store).undeferred_reruns, after.undeferred_reruns);
+  trail = QueryOne(url_, "SELECT hash FROM audit ORDER BY seq DESC LIMIT 1");
+  ASSERT_TRUE(trail.ok()) << trail.status();
+  EXPECT_EQ(*trail, "h4-r4");
+}
+
 // A statement first prepared while its table was empty is prepared again as
 // the table grows: its plan follows the table's size instead of keeping the
 // one made for an empty table (a sequential scan of the whole audit trail to
