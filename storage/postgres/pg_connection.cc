@@ -763,6 +763,11 @@ absl::Status Connection::CopyIn(const char* copy_sql, const BinaryWriter& rows,
   Result done(PQgetResult(pg_));
   absl::Status status = Check(done.get(), context);
   while (PGresult* extra = PQgetResult(pg_)) PQclear(extra);
+  // The transaction's state is known only now (Check saw the result before
+  // it): the COPY's error is what failed the transaction.
+  if (!status.ok() && failure_.ok() && !broken_ && in_failed_transaction()) {
+    failure_ = status;
+  }
   return status;
 }
 

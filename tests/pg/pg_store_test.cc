@@ -559,9 +559,10 @@ TEST_F(PgStoreTest, CallsOfOneGroupSucceedOrFailAlone) {
   EXPECT_TRUE(statuses[2].ok()) << statuses[2];
   EXPECT_EQ(statuses[3].code(), absl::StatusCode::kAlreadyExists) << statuses[3];
   EXPECT_TRUE(statuses[4].ok()) << statuses[4];
-  // The transaction failed under a call that said OK (the COPY's own error
-  // is not kept: its result comes before the transaction's state).
-  EXPECT_EQ(statuses[5].code(), absl::StatusCode::kInternal) << statuses[5];
+  // The transaction failed under a call that said OK: the call gets the
+  // error that failed it, the COPY's.
+  EXPECT_EQ(statuses[5].code(), absl::StatusCode::kAlreadyExists) << statuses[5];
+  EXPECT_THAT(statuses[5].message(), HasSubstr("national ID already registered"));
   EXPECT_TRUE(statuses[6].ok()) << statuses[6];
   EXPECT_EQ(statuses[7], absl::AbortedError("status 2"));
   EXPECT_EQ(statuses[8], absl::OutOfRangeError("status 1"));
