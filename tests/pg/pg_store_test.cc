@@ -73,6 +73,55 @@ PersonRecord MakePerson(std::string national_id) {
   return p;
 }
 
+// Appends an audit entry after the head of the trail, its hash naming
+// `subject`, as the logic chains its entries.
+absl::Status AppendChained(Txn& txn, const std::string& subject) {
+  AuditRecord entry;
+  absl::StatusOr<AuditRecord> head = txn.LastAudit();
+  if (head.ok()) {
+    entry.seq = head->seq + 1;
+    entry.prev_hash = head->hash;
+  } else if (absl::IsNotFound(head.status())) {
+    entry.seq = 1;
+  } else {
+    return head.status();
+  }
+  entry.hash = absl::StrCat("h", entry.seq, "-", subject);
+  entry.subject = subject;
+  return txn.AppendAudit(entry);
+}
+
+// Runs `calls` on `store` from a thread each, calls[1..] queued while
+// calls[0] holds the writer (it runs `hold` first), so that they make one
+// group after it; their statuses, in order.
+std::vector<absl::Status> RunAsOneGroup(
+    Store& store, const std::vector<std::function<absl::Status(Txn&)>>& calls) {
+  Signal entered, release;
+  std::vector<absl::Status> statuses(calls.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    threads.emplace_back([&, i] {
+      statuses[i] = store.Write([&](Txn& txn) {
+        if (i == 0) {
+          entered.Notify();
+          release.Wait();
+        }
+        return calls[i](txn);
+      });
+    });
+    if (i == 0) {
+      entered.Wait();
+    } else {
+      while (GetPgStats(store).queued < static_cast<int64_t>(i)) {
+        absl::SleepFor(absl::Milliseconds(1));
+      }
+    }
+  }
+  release.Notify();
+  for (std::thread& t : threads) t.join();
+  return statuses;
+}
+
 class PgStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -468,21 +517,9 @@ TEST_F(PgStoreTest, GroupCommitCommitsSeveralCallsAtOnce) {
 TEST_F(PgStoreTest, CallsOfOneGroupSucceedOrFailAlone) {
   std::unique_ptr<Store> store = MustOpen(/*pool_size=*/1);
   ASSERT_NE(store, nullptr);
-  // Appends the entry after the head of the trail, then inserts `person`.
+  // Appends an entry after the head of the trail, then inserts a person.
   auto chained = [](Txn& txn, const std::string& national_id) -> absl::Status {
-    AuditRecord entry;
-    absl::StatusOr<AuditRecord> head = txn.LastAudit();
-    if (head.ok()) {
-      entry.seq = head->seq + 1;
-      entry.prev_hash = head->hash;
-    } else if (absl::IsNotFound(head.status())) {
-      entry.seq = 1;
-    } else {
-      return head.status();
-    }
-    entry.hash = absl::StrCat("h", entry.seq, "-", national_id);
-    entry.subject = national_id;
-    RETURN_IF_ERROR(txn.AppendAudit(entry));
+    RETURN_IF_ERROR(AppendChained(txn, national_id));
     return txn.InsertPerson(MakePerson(national_id)).status();
   };
   int64_t cycle_id = 0;
@@ -499,14 +536,9 @@ TEST_F(PgStoreTest, CallsOfOneGroupSucceedOrFailAlone) {
                     return absl::OkStatus();
                   })
                   .ok());
-  Signal entered, release;
   std::vector<std::function<absl::Status(Txn&)>> calls = {
       // 0: holds the writer until every other call is queued.
-      [&](Txn& txn) {
-        entered.Notify();
-        release.Wait();
-        return chained(txn, "A");
-      },
+      [&](Txn& txn) { return chained(txn, "A"); },
       // 1, 2: no statement.
       [](Txn&) { return absl::InvalidArgumentError("refused"); },
       [](Txn&) { return absl::OkStatus(); },
@@ -539,21 +571,8 @@ TEST_F(PgStoreTest, CallsOfOneGroupSucceedOrFailAlone) {
         return absl::OutOfRangeError(absl::StrCat("status ", c.status));
       },
   };
-  std::vector<absl::Status> statuses(calls.size());
-  std::vector<std::thread> threads;
   const PgStoreStats before = GetPgStats(*store);
-  for (size_t i = 0; i < calls.size(); ++i) {
-    threads.emplace_back([&, i] { statuses[i] = store->Write(calls[i]); });
-    if (i == 0) {
-      entered.Wait();
-    } else {
-      while (GetPgStats(*store).queued < static_cast<int64_t>(i)) {
-        absl::SleepFor(absl::Milliseconds(1));
-      }
-    }
-  }
-  release.Notify();
-  for (std::thread& t : threads) t.join();
+  const std::vector<absl::Status> statuses = RunAsOneGroup(*store, calls);
   EXPECT_TRUE(statuses[0].ok()) << statuses[0];
   EXPECT_EQ(statuses[1].code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(statuses[2].ok()) << statuses[2];
@@ -591,19 +610,7 @@ TEST_F(PgStoreTest, AFailedDeferredWriteFailsOnlyItsOwnCall) {
   ASSERT_NE(store, nullptr);
   // Appends an entry after the head of the trail, then stores `request_id`.
   auto audited_request = [](Txn& txn, const std::string& request_id) -> absl::Status {
-    AuditRecord entry;
-    absl::StatusOr<AuditRecord> head = txn.LastAudit();
-    if (head.ok()) {
-      entry.seq = head->seq + 1;
-      entry.prev_hash = head->hash;
-    } else if (absl::IsNotFound(head.status())) {
-      entry.seq = 1;
-    } else {
-      return head.status();
-    }
-    entry.hash = absl::StrCat("h", entry.seq, "-", request_id);
-    entry.subject = request_id;
-    RETURN_IF_ERROR(txn.AppendAudit(entry));
+    RETURN_IF_ERROR(AppendChained(txn, request_id));
     RequestRecord request;
     request.request_id = request_id;
     request.method = "/test/Method";
@@ -612,35 +619,17 @@ TEST_F(PgStoreTest, AFailedDeferredWriteFailsOnlyItsOwnCall) {
     request.created_at = absl::FromUnixSeconds(1'780'000'000);
     return txn.PutRequest(request);
   };
-  Signal entered, release;
   std::vector<std::function<absl::Status(Txn&)>> calls = {
       // 0: holds the writer until every other call is queued.
-      [&](Txn& txn) {
-        entered.Notify();
-        release.Wait();
-        return audited_request(txn, "r0");
-      },
+      [&](Txn& txn) { return audited_request(txn, "r0"); },
       [&](Txn& txn) { return audited_request(txn, "r1"); },
       // 2: r1 again: fails, and its entry with it.
       [&](Txn& txn) { return audited_request(txn, "r1"); },
       // 3: chains after r1's entry; its writes travel with the COMMIT.
       [&](Txn& txn) { return audited_request(txn, "r3"); },
   };
-  std::vector<absl::Status> statuses(calls.size());
-  std::vector<std::thread> threads;
   const PgStoreStats before = GetPgStats(*store);
-  for (size_t i = 0; i < calls.size(); ++i) {
-    threads.emplace_back([&, i] { statuses[i] = store->Write(calls[i]); });
-    if (i == 0) {
-      entered.Wait();
-    } else {
-      while (GetPgStats(*store).queued < static_cast<int64_t>(i)) {
-        absl::SleepFor(absl::Milliseconds(1));
-      }
-    }
-  }
-  release.Notify();
-  for (std::thread& t : threads) t.join();
+  const std::vector<absl::Status> statuses = RunAsOneGroup(*store, calls);
   EXPECT_TRUE(statuses[0].ok()) << statuses[0];
   EXPECT_TRUE(statuses[1].ok()) << statuses[1];
   EXPECT_EQ(statuses[2].code(), absl::StatusCode::kAlreadyExists) << statuses[2];
