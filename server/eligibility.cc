@@ -438,7 +438,7 @@ absl::StatusOr<v1::Enrolment> Eligibility::Enrol(const Caller& caller,
 
   v1::Enrolment out;
   RETURN_IF_ERROR(RunIdempotent(
-      store_, absl::StrCat(kEligibility, "Enrol"), request.request_id(), request, now, out,
+      store_, caller, absl::StrCat(kEligibility, "Enrol"), request.request_id(), request, now, out,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
         ASSIGN_OR_RETURN(PersonContext context, LoadContext(txn, caller, *id, *start));
         if (context.record.date_of_death && *context.record.date_of_death < *start) {
@@ -534,7 +534,7 @@ absl::StatusOr<v1::Enrolment> Eligibility::ChangeEnrolment(
   RETURN_IF_ERROR(v.ToStatus());
   v1::Enrolment out;
   RETURN_IF_ERROR(RunIdempotent(
-      store_, absl::StrCat(kEligibility, method), request.request_id(), request, now, out,
+      store_, caller, absl::StrCat(kEligibility, method), request.request_id(), request, now, out,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
         auto found = txn.GetEnrolment(*id);
         if (absl::IsNotFound(found.status()) ||
@@ -703,7 +703,7 @@ absl::StatusOr<v1::RecertifyResponse> Eligibility::Recertify(
 
   v1::RecertifyResponse out;
   RETURN_IF_ERROR(RunIdempotent(
-      store_, absl::StrCat(kEligibility, "Recertify"), request.request_id(), request, now, out,
+      store_, caller, absl::StrCat(kEligibility, "Recertify"), request.request_id(), request, now, out,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
         v1::RecertifyResponse report;
         *report.mutable_as_of() = ToProtoDate(*as_of);
@@ -831,7 +831,7 @@ absl::StatusOr<v1::PolicyInfo> Eligibility::ActivatePolicy(
   record.text = request.text();
   v1::PolicyInfo out;
   RETURN_IF_ERROR(RunIdempotent(
-      store_, absl::StrCat(kPolicyAdmin, "ActivatePolicy"), request.request_id(), request, now,
+      store_, caller, absl::StrCat(kPolicyAdmin, "ActivatePolicy"), request.request_id(), request, now,
       out, [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
         ASSIGN_OR_RETURN(record.seq, txn.InsertPolicy(record));
         RETURN_IF_ERROR(AppendAudit(txn, now, caller, "ActivatePolicy", record.file_name,

@@ -1,7 +1,9 @@
 #include "server/idempotency.h"
 
 #include <memory>
+#include <optional>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/field_error.h"
 #include "common/status_macros.h"
@@ -100,18 +102,49 @@ std::string CanonicalRequest(const Message& request) {
 
 namespace {
 
+// What is kept of a request: kCallerTag, the caller's certificate identity,
+// a NUL, then the request's bytes (or fingerprint). Requests kept before
+// they were scoped to their caller hold the bytes alone; a canonical
+// request never starts with a NUL (no field has number 0), and a
+// fingerprint starts with this tag once in 2^112.
+constexpr absl::string_view kCallerTag("\0socle-caller:", 14);
+
+std::string WithCaller(absl::string_view caller_id, absl::string_view request) {
+  return absl::StrCat(kCallerTag, caller_id, absl::string_view("\0", 1), request);
+}
+
+struct KeptRequest {
+  std::optional<absl::string_view> caller_id;  // none: kept before scoping
+  absl::string_view request;
+};
+
+KeptRequest SplitKept(absl::string_view kept) {
+  if (!absl::StartsWith(kept, kCallerTag)) return {std::nullopt, kept};
+  kept.remove_prefix(kCallerTag.size());
+  const size_t end = kept.find('\0');
+  if (end == absl::string_view::npos) return {absl::string_view(), ""};
+  return {kept.substr(0, end), kept.substr(end + 1)};
+}
+
 // RunIdempotent with what is stored of the request (`stored_request`) and
 // how a differing one is named (`differing_field` of the stored bytes) left
 // to the caller.
 absl::Status Run(
-    storage::Store& store, bool alone, absl::string_view method, absl::string_view request_id,
-    absl::string_view stored_request,
+    storage::Store& store, bool alone, const Caller& caller, absl::string_view method,
+    absl::string_view request_id, absl::string_view stored_request,
     absl::FunctionRef<std::string(const std::string& prior)> differing_field, absl::Time now,
     Message& response, absl::FunctionRef<absl::Status(storage::Txn&, Message&)> body) {
   const auto transaction = [&](storage::Txn& txn) -> absl::Status {
     response.Clear();
     auto prior = txn.GetRequest(request_id);
     if (prior.ok()) {
+      const KeptRequest kept = SplitKept(prior->request);
+      if (kept.caller_id && *kept.caller_id != caller.id) {
+        return WithErrorInfo(
+            absl::AlreadyExistsError(
+                "request_id was already used by another caller; generate a new one"),
+            {"REQUEST_ID_REUSED", {{"field", "request_id"}}});
+      }
       if (prior->method != method) {
         return WithErrorInfo(
             absl::AlreadyExistsError(absl::StrCat(
@@ -119,8 +152,8 @@ absl::Status Run(
                 ")")),
             {"REQUEST_ID_REUSED", {{"field", "method"}}});
       }
-      if (prior->request != stored_request) {
-        std::string field = differing_field(prior->request);
+      if (kept.request != stored_request) {
+        std::string field = differing_field(std::string(kept.request));
         if (field.empty()) field = "request";
         return WithErrorInfo(
             absl::AlreadyExistsError(absl::StrCat(
@@ -138,7 +171,7 @@ absl::Status Run(
     storage::RequestRecord record;
     record.request_id = std::string(request_id);
     record.method = std::string(method);
-    record.request = std::string(stored_request);
+    record.request = WithCaller(caller.id, stored_request);
     record.response = response.SerializeAsString();
     record.created_at = now;
     return txn.PutRequest(record);
@@ -149,13 +182,13 @@ absl::Status Run(
 }  // namespace
 
 absl::Status RunIdempotent(
-    storage::Store& store, absl::string_view method,
+    storage::Store& store, const Caller& caller, absl::string_view method,
     absl::string_view request_id, const Message& request, absl::Time now,
     Message& response,
     absl::FunctionRef<absl::Status(storage::Txn&, Message&)> body) {
   const std::string canonical = CanonicalRequest(request);
   return Run(
-      store, /*alone=*/false, method, request_id, canonical,
+      store, /*alone=*/false, caller, method, request_id, canonical,
       [&](const std::string& prior) {
         std::unique_ptr<Message> first(request.New());
         first->ParseFromString(prior);
@@ -167,13 +200,14 @@ absl::Status RunIdempotent(
 }
 
 absl::Status RunIdempotentByFingerprint(
-    storage::Store& store, absl::string_view method, absl::string_view request_id,
+    storage::Store& store, const Caller& caller, absl::string_view method,
+    absl::string_view request_id,
     absl::string_view fingerprint,
     absl::FunctionRef<std::string(const std::string& prior)> differing_field, absl::Time now,
     Message& response, absl::FunctionRef<absl::Status(storage::Txn&, Message&)> body) {
   // A batch: written alone (Store::WriteAlone).
-  return Run(store, /*alone=*/true, method, request_id, fingerprint, differing_field, now,
-             response, body);
+  return Run(store, /*alone=*/true, caller, method, request_id, fingerprint, differing_field,
+             now, response, body);
 }
 
 }  // namespace socle

@@ -10,6 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
+#include "server/caller.h"
 #include "storage/store.h"
 
 namespace socle {
@@ -24,15 +25,23 @@ std::string FirstDifference(const google::protobuf::Message& a,
 // with its `request_id` field cleared.
 std::string CanonicalRequest(const google::protobuf::Message& request);
 
-// Runs `body` in one store transaction, exactly once per `request_id`:
+// Runs `body` in one store transaction, exactly once per `request_id` of
+// one caller (its certificate identity, Caller::id):
 // - the first time, `body` runs and, when it succeeds, its answer is stored
-//   with the request in the same transaction;
-// - a replay of the same request returns the stored answer, running nothing;
+//   with the request and the caller in the same transaction;
+// - a replay of the same request by the same caller returns the stored
+//   answer, running nothing;
 // - the same id with another method or different content returns
-//   ALREADY_EXISTS with ErrorInfo REQUEST_ID_REUSED naming the differing field.
+//   ALREADY_EXISTS with ErrorInfo REQUEST_ID_REUSED naming the differing field;
+// - the same id from another caller returns REQUEST_ID_REUSED naming
+//   "request_id", and nothing of the first request or its answer: ids are
+//   random, so only a leaked or copied id meets another caller's, and the
+//   answer or the differing field would tell that caller what was asked.
+//   Requests stored before they were kept with their caller answer any
+//   caller, as they did then.
 // A failed `body` stores nothing, so the id may be used again.
 absl::Status RunIdempotent(
-    storage::Store& store, absl::string_view method,
+    storage::Store& store, const Caller& caller, absl::string_view method,
     absl::string_view request_id, const google::protobuf::Message& request,
     absl::Time now, google::protobuf::Message& response,
     absl::FunctionRef<absl::Status(storage::Txn&, google::protobuf::Message&)> body);
@@ -43,7 +52,8 @@ absl::Status RunIdempotent(
 // whose digest differs from the stored fingerprint `prior`. Written alone
 // (Store::WriteAlone): a batch is a large transaction.
 absl::Status RunIdempotentByFingerprint(
-    storage::Store& store, absl::string_view method, absl::string_view request_id,
+    storage::Store& store, const Caller& caller, absl::string_view method,
+    absl::string_view request_id,
     absl::string_view fingerprint,
     absl::FunctionRef<std::string(const std::string& prior)> differing_field, absl::Time now,
     google::protobuf::Message& response,

@@ -363,7 +363,7 @@ absl::StatusOr<v1::Cycle> Payments::OpenCycle(const Caller& caller,
   RETURN_IF_ERROR(CheckProgramme(request.programme_code()));
   v1::Cycle out;
   RETURN_IF_ERROR(RunIdempotent(
-      store_, absl::StrCat(kService, "OpenCycle"), request.request_id(), request, now, out,
+      store_, caller, absl::StrCat(kService, "OpenCycle"), request.request_id(), request, now, out,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
         auto existing = txn.FindCycle(request.programme_code(), period->text);
         if (existing.ok()) {
@@ -454,7 +454,7 @@ absl::StatusOr<v1::Cycle> Payments::CloseCycle(const Caller& caller,
   RETURN_IF_ERROR(v.ToStatus());
   v1::Cycle out;
   RETURN_IF_ERROR(RunIdempotent(
-      store_, absl::StrCat(kService, "CloseCycle"), request.request_id(), request, now, out,
+      store_, caller, absl::StrCat(kService, "CloseCycle"), request.request_id(), request, now, out,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
         auto cycle = txn.GetCycle(*id);
         if (absl::IsNotFound(cycle.status())) return NotFound("cycle", FormatCycleId(*id));
@@ -834,7 +834,7 @@ absl::StatusOr<v1::Payment> Payments::ReversePayment(const Caller& caller,
   RETURN_IF_ERROR(v.ToStatus());
   v1::Payment out;
   RETURN_IF_ERROR(RunIdempotent(
-      store_, absl::StrCat(kService, "ReversePayment"), request.request_id(), request, now, out,
+      store_, caller, absl::StrCat(kService, "ReversePayment"), request.request_id(), request, now, out,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
         const std::string name = FormatPaymentId(*id);
         auto found = txn.GetPayment(*id);

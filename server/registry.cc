@@ -253,7 +253,7 @@ absl::StatusOr<v1::Person> Registry::RegisterPerson(
                                        request.duplicate_override_reason(), now, std::move(v)));
   v1::Person out;
   RETURN_IF_ERROR(RunIdempotent(
-      store_, Method("RegisterPerson"), request.request_id(), request, now, out,
+      store_, caller, Method("RegisterPerson"), request.request_id(), request, now, out,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
         if (!record.national_id.empty()) {
           auto taken = txn.GetPersonByNationalId(record.national_id);
@@ -405,7 +405,7 @@ absl::StatusOr<v1::RegisterPersonsResponse> Registry::RegisterPersons(
     return absl::OkStatus();
   };
   RETURN_IF_ERROR(RunIdempotentByFingerprint(
-      store_, Method("RegisterPersons"), request.request_id(), fingerprint,
+      store_, caller, Method("RegisterPersons"), request.request_id(), fingerprint,
       [&](const std::string& prior) { return FirstDifferingPerson(prior, fingerprint); }, now,
       out, body));
   return out;
@@ -446,7 +446,7 @@ absl::StatusOr<v1::Person> Registry::UpdatePerson(
 
   v1::Person out;
   RETURN_IF_ERROR(RunIdempotent(
-      store_, Method("UpdatePerson"), request.request_id(), request, now, out,
+      store_, caller, Method("UpdatePerson"), request.request_id(), request, now, out,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
         ASSIGN_OR_RETURN(PersonRecord person, LoadPerson(txn, caller, *id));
         if (person.version != request.expected_version()) {
@@ -604,7 +604,7 @@ absl::StatusOr<v1::Household> Registry::CreateHousehold(
 
   v1::Household out;
   RETURN_IF_ERROR(RunIdempotent(
-      store_, Method("CreateHousehold"), request.request_id(), request, now, out,
+      store_, caller, Method("CreateHousehold"), request.request_id(), request, now, out,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
         ASSIGN_OR_RETURN(PersonRecord person, LoadPerson(txn, caller, *head));
         RETURN_IF_ERROR(RequireAlive(person));
@@ -709,7 +709,7 @@ absl::StatusOr<v1::Household> Registry::AddHouseholdMember(
                                          person_id, v));
   v1::Household out;
   RETURN_IF_ERROR(RunIdempotent(
-      store_, Method("AddHouseholdMember"), request.request_id(), request, now, out,
+      store_, caller, Method("AddHouseholdMember"), request.request_id(), request, now, out,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
         ASSIGN_OR_RETURN(HouseholdRecord household, LoadHousehold(txn, caller, household_id));
         ASSIGN_OR_RETURN(PersonRecord person, LoadPerson(txn, caller, person_id));
@@ -748,7 +748,7 @@ absl::StatusOr<v1::Household> Registry::RemoveHouseholdMember(
                                          person_id, v));
   v1::Household out;
   RETURN_IF_ERROR(RunIdempotent(
-      store_, Method("RemoveHouseholdMember"), request.request_id(), request, now, out,
+      store_, caller, Method("RemoveHouseholdMember"), request.request_id(), request, now, out,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
         ASSIGN_OR_RETURN(HouseholdRecord household, LoadHousehold(txn, caller, household_id));
         if (household.head_person_id == person_id) {
@@ -790,7 +790,7 @@ absl::StatusOr<v1::Household> Registry::SetHouseholdHead(
                                          person_id, v));
   v1::Household out;
   RETURN_IF_ERROR(RunIdempotent(
-      store_, Method("SetHouseholdHead"), request.request_id(), request, now, out,
+      store_, caller, Method("SetHouseholdHead"), request.request_id(), request, now, out,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
         ASSIGN_OR_RETURN(HouseholdRecord household, LoadHousehold(txn, caller, household_id));
         auto membership = txn.GetMembership(person_id);
@@ -1104,7 +1104,7 @@ absl::StatusOr<v1::RecordLifeEventResponse> Registry::RecordLifeEvent(
 
   v1::RecordLifeEventResponse out;
   RETURN_IF_ERROR(RunIdempotent(
-      store_, Method("RecordLifeEvent"), request.request_id(), request, now, out,
+      store_, caller, Method("RecordLifeEvent"), request.request_id(), request, now, out,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
         ASSIGN_OR_RETURN(PersonRecord person, LoadPerson(txn, caller, *id));
         v1::LifeEvent event = request.event();

@@ -3,9 +3,11 @@
 #include "common/check_digit.h"
 #include "common/field_error.h"
 #include "common/ids.h"
+#include "common/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/audit.h"
+#include "server/idempotency.h"
 #include "server/test_util.h"
 
 namespace socle {
@@ -232,6 +234,75 @@ TEST_F(RegistryTest, NationalIdIsUniqueWhenPresent) {
   // Without national IDs, any number of people.
   Register(Named("Dara", 1985));
   Register(Named("Vanna", 1970));
+}
+
+// A request id belongs to the caller that used it first (its certificate
+// identity): another caller with the same id, even with the same content,
+// learns nothing of the first request or its answer, and registers nobody.
+TEST_F(RegistryTest, ARequestIdIsTheFirstCallersOnly) {
+  v1::RegisterPersonRequest request;
+  request.set_request_id("terminal-7:000043");
+  *request.mutable_person() = Sokha();
+  auto first = registry_.RegisterPerson(clerk_, request);
+  ASSERT_TRUE(first.ok()) << first.status();
+
+  Caller other = clerk_;
+  other.id = "terminal:KH-SR-03:T02";
+  auto same = registry_.RegisterPerson(other, request);
+  ASSERT_EQ(same.status().code(), absl::StatusCode::kAlreadyExists) << same.status();
+  EXPECT_EQ(GetErrorInfo(same.status())->reason, "REQUEST_ID_REUSED");
+  EXPECT_EQ(GetErrorInfo(same.status())->metadata["field"], "request_id");
+  EXPECT_THAT(std::string(same.status().message()),
+              ::testing::Not(HasSubstr(first->beneficiary_number())));
+  // Different content names no field of the first request either.
+  request.mutable_person()->mutable_address()->set_commune("Sla Kram");
+  auto differing = registry_.RegisterPerson(other, request);
+  ASSERT_EQ(differing.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(GetErrorInfo(differing.status())->metadata["field"], "request_id");
+
+  // The first caller still gets its answer; another user at the same
+  // terminal is the same caller.
+  request.mutable_person()->mutable_address()->clear_commune();
+  Caller same_terminal = clerk_;
+  same_terminal.user = "another.clerk";
+  auto replay = registry_.RegisterPerson(same_terminal, request);
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_EQ(replay->SerializeAsString(), first->SerializeAsString());
+  int persons = 0;
+  ASSERT_TRUE(store_
+                  ->Read([&](storage::ReadTxn& txn) -> absl::Status {
+                    ASSIGN_OR_RETURN(auto all, txn.ListPersons(0, 100));
+                    persons = static_cast<int>(all.size());
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(persons, 1);
+}
+
+// A request kept before requests were kept with their caller (the request's
+// bytes alone) answers its replays from any caller, as it did then.
+TEST_F(RegistryTest, RequestsKeptBeforeCallerScopingStillReplay) {
+  v1::RegisterPersonRequest request;
+  request.set_request_id("terminal-7:000044");
+  *request.mutable_person() = Sokha();
+  v1::Person answer;
+  answer.set_beneficiary_number("kept-answer");
+  ASSERT_TRUE(store_
+                  ->Write([&](storage::Txn& txn) {
+                    storage::RequestRecord kept;
+                    kept.request_id = request.request_id();
+                    kept.method = "socle.v1.Registry/RegisterPerson";
+                    kept.request = CanonicalRequest(request);
+                    kept.response = answer.SerializeAsString();
+                    kept.created_at = clock_.Now();
+                    return txn.PutRequest(kept);
+                  })
+                  .ok());
+  Caller other = clerk_;
+  other.id = "terminal:KH-SR-03:T02";
+  auto replay = registry_.RegisterPerson(other, request);
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  EXPECT_EQ(replay->beneficiary_number(), "kept-answer");
 }
 
 TEST_F(RegistryTest, ReplayReturnsTheFirstAnswerAndConflictNamesTheField) {

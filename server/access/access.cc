@@ -336,7 +336,7 @@ absl::StatusOr<v1::User> AccessControl::AddUser(const Caller& caller,
   kept.clear_password();
   v1::User out;
   RETURN_IF_ERROR(RunIdempotent(
-      store_, "socle.v1.UserAdmin/AddUser", request.request_id(), kept, now, out,
+      store_, caller, "socle.v1.UserAdmin/AddUser", request.request_id(), kept, now, out,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
         absl::Status inserted = txn.InsertUser(record);
         if (absl::IsAlreadyExists(inserted)) {
@@ -367,7 +367,7 @@ absl::StatusOr<v1::User> AccessControl::ChangeUser(
   }
   v1::User out;
   RETURN_IF_ERROR(RunIdempotent(
-      store_, absl::StrCat("socle.v1.UserAdmin/", method), request_id, request, now,
+      store_, caller, absl::StrCat("socle.v1.UserAdmin/", method), request_id, request, now,
       out, [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
         absl::StatusOr<storage::UserRecord> user = txn.GetUser(user_name);
         if (absl::IsNotFound(user.status())) return UserNotFound(user_name);
