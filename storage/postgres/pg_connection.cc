@@ -500,11 +500,12 @@ absl::Status Connection::DeferWrite(Sql id, const Params& params,
   return absl::OkStatus();
 }
 
+bool Connection::SendCommand(const char* sql) {
+  return PQsendQueryParams(pg_, sql, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1;
+}
+
 bool Connection::Send(const Deferred& d) {
-  if (!d.write) {
-    return PQsendQueryParams(pg_, d.sql, 0, nullptr, nullptr, nullptr, nullptr,
-                             0) == 1;
-  }
+  if (!d.write) return SendCommand(d.sql);
   std::array<const char*, Params::kMax> values{};
   std::array<int, Params::kMax> lengths{};
   std::array<int, Params::kMax> formats{};
@@ -615,10 +616,7 @@ absl::StatusOr<Result> Connection::CommandsAfterDeferred(
   }
   auto send = [&] {
     bool sent = true;
-    for (const char* c : commands) {
-      sent = sent && PQsendQueryParams(pg_, c, 0, nullptr, nullptr, nullptr,
-                                       nullptr, 0) == 1;
-    }
+    for (const char* c : commands) sent = sent && SendCommand(c);
     return sent;
   };
   ASSIGN_OR_RETURN(std::vector<Result> results,
@@ -784,17 +782,13 @@ absl::StatusOr<Result> Connection::RunPipelined(const char* name,
                                                 const Params& params,
                                                 const ErrorContext& context,
                                                 bool guarded) {
-  auto send_command = [&](const char* sql) {
-    return PQsendQueryParams(pg_, sql, 0, nullptr, nullptr, nullptr, nullptr,
-                             0) == 1;
-  };
   auto send = [&] {
     bool sent = true;
-    if (guarded) sent = sent && send_command("SAVEPOINT socle_stmt");
+    if (guarded) sent = sent && SendCommand("SAVEPOINT socle_stmt");
     sent = sent && PQsendQueryPrepared(pg_, name, params.size(), params.values(),
                                        params.lengths(), params.formats(),
                                        /*resultFormat=*/1) == 1;
-    if (guarded) sent = sent && send_command("RELEASE SAVEPOINT socle_stmt");
+    if (guarded) sent = sent && SendCommand("RELEASE SAVEPOINT socle_stmt");
     return sent;
   };
   const size_t own = guarded ? 3 : 1;

@@ -386,8 +386,9 @@ class Connection {
     std::vector<bool> nulls;
     ErrorContext context{""};
   };
-  // Queues `d` on the connection, in pipeline mode; false when it could not
-  // be sent.
+  // Queue a command (no parameters), or `d`, on the connection, in pipeline
+  // mode; false when it could not be sent.
+  bool SendCommand(const char* sql);
   bool Send(const Deferred& d);
   // Takes the deferred list: sends it in pipeline mode, then `extra`
   // (queued by the caller, `extra_queries` results), then a sync, and

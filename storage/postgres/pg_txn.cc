@@ -644,7 +644,6 @@ void ReadHousehold(const Row& r, HouseholdRecord* h) {
   h->created_at = r.Time(9);
 }
 
-// Adds $1..$9 of kInsertHousehold / kUpdateHousehold.
 // Adds $1..$9 of kAppendAudit (Params), or the same columns of a COPY row
 // (BinaryWriter: kCopyAudit).
 template <typename Values>
@@ -660,6 +659,7 @@ void BindAudit(Values& s, const AuditRecord& entry) {
   s.Text(entry.hash);
 }
 
+// Adds $1..$9 of kInsertHousehold / kUpdateHousehold.
 void BindHousehold(Params& s, const HouseholdRecord& h) {
   s.Int8(h.version);
   s.Text(h.office_code);
