@@ -128,14 +128,20 @@ KeptRequest SplitKept(absl::string_view kept) {
 
 // RunIdempotent with what is stored of the request (`stored_request`) and
 // how a differing one is named (`differing_field` of the stored bytes) left
-// to the caller.
+// to the caller; `ahead`, when given, the body's first lookups.
 absl::Status Run(
     storage::Store& store, bool alone, const Caller& caller, absl::string_view method,
     absl::string_view request_id, absl::string_view stored_request,
     absl::FunctionRef<std::string(const std::string& prior)> differing_field, absl::Time now,
-    Message& response, absl::FunctionRef<absl::Status(storage::Txn&, Message&)> body) {
+    const storage::Lookahead* ahead, Message& response,
+    absl::FunctionRef<absl::Status(storage::Txn&, Message&)> body) {
   const auto transaction = [&](storage::Txn& txn) -> absl::Status {
     response.Clear();
+    if (ahead != nullptr) {
+      storage::Lookahead with_request = *ahead;
+      with_request.request_id = std::string(request_id);
+      txn.Prefetch(with_request);
+    }
     auto prior = txn.GetRequest(request_id);
     if (prior.ok()) {
       const KeptRequest kept = SplitKept(prior->request);
@@ -179,12 +185,11 @@ absl::Status Run(
   return alone ? store.WriteAlone(transaction) : store.Write(transaction);
 }
 
-}  // namespace
-
-absl::Status RunIdempotent(
+// RunIdempotent, with the body's first lookups when `ahead` is given.
+absl::Status RunWhole(
     storage::Store& store, const Caller& caller, absl::string_view method,
     absl::string_view request_id, const Message& request, absl::Time now,
-    Message& response,
+    const storage::Lookahead* ahead, Message& response,
     absl::FunctionRef<absl::Status(storage::Txn&, Message&)> body) {
   const std::string canonical = CanonicalRequest(request);
   return Run(
@@ -196,7 +201,26 @@ absl::Status RunIdempotent(
         now_request->ParseFromString(canonical);
         return FirstDifference(*first, *now_request);
       },
-      now, response, body);
+      now, ahead, response, body);
+}
+
+}  // namespace
+
+absl::Status RunIdempotent(
+    storage::Store& store, const Caller& caller, absl::string_view method,
+    absl::string_view request_id, const Message& request, absl::Time now,
+    Message& response,
+    absl::FunctionRef<absl::Status(storage::Txn&, Message&)> body) {
+  return RunWhole(store, caller, method, request_id, request, now, /*ahead=*/nullptr,
+                  response, body);
+}
+
+absl::Status RunIdempotent(
+    storage::Store& store, const Caller& caller, absl::string_view method,
+    absl::string_view request_id, const Message& request, absl::Time now,
+    const storage::Lookahead& ahead, Message& response,
+    absl::FunctionRef<absl::Status(storage::Txn&, Message&)> body) {
+  return RunWhole(store, caller, method, request_id, request, now, &ahead, response, body);
 }
 
 absl::Status RunIdempotentByFingerprint(
@@ -207,7 +231,7 @@ absl::Status RunIdempotentByFingerprint(
     Message& response, absl::FunctionRef<absl::Status(storage::Txn&, Message&)> body) {
   // A batch: written alone (Store::WriteAlone).
   return Run(store, /*alone=*/true, caller, method, request_id, fingerprint, differing_field,
-             now, response, body);
+             now, /*ahead=*/nullptr, response, body);
 }
 
 }  // namespace socle

@@ -46,6 +46,15 @@ absl::Status RunIdempotent(
     absl::Time now, google::protobuf::Message& response,
     absl::FunctionRef<absl::Status(storage::Txn&, google::protobuf::Message&)> body);
 
+// RunIdempotent for a body whose first steps are the lookups of `ahead`
+// (before it writes anything): the store may send them together with the
+// request id's (storage::ReadTxn::Prefetch).
+absl::Status RunIdempotent(
+    storage::Store& store, const Caller& caller, absl::string_view method,
+    absl::string_view request_id, const google::protobuf::Message& request,
+    absl::Time now, const storage::Lookahead& ahead, google::protobuf::Message& response,
+    absl::FunctionRef<absl::Status(storage::Txn&, google::protobuf::Message&)> body);
+
 // RunIdempotent for a request too large to keep whole (a batch of persons):
 // `fingerprint` (digests of the request's parts) is stored and compared in
 // place of the request, and `differing_field(prior)` names the first part

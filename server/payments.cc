@@ -561,6 +561,15 @@ absl::StatusOr<Payments::Plan> Payments::PlanPayment(storage::ReadTxn& txn,
         absl::PermissionDeniedError("supplement: a supplement payment needs a supervisor"),
         {"SUPERVISOR_REQUIRED", {{"field", "supplement"}}});
   }
+  storage::Lookahead ahead;
+  ahead.payment_key = r.idempotency_key();
+  if (r.target_case() == v1::RecordPaymentRequest::kLineId) {
+    absl::StatusOr<int64_t> line_id = ParseLineId(r.line_id(), "line_id");
+    if (line_id.ok()) ahead.line_id = *line_id;
+  }
+  ahead.inserts_payment = true;  // every caller inserts what it plans
+  ahead.appends_audit = true;
+  txn.Prefetch(ahead);
   auto prior = txn.GetPaymentByKey(r.idempotency_key());
   if (prior.ok() && !caller.Sees(prior->office_code)) {
     // Another office's payment: say nothing about it.

@@ -251,9 +251,17 @@ absl::StatusOr<v1::Person> Registry::RegisterPerson(
   ASSIGN_OR_RETURN(PersonRecord record,
                    PrepareRegistration(caller, request.person(),
                                        request.duplicate_override_reason(), now, std::move(v)));
+  storage::Lookahead ahead;
+  ahead.national_id = record.national_id;
+  if (record.duplicate_override_reason.empty()) {
+    ahead.duplicates =
+        storage::DuplicateKey{record.name_key, record.date_of_birth, record.district_key};
+  }
+  ahead.inserts_person = true;
+  ahead.appends_audit = true;
   v1::Person out;
   RETURN_IF_ERROR(RunIdempotent(
-      store_, caller, Method("RegisterPerson"), request.request_id(), request, now, out,
+      store_, caller, Method("RegisterPerson"), request.request_id(), request, now, ahead, out,
       [&](storage::Txn& txn, google::protobuf::Message& response) -> absl::Status {
         if (!record.national_id.empty()) {
           auto taken = txn.GetPersonByNationalId(record.national_id);

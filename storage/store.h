@@ -29,9 +29,33 @@
 
 namespace socle::storage {
 
+// Lookups that a transaction is about to make, each only when set (see
+// ReadTxn::Prefetch).
+struct Lookahead {
+  std::string request_id;                  // GetRequest
+  std::string national_id;                 // GetPersonByNationalId
+  std::optional<DuplicateKey> duplicates;  // FindPossibleDuplicates
+  std::string payment_key;                 // GetPaymentByKey
+  int64_t line_id = 0;                     // GetLine
+  bool inserts_person = false;             // InsertPerson (the id it assigns)
+  bool inserts_payment = false;            // InsertPayment (the id it assigns)
+  bool appends_audit = false;              // LastAudit, before AppendAudit
+};
+
 class ReadTxn {
  public:
   virtual ~ReadTxn() = default;
+
+  // A hint: the caller is about to make the lookups of `ahead`, in any
+  // order, before it writes anything. A backend that pays a round trip per
+  // statement (PostgreSQL) sends them together now and answers each from
+  // what it received, as long as nothing else ran in the transaction since:
+  // any other statement, or a write, drops the answers not yet taken, and a
+  // lookup asked for after that runs as usual. So every answer is the one
+  // the lookup would have got without the hint. An insert announced may draw
+  // its id now; an id drawn and not used is a gap in the numbering, as a
+  // rolled back insert leaves. The default does nothing.
+  virtual void Prefetch(const Lookahead& ahead) { (void)ahead; }
 
   virtual absl::StatusOr<PersonRecord> GetPerson(int64_t id) = 0;
   // NOT_FOUND when no person has this national ID.

@@ -6,6 +6,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 
@@ -469,6 +470,7 @@ absl::Status Connection::Check(const PGresult* r, const ErrorContext& context) {
 
 void Connection::Defer(std::vector<const char*> commands,
                        const ErrorContext& context) {
+  DropAnswers();
   for (const char* c : commands) {
     Deferred& d = deferred_.emplace_back();
     d.sql = c;
@@ -486,9 +488,28 @@ absl::Status Connection::DeferWrite(Sql id, const Params& params,
   }
   // Prepared first: preparing sends what is deferred so far.
   ASSIGN_OR_RETURN(const char* name, Prepared(id));
-  Deferred& d = deferred_.emplace_back();
+  DropAnswers();
+  deferred_.push_back(Copy(name, params, context));
+  deferred_.back().write = true;
+  return absl::OkStatus();
+}
+
+bool Connection::IsLookup(Sql id) {
+  static const auto* const kLookups = [] {
+    auto* lookups = new std::array<bool, static_cast<int>(Sql::kCount)>;
+    for (int i = 0; i < static_cast<int>(Sql::kCount); ++i) {
+      (*lookups)[i] = absl::StartsWith(SqlText(static_cast<Sql>(i)), "SELECT ");
+    }
+    return lookups;
+  }();
+  return (*kLookups)[static_cast<int>(id)];
+}
+
+Connection::Deferred Connection::Copy(const char* name, const Params& params,
+                                      const ErrorContext& context) {
+  Deferred d;
   d.sql = name;
-  d.write = true;
+  d.prepared = true;
   d.context = context;
   d.values.reserve(params.size());
   d.nulls.reserve(params.size());
@@ -496,6 +517,55 @@ absl::Status Connection::DeferWrite(Sql id, const Params& params,
     const char* v = params.values()[i];
     d.nulls.push_back(v == nullptr);
     d.values.emplace_back(v == nullptr ? "" : std::string(v, params.lengths()[i]));
+  }
+  return d;
+}
+
+bool Connection::Same(const Deferred& d, Sql id, const Params& params) {
+  if (d.statement != id || d.values.size() != static_cast<size_t>(params.size())) {
+    return false;
+  }
+  for (int i = 0; i < params.size(); ++i) {
+    const char* v = params.values()[i];
+    if (d.nulls[i] != (v == nullptr)) return false;
+    if (v != nullptr && d.values[i] != absl::string_view(v, params.lengths()[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::Status Connection::QueueAhead(Sql id, const Params& params,
+                                    const ErrorContext& context) {
+  RETURN_IF_ERROR(params.status());
+  // Outside a transaction, another session's commit could land between
+  // the read and the moment it is asked for.
+  if (!in_transaction()) return absl::OkStatus();
+  RETURN_IF_ERROR(Usable(context));
+  ASSIGN_OR_RETURN(const char* name, Prepared(id));
+  ahead_.push_back(Copy(name, params, context));
+  ahead_.back().statement = id;
+  return absl::OkStatus();
+}
+
+absl::Status Connection::SendAhead() {
+  if (ahead_.empty()) return absl::OkStatus();
+  std::vector<Deferred> ahead = std::move(ahead_);
+  ahead_.clear();
+  auto send = [&] {
+    bool sent = true;
+    for (const Deferred& d : ahead) sent = sent && Send(d);
+    return sent;
+  };
+  ASSIGN_OR_RETURN(std::vector<Result> results,
+                   SendDeferredThen(send, ahead.size(), ahead.front().context));
+  const size_t first = results.size() - ahead.size();
+  for (size_t i = 0; i < ahead.size(); ++i) {
+    RETURN_IF_ERROR(Check(results[first + i].get(), ahead[i].context));
+  }
+  answered_.reserve(ahead.size());
+  for (size_t i = 0; i < ahead.size(); ++i) {
+    answered_.push_back({std::move(ahead[i]), std::move(results[first + i])});
   }
   return absl::OkStatus();
 }
@@ -505,7 +575,7 @@ bool Connection::SendCommand(const char* sql) {
 }
 
 bool Connection::Send(const Deferred& d) {
-  if (!d.write) return SendCommand(d.sql);
+  if (!d.prepared) return SendCommand(d.sql);
   std::array<const char*, Params::kMax> values{};
   std::array<int, Params::kMax> lengths{};
   std::array<int, Params::kMax> formats{};
@@ -544,6 +614,7 @@ absl::StatusOr<std::vector<Result>> Connection::SendDeferredThen(
   sent = sent && extra();
   sent = sent && PQpipelineSync(pg_) == 1;
   if (!sent) return lost();
+  ++traffic_.round_trips;
 
   // Each query yields one result then a null; the sync point yields
   // PGRES_PIPELINE_SYNC. After a failed query, the later ones yield
@@ -602,6 +673,7 @@ absl::Status Connection::FlushDeferred() {
   deferred_.clear();
   absl::Status status = broken_ ? Lost(context) : absl::OkStatus();
   if (status.ok()) {
+    ++traffic_.round_trips;
     Result r(PQexec(pg_, sql.c_str()));
     status = Check(r.get(), context);
   }
@@ -631,6 +703,8 @@ absl::StatusOr<Result> Connection::CommandsAfterDeferred(
 absl::Status Connection::Command(const char* sql, const ErrorContext& context) {
   RETURN_IF_ERROR(FlushDeferred());
   if (broken_) return Lost(context);
+  DropAnswers();
+  ++traffic_.round_trips;
   Result r(PQexec(pg_, sql));
   return Check(r.get(), context);
 }
@@ -639,6 +713,8 @@ absl::StatusOr<Result> Connection::Query(const char* sql,
                                          const ErrorContext& context) {
   RETURN_IF_ERROR(FlushDeferred());
   if (broken_) return Lost(context);
+  DropAnswers();
+  ++traffic_.round_trips;
   Result r(PQexec(pg_, sql));
   RETURN_IF_ERROR(Check(r.get(), context));
   return r;
@@ -651,6 +727,7 @@ absl::StatusOr<const char*> Connection::Prepare(const std::string& name,
   // like any failed statement. Deferred commands run first, as they would
   // have had they been sent at once.
   RETURN_IF_ERROR(FlushDeferred());
+  ++traffic_.round_trips;
   Result r(PQprepare(pg_, name.c_str(), sql.c_str(), 0, nullptr));
   RETURN_IF_ERROR(Check(r.get(), {"prepare statement"}));
   return name.c_str();
@@ -716,6 +793,7 @@ absl::StatusOr<Result> Connection::Run(const char* name, const Params& params,
   if (!deferred_.empty()) {
     return RunPipelined(name, params, context, /*guarded=*/false);
   }
+  ++traffic_.round_trips;
   Result r(PQexecPrepared(pg_, name, params.size(), params.values(),
                           params.lengths(), params.formats(),
                           /*resultFormat=*/1));
@@ -727,6 +805,15 @@ absl::StatusOr<Result> Connection::Exec(Sql id, const Params& params,
                                         const ErrorContext& context) {
   RETURN_IF_ERROR(params.status());
   RETURN_IF_ERROR(Usable(context));
+  for (auto it = answered_.begin(); it != answered_.end(); ++it) {
+    if (Same(it->query, id, params)) {
+      Result r = std::move(it->result);
+      answered_.erase(it);
+      ++traffic_.answered_ahead;
+      return r;
+    }
+  }
+  if (!IsLookup(id)) DropAnswers();
   ASSIGN_OR_RETURN(const char* name, Prepared(id));
   return Run(name, params, context);
 }
@@ -745,6 +832,8 @@ absl::Status Connection::CopyIn(const char* copy_sql, const BinaryWriter& rows,
   RETURN_IF_ERROR(rows.status());
   RETURN_IF_ERROR(FlushDeferred());
   RETURN_IF_ERROR(Usable(context));
+  DropAnswers();
+  traffic_.round_trips += 2;  // the COPY's start, then its rows and result
   Result started(PQexec(pg_, copy_sql));
   if (started == nullptr) return Error(nullptr, context);
   if (PQresultStatus(started.get()) != PGRES_COPY_IN) return Check(started.get(), context);
@@ -774,6 +863,7 @@ absl::StatusOr<Result> Connection::ExecGuarded(Sql id, const Params& params,
   RETURN_IF_ERROR(params.status());
   RETURN_IF_ERROR(Usable(context));
   if (!in_transaction()) return Exec(id, params, context);
+  DropAnswers();
   ASSIGN_OR_RETURN(const char* name, Prepared(id));
   return RunPipelined(name, params, context, /*guarded=*/true);
 }

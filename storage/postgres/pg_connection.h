@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -103,6 +104,7 @@ enum class Sql : int {
   kFindDuplicateIds,
   kPlaintextNationalIdHeld,
   kNextPersonIds,
+  kNextPaymentId,
   kCount,  // not a statement
 };
 
@@ -324,7 +326,30 @@ class Connection {
       const std::vector<const char*>& commands, const ErrorContext& context);
   // Drops the deferred commands and writes unsent (the transaction is being
   // abandoned).
-  void DropDeferred() { deferred_.clear(); }
+  void DropDeferred() {
+    deferred_.clear();
+    DropAnswers();
+  }
+
+  // Reads sent ahead (ReadTxn::Prefetch). QueueAhead prepares a fixed
+  // statement and copies its parameters; SendAhead sends what is deferred,
+  // then the queued reads, in one round trip, and keeps their results. Exec
+  // of the same statement with the same parameters then takes its result
+  // instead of running it, as long as nothing that may change them was sent
+  // or deferred since: a write, deferred or not, a command, or SQL text
+  // drops the results not yet taken (other lookups keep them). A read
+  // that failed aborted the transaction: SendAhead returns its error, which
+  // failure() keeps, and keeps no result.
+  absl::Status QueueAhead(Sql id, const Params& params,
+                          const ErrorContext& context);
+  absl::Status SendAhead();
+  // Round trips to the server, and Exec calls answered by SendAhead's
+  // results, since the last call (the store's counters).
+  struct Traffic {
+    int64_t round_trips = 0;
+    int64_t answered_ahead = 0;
+  };
+  Traffic TakeTraffic() { return std::exchange(traffic_, Traffic()); }
   // The error of deferred commands or writes sent with a statement since
   // ClearDeferredFailure() (OK when none), and whether it was a write's.
   const absl::Status& deferred_failure() const { return deferred_failure_; }
@@ -377,15 +402,29 @@ class Connection {
                                       const ErrorContext& context,
                                       bool guarded);
 
-  // A deferred command (text, no parameters) or write (a prepared
-  // statement with its parameters, copied).
+  // A deferred command (text, no parameters), write, or read sent ahead
+  // (a prepared statement with its parameters, copied).
   struct Deferred {
     const char* sql = nullptr;  // the command, or the statement's name
+    bool prepared = false;      // a prepared statement, with `values`
     bool write = false;
+    std::optional<Sql> statement;  // a read sent ahead: which one
     std::vector<std::string> values;
     std::vector<bool> nulls;
     ErrorContext context{""};
   };
+  // The prepared statement `name` with a copy of `params`.
+  static Deferred Copy(const char* name, const Params& params,
+                       const ErrorContext& context);
+  // Whether `d`, a read sent ahead, is `id` with `params`.
+  static bool Same(const Deferred& d, Sql id, const Params& params);
+  // Something that may change what the answers not yet taken say is about
+  // to be sent or deferred: a command, a write, SQL text.
+  void DropAnswers() { answered_.clear(); }
+  // Whether a fixed statement only reads (its text starts with SELECT):
+  // running it leaves the answers of the others true. kNextPersonId and
+  // the like draw a number, which changes no other answer.
+  static bool IsLookup(Sql id);
   // Queue a command (no parameters), or `d`, on the connection, in pipeline
   // mode; false when it could not be sent.
   bool SendCommand(const char* sql);
@@ -425,6 +464,13 @@ class Connection {
   bool writes_deferred_ = false;
   absl::Status deferred_failure_;
   bool deferred_write_failed_ = false;
+  std::vector<Deferred> ahead_;  // queued by QueueAhead
+  struct Answered {
+    Deferred query;
+    Result result;
+  };
+  std::vector<Answered> answered_;  // by SendAhead, not yet taken
+  Traffic traffic_;
 };
 
 }  // namespace socle::storage::pg_internal

@@ -179,6 +179,8 @@ class PgStore final : public Store {
     stats.retries = retries_.load(std::memory_order_relaxed);
     stats.undeferred_reruns = undeferred_reruns_.load(std::memory_order_relaxed);
     stats.reconnects = reconnects_.load(std::memory_order_relaxed);
+    stats.writer_round_trips = writer_round_trips_.load(std::memory_order_relaxed);
+    stats.answered_ahead = answered_ahead_.load(std::memory_order_relaxed);
     std::lock_guard<std::mutex> lock(mu_);
     stats.queued = static_cast<int64_t>(queue_.size());
     return stats;
@@ -241,6 +243,11 @@ class PgStore final : public Store {
         }
       }
       RunBatch();
+      if (writer_conn_ != nullptr) {
+        const Connection::Traffic traffic = writer_conn_->TakeTraffic();
+        writer_round_trips_.fetch_add(traffic.round_trips, std::memory_order_relaxed);
+        answered_ahead_.fetch_add(traffic.answered_ahead, std::memory_order_relaxed);
+      }
       {
         std::lock_guard<std::mutex> lock(mu_);
         for (WriteRequest* r : batch_) {
@@ -449,6 +456,8 @@ class PgStore final : public Store {
   std::atomic<int64_t> retries_{0};
   std::atomic<int64_t> undeferred_reruns_{0};
   std::atomic<int64_t> reconnects_{0};
+  std::atomic<int64_t> writer_round_trips_{0};
+  std::atomic<int64_t> answered_ahead_{0};
 
   std::thread writer_thread_;  // last: starts once everything above exists
 };

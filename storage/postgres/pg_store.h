@@ -67,6 +67,10 @@ struct PgStoreStats {
   // fail).
   int64_t undeferred_reruns = 0;
   int64_t reconnects = 0;  // connections replaced after a loss
+  // Round trips the writer made to the server, and lookups it had answered
+  // ahead (ReadTxn::Prefetch) instead of making one for each.
+  int64_t writer_round_trips = 0;
+  int64_t answered_ahead = 0;
   int64_t queued = 0;      // Write calls waiting for the writer right now
 };
 

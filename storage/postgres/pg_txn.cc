@@ -102,16 +102,19 @@ namespace {
   "$8::timestamptz, $9::timestamptz"
 
 constexpr const char* kSqlText[] = {
-    // kInsertPerson: $23 the id (kNextPersonId). Nothing is inserted when a
-    // row from before migration 5 holds the same national ID in plaintext
-    // ($24): the UNIQUE blind index cannot see those.
+    // kInsertPerson: $23 the id (kNextPersonId). When a row from before
+    // migration 5 holds the same national ID in plaintext ($24), which the
+    // UNIQUE blind index cannot see, the new row takes that row's id: the
+    // primary key refuses it, a unique violation like any other taken
+    // national ID. So the insert fails by itself and may be deferred
+    // (Connection::DeferWrite).
     "INSERT INTO persons (version, national_id, given_name, family_name, sex, "
     "date_of_birth, date_of_death, province, district, commune, village, "
     "street, phone, office_code, name_key, district_key, facts, "
     "duplicate_override_reason, registered_at, updated_at, "
     "national_id_sealed, national_id_index, sealed, id) "
-    "OVERRIDING SYSTEM VALUE SELECT " SOCLE_PG_PERSON_VALUES ", $23::int8"
-    " WHERE NOT EXISTS (SELECT 1 FROM persons WHERE national_id = $24::text)",
+    "OVERRIDING SYSTEM VALUE SELECT " SOCLE_PG_PERSON_VALUES ", COALESCE("
+    "(SELECT id FROM persons WHERE national_id = $24::text LIMIT 1), $23::int8)",
     // kUpdatePerson
     "UPDATE persons SET (version, national_id, given_name, family_name, sex, "
     "date_of_birth, date_of_death, province, district, commune, village, "
@@ -312,14 +315,17 @@ constexpr const char* kSqlText[] = {
     "SELECT " SOCLE_PG_LINE_COLUMNS " FROM lines l" SOCLE_PG_LINE_FIGURES
     " WHERE l.cycle_id = $1::int8 AND l.office_code = $4::text"
     " AND l.enrolment_id > $2::int8 ORDER BY l.enrolment_id LIMIT $3::int8",
-    // kInsertPayment
+    // kInsertPayment: $19 the id drawn ahead (kNextPaymentId), or NULL to
+    // draw it now.
     "INSERT INTO payments (idempotency_key, cycle_id, line_id, person_id, "
     "programme_code, period, office_code, amount_minor, currency, channel, "
     "provider_reference, paid_at, supplement, note, recorded_at, "
-    "recorded_by, reversal_of, reversal_reason) VALUES ($1::text, $2::int8, "
+    "recorded_by, reversal_of, reversal_reason, id) OVERRIDING SYSTEM VALUE"
+    " VALUES ($1::text, $2::int8, "
     "$3::int8, $4::int8, $5::text, $6::text, $7::text, $8::int8, $9::text, "
     "$10::int4, $11::text, $12::timestamptz, $13::bool, $14::text, "
-    "$15::timestamptz, $16::text, $17::int8, $18::text) RETURNING id",
+    "$15::timestamptz, $16::text, $17::int8, $18::text, COALESCE($19::int8,"
+    " nextval(pg_get_serial_sequence('payments', 'id')))) RETURNING id",
     // kGetPayment
     "SELECT " SOCLE_PG_PAYMENT_COLUMNS " FROM payments p WHERE p.id = $1::int8",
     // kGetPaymentByKey
@@ -507,6 +513,8 @@ constexpr const char* kSqlText[] = {
     // kNextPersonIds: $1 ids drawn at once for InsertPersons.
     "SELECT nextval(pg_get_serial_sequence('persons', 'id'))"
     " FROM generate_series(1, $1::int8)",
+    // kNextPaymentId: as kNextPersonId, for a payment insert deferred.
+    "SELECT nextval(pg_get_serial_sequence('payments', 'id'))",
 };
 static_assert(std::size(kSqlText) == static_cast<size_t>(Sql::kCount),
               "one SQL text per Sql value, in order");
@@ -868,6 +876,7 @@ absl::StatusOr<PersonRecord> PgTxn::GetPerson(int64_t id) {
                    ReadOne<PersonRecord>(r, PersonReader(keys_, &opened),
                                          "person not found"));
   RETURN_IF_ERROR(opened);
+  checked_.person_found = id;
   return person;
 }
 
@@ -881,9 +890,12 @@ absl::StatusOr<PersonRecord> PgTxn::GetPersonByNationalId(
   ASSIGN_OR_RETURN(Result r, conn_->Exec(Sql::kGetPersonByNationalId, p,
                                          kReadPersonCtx));
   absl::Status opened;
-  ASSIGN_OR_RETURN(PersonRecord person,
-                   ReadOne<PersonRecord>(r, PersonReader(keys_, &opened),
-                                         "person not found"));
+  absl::StatusOr<PersonRecord> person = ReadOne<PersonRecord>(
+      r, PersonReader(keys_, &opened), "person not found");
+  if (absl::IsNotFound(person.status())) {
+    checked_.national_id_absent = std::string(national_id);
+  }
+  RETURN_IF_ERROR(person.status());
   RETURN_IF_ERROR(opened);
   return person;
 }
@@ -1208,16 +1220,22 @@ absl::StatusOr<int64_t> PgTxn::InsertPerson(const PersonRecord& person) {
   BindPerson(p, person, /*version=*/1, sealed);
   p.Int8(id);
   p.TextOrNull(person.national_id);
-  absl::Status inserted =
-      ChangeOne(Sql::kInsertPerson, p, kInsertPersonCtx, "not inserted");
-  if (absl::IsNotFound(inserted)) {  // held in plaintext by an old row
-    return absl::AlreadyExistsError(kInsertPersonCtx.unique);
+  // Its only failure is a taken national ID (the id is drawn from the
+  // sequence): deferred when looked up and absent (Checked). Should it
+  // fail anyway, the group runs again with it sent at once.
+  const bool checked = person.national_id.empty() ||
+                       person.national_id == checked_.national_id_absent;
+  checked_.national_id_absent.clear();
+  if (conn_->writes_deferred() && checked) {
+    RETURN_IF_ERROR(conn_->DeferWrite(Sql::kInsertPerson, p, kInsertPersonCtx));
+    return id;
   }
-  RETURN_IF_ERROR(inserted);
+  RETURN_IF_ERROR(conn_->ExecGuarded(Sql::kInsertPerson, p, kInsertPersonCtx).status());
   return id;
 }
 
 absl::Status PgTxn::UpdatePerson(const PersonRecord& person) {
+  checked_.national_id_absent.clear();
   const SealedPerson sealed =
       SealPerson(*keys_, person.id, person.national_id, person.facts);
   Params p;
@@ -1440,6 +1458,7 @@ absl::StatusOr<std::vector<std::vector<int64_t>>> PgTxn::FindPossibleDuplicateId
 }
 
 absl::Status PgTxn::InsertPersons(std::vector<PersonRecord>& persons) {
+  checked_.national_id_absent.clear();
   if (persons.empty()) return absl::OkStatus();
   std::vector<const std::string*> national_ids;
   for (const PersonRecord& person : persons) {
@@ -1652,12 +1671,16 @@ absl::StatusOr<std::vector<PaymentRecord>> PgTxn::Payments(
 }
 
 absl::StatusOr<CycleRecord> PgTxn::GetCycle(int64_t id) {
-  if (auto kept = cycles_.find(id); kept != cycles_.end()) return kept->second;
+  if (auto kept = cycles_.find(id); kept != cycles_.end()) {
+    checked_.cycle_found = id;
+    return kept->second;
+  }
   Params p;
   p.Int8(id);
   ASSIGN_OR_RETURN(std::vector<CycleRecord> found, Cycles(Sql::kGetCycle, p));
   if (found.empty()) return absl::NotFoundError("cycle not found");
   cycles_[id] = found.front();
+  checked_.cycle_found = id;
   return std::move(found.front());
 }
 
@@ -1668,6 +1691,7 @@ absl::StatusOr<CycleRecord> PgTxn::FindCycle(absl::string_view programme_code,
   p.Text(period);
   ASSIGN_OR_RETURN(std::vector<CycleRecord> found, Cycles(Sql::kFindCycle, p));
   if (found.empty()) return absl::NotFoundError("cycle not found");
+  checked_.cycle_found = found.front().id;
   return std::move(found.front());
 }
 
@@ -1688,7 +1712,9 @@ absl::StatusOr<LineRecord> PgTxn::GetLine(int64_t id) {
   Params p;
   p.Int8(id);
   ASSIGN_OR_RETURN(Result r, conn_->Exec(Sql::kGetLine, p, kReadLineCtx));
-  return ReadOne<LineRecord>(r, ReadLine, "line not found");
+  ASSIGN_OR_RETURN(LineRecord line, ReadOne<LineRecord>(r, ReadLine, "line not found"));
+  checked_.line_found = line.id;
+  return line;
 }
 
 absl::StatusOr<LineRecord> PgTxn::GetLineByEnrolment(int64_t cycle_id,
@@ -1698,7 +1724,9 @@ absl::StatusOr<LineRecord> PgTxn::GetLineByEnrolment(int64_t cycle_id,
   p.Int8(enrolment_id);
   ASSIGN_OR_RETURN(Result r,
                    conn_->Exec(Sql::kGetLineByEnrolment, p, kReadLineCtx));
-  return ReadOne<LineRecord>(r, ReadLine, "line not found");
+  ASSIGN_OR_RETURN(LineRecord line, ReadOne<LineRecord>(r, ReadLine, "line not found"));
+  checked_.line_found = line.id;
+  return line;
 }
 
 absl::StatusOr<std::vector<LineRecord>> PgTxn::ListLines(
@@ -1729,7 +1757,12 @@ absl::StatusOr<PaymentRecord> PgTxn::GetPaymentByKey(
   p.Text(idempotency_key);
   ASSIGN_OR_RETURN(Result r,
                    conn_->Exec(Sql::kGetPaymentByKey, p, kReadPaymentCtx));
-  return ReadOne<PaymentRecord>(r, ReadPayment, "payment not found");
+  absl::StatusOr<PaymentRecord> payment =
+      ReadOne<PaymentRecord>(r, ReadPayment, "payment not found");
+  if (absl::IsNotFound(payment.status())) {
+    checked_.payment_key_absent = std::string(idempotency_key);
+  }
+  return payment;
 }
 
 absl::StatusOr<std::vector<PaymentRecord>> PgTxn::ListPaymentsByLine(
@@ -1887,7 +1920,79 @@ absl::StatusOr<int64_t> PgTxn::InsertPayment(const PaymentRecord& payment) {
     p.Null();
   }
   p.Text(payment.reversal_reason);
+  // As InsertPerson: deferred when the reads ruled out its failures (a
+  // taken key, a payment reversed twice, a missing cycle, line or person).
+  const bool checked =
+      !payment.idempotency_key.empty() &&
+      payment.idempotency_key == checked_.payment_key_absent &&
+      payment.reversal_of == 0 && payment.cycle_id == checked_.cycle_found &&
+      (payment.line_id == 0 || payment.line_id == checked_.line_found) &&
+      payment.person_id == checked_.person_found;
+  checked_.payment_key_absent.clear();
+  if (conn_->writes_deferred() && checked) {
+    ASSIGN_OR_RETURN(Result next,
+                     conn_->Exec(Sql::kNextPaymentId, Params(), kInsertPaymentCtx));
+    if (PQntuples(next.get()) != 1) return Unexpected();
+    Row row(next.get(), 0);
+    const int64_t id = row.Int8(0);
+    if (!row.ok()) return Unexpected();
+    p.Int8(id);
+    RETURN_IF_ERROR(conn_->DeferWrite(Sql::kInsertPayment, p, kInsertPaymentCtx));
+    return id;
+  }
+  p.Null();
   return InsertReturningId(Sql::kInsertPayment, p, kInsertPaymentCtx);
+}
+
+void PgTxn::Prefetch(const Lookahead& ahead) {
+  // Each lookup bound exactly as the method that will ask for it binds it
+  // (Connection::Exec matches statement and parameters). A failure shows
+  // at the next statement: the transaction is then aborted, or the
+  // connection lost.
+  if (!ahead.request_id.empty()) {
+    Params p;
+    p.Text(ahead.request_id);
+    (void)conn_->QueueAhead(Sql::kGetRequest, p, kReadRequestCtx);
+  }
+  if (!ahead.national_id.empty()) {
+    const std::string index = keys_->BlindIndex(ahead.national_id);
+    Params p;
+    p.Bytea(index);
+    p.Text(ahead.national_id);
+    (void)conn_->QueueAhead(Sql::kGetPersonByNationalId, p, kReadPersonCtx);
+  }
+  if (ahead.duplicates && StorableDate(ahead.duplicates->date_of_birth)) {
+    Params p;
+    p.Text(ahead.duplicates->name_key);
+    p.Date(ahead.duplicates->date_of_birth, "date_of_birth");
+    p.Text(ahead.duplicates->district_key);
+    (void)conn_->QueueAhead(Sql::kFindDuplicates, p, kReadPersonCtx);
+  }
+  if (!ahead.payment_key.empty()) {
+    Params p;
+    p.Text(ahead.payment_key);
+    (void)conn_->QueueAhead(Sql::kGetPaymentByKey, p, kReadPaymentCtx);
+  }
+  if (ahead.line_id != 0) {
+    Params p;
+    p.Int8(ahead.line_id);
+    (void)conn_->QueueAhead(Sql::kGetLine, p, kReadLineCtx);
+  }
+  // Ids are drawn ahead only by the writer's group (never on a reader, whose
+  // transaction is read-only), and for payments only when the insert may
+  // be deferred: otherwise it draws its own as it runs.
+  if (ahead.inserts_person && conn_->writes_deferred()) {
+    (void)conn_->QueueAhead(Sql::kNextPersonId, Params(), kInsertPersonCtx);
+  }
+  if (ahead.inserts_payment && conn_->writes_deferred()) {
+    (void)conn_->QueueAhead(Sql::kNextPaymentId, Params(), kInsertPaymentCtx);
+  }
+  const bool head = ahead.appends_audit && !audit_head_;
+  if (head) (void)conn_->QueueAhead(Sql::kLastAudit, Params(), kReadAuditCtx);
+  if (!conn_->SendAhead().ok()) return;
+  // Kept at once (audit_head_), since the writes before the append would
+  // drop the answer: the head changes only by the transaction's appends.
+  if (head) (void)LastAudit();
 }
 
 }  // namespace socle::storage::pg_internal
@@ -1897,6 +2002,7 @@ namespace socle::storage::pg_internal {
 // Key rotation: see Txn::ResealPersons. Runs in the caller's Write (one
 // transaction per batch, under the writers' lock like every group).
 absl::StatusOr<ResealBatch> PgTxn::ResealPersons(int64_t after_id, int limit) {
+  checked_.national_id_absent.clear();
   ResealBatch batch;
   batch.last_person_id = after_id;
   Params p;

@@ -26,8 +26,10 @@ class PgTxn final : public Txn {
   void CallRolledBack() {
     audit_head_.reset();
     cycles_.clear();
+    checked_ = Checked();
   }
 
+  void Prefetch(const Lookahead& ahead) override;
   absl::StatusOr<PersonRecord> GetPerson(int64_t id) override;
   absl::StatusOr<PersonRecord> GetPersonByNationalId(
       absl::string_view national_id) override;
@@ -170,6 +172,20 @@ class PgTxn final : public Txn {
   // cycle changes only by UpdateCycle (its lines and totals never), which
   // forgets them, as InsertCycle and a call rolled back do.
   std::map<int64_t, CycleRecord> cycles_;
+  // What the transaction's reads showed, so that an insert whose every
+  // failure they rule out may be deferred (Connection::DeferWrite): the
+  // writers' lock keeps other writers out, and rows are never deleted, so
+  // only the transaction's own writes, which forget what they may change,
+  // or a call rolled back, could make them untrue. An insert not covered
+  // runs at once, so that fn sees its error (store.h: fn may recover).
+  struct Checked {
+    std::string national_id_absent;  // GetPersonByNationalId: NOT_FOUND
+    std::string payment_key_absent;  // GetPaymentByKey: NOT_FOUND
+    int64_t person_found = 0;        // the last read of each, found
+    int64_t line_found = 0;
+    int64_t cycle_found = 0;
+  };
+  Checked checked_;
 };
 
 }  // namespace socle::storage::pg_internal

@@ -658,6 +658,152 @@ TEST_F(PgStoreTest, AFailedDeferredWriteFailsOnlyItsOwnCall) {
   EXPECT_EQ(*trail, "h4-r4");
 }
 
+// A registration's lookups, announced ahead (ReadTxn::Prefetch), travel in
+// one round trip, and its insert, audit entry and stored answer with the
+// COMMIT: three round trips for the call (BEGIN, the lookups, COMMIT),
+// where each lookup, the id and the insert once took one of their own.
+TEST_F(PgStoreTest, ARegistrationTakesThreeRoundTrips) {
+  std::unique_ptr<Store> store = MustOpen(/*pool_size=*/1);
+  ASSERT_NE(store, nullptr);
+  auto register_person = [&](const std::string& national_id) -> absl::StatusOr<int64_t> {
+    const PersonRecord person = MakePerson(national_id);
+    Lookahead ahead;
+    ahead.request_id = national_id;
+    ahead.national_id = national_id;
+    ahead.duplicates =
+        DuplicateKey{person.name_key, person.date_of_birth, person.district_key};
+    ahead.inserts_person = true;
+    ahead.appends_audit = true;
+    int64_t id = 0;
+    absl::Status s = store->Write([&](Txn& txn) -> absl::Status {
+      txn.Prefetch(ahead);
+      EXPECT_TRUE(absl::IsNotFound(txn.GetRequest(national_id).status()));
+      EXPECT_TRUE(absl::IsNotFound(txn.GetPersonByNationalId(national_id).status()));
+      ASSIGN_OR_RETURN(std::vector<PersonRecord> duplicates,
+                       txn.FindPossibleDuplicates(person.name_key, person.date_of_birth,
+                                                  person.district_key));
+      EXPECT_EQ(duplicates.size(), national_id == "N-1" ? 0u : 1u);
+      ASSIGN_OR_RETURN(id, txn.InsertPerson(person));
+      RETURN_IF_ERROR(AppendChained(txn, national_id));
+      RequestRecord request;
+      request.request_id = national_id;
+      request.method = "/test/Register";
+      request.created_at = person.registered_at;
+      return txn.PutRequest(request);
+    });
+    RETURN_IF_ERROR(s);
+    return id;
+  };
+  // The first prepares the statements.
+  absl::StatusOr<int64_t> first = register_person("N-1");
+  ASSERT_TRUE(first.ok()) << first.status();
+  const PgStoreStats before = GetPgStats(*store);
+  absl::StatusOr<int64_t> second = register_person("N-2");
+  ASSERT_TRUE(second.ok()) << second.status();
+  const PgStoreStats after = GetPgStats(*store);
+  EXPECT_EQ(after.writer_round_trips - before.writer_round_trips, 3);
+  // The request, the national ID, the duplicates, the id and the head.
+  EXPECT_EQ(after.answered_ahead - before.answered_ahead, 5);
+  EXPECT_EQ(after.undeferred_reruns, 0);
+
+  ASSERT_TRUE(store
+                  ->Read([&](ReadTxn& txn) -> absl::Status {
+                    ASSIGN_OR_RETURN(PersonRecord p, txn.GetPersonByNationalId("N-2"));
+                    EXPECT_EQ(p.id, *second);
+                    EXPECT_GT(*second, *first);
+                    ASSIGN_OR_RETURN(AuditRecord head, txn.LastAudit());
+                    EXPECT_EQ(head.hash, "h2-N-2");
+                    return txn.GetRequest("N-2").status();
+                  })
+                  .ok());
+}
+
+// A payment's key, its id and the audit head travel in one round trip, and
+// the insert, which the reads of its key, cycle and person made safe, with
+// the COMMIT. An insert the reads did not cover (no key looked up) runs at
+// once, so that the caller sees its error.
+TEST_F(PgStoreTest, APaymentCheckedByItsReadsIsSentWithTheCommit) {
+  std::unique_ptr<Store> store = MustOpen(/*pool_size=*/1);
+  ASSERT_NE(store, nullptr);
+  int64_t cycle_id = 0, person_id = 0;
+  ASSERT_TRUE(store
+                  ->Write([&](Txn& txn) -> absl::Status {
+                    ASSIGN_OR_RETURN(person_id, txn.InsertPerson(MakePerson("P-1")));
+                    CycleRecord c;
+                    c.programme_code = "OLD_AGE";
+                    c.period = "2026-11";
+                    c.status = 1;
+                    c.opened_at = absl::FromUnixSeconds(1'780'000'000);
+                    ASSIGN_OR_RETURN(c, txn.InsertCycle(c, absl::CivilDay(2026, 11, 1),
+                                                        absl::CivilDay(2026, 11, 30)));
+                    cycle_id = c.id;
+                    return AppendChained(txn, "setup");
+                  })
+                  .ok());
+  auto payment = [&](const std::string& key) {
+    PaymentRecord p;
+    p.idempotency_key = key;
+    p.cycle_id = cycle_id;
+    p.person_id = person_id;
+    p.programme_code = "OLD_AGE";
+    p.period = "2026-11";
+    p.office_code = "PP01";
+    p.amount_minor = 100;
+    p.currency = "KHR";
+    p.channel = 1;
+    p.paid_at = absl::FromUnixSeconds(1'780'000'000);
+    p.recorded_at = p.paid_at;
+    p.recorded_by = "test";
+    return p;
+  };
+  auto pay = [&](const std::string& key) -> absl::StatusOr<int64_t> {
+    Lookahead ahead;
+    ahead.payment_key = key;
+    ahead.inserts_payment = true;
+    ahead.appends_audit = true;
+    int64_t id = 0;
+    absl::Status s = store->Write([&](Txn& txn) -> absl::Status {
+      txn.Prefetch(ahead);
+      EXPECT_TRUE(absl::IsNotFound(txn.GetPaymentByKey(key).status()));
+      RETURN_IF_ERROR(txn.GetCycle(cycle_id).status());
+      RETURN_IF_ERROR(txn.GetPerson(person_id).status());
+      ASSIGN_OR_RETURN(id, txn.InsertPayment(payment(key)));
+      return AppendChained(txn, key);
+    });
+    RETURN_IF_ERROR(s);
+    return id;
+  };
+  absl::StatusOr<int64_t> first = pay("k-1");  // prepares the statements
+  ASSERT_TRUE(first.ok()) << first.status();
+  const PgStoreStats before = GetPgStats(*store);
+  absl::StatusOr<int64_t> second = pay("k-2");
+  ASSERT_TRUE(second.ok()) << second.status();
+  const PgStoreStats after = GetPgStats(*store);
+  // BEGIN, the lookups, the cycle, the person, COMMIT.
+  EXPECT_EQ(after.writer_round_trips - before.writer_round_trips, 5);
+  EXPECT_EQ(after.answered_ahead - before.answered_ahead, 3);
+  EXPECT_GT(*second, *first);
+  absl::StatusOr<std::string> stored =
+      QueryOne(url_, absl::StrCat("SELECT idempotency_key FROM payments WHERE id = ", *second));
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(*stored, "k-2");
+
+  // Not looked up: the taken key fails the insert itself, at once, and the
+  // call goes on.
+  absl::Status s = store->Write([&](Txn& txn) -> absl::Status {
+    RETURN_IF_ERROR(txn.GetCycle(cycle_id).status());
+    RETURN_IF_ERROR(txn.GetPerson(person_id).status());
+    EXPECT_EQ(txn.InsertPayment(payment("k-2")).status().code(),
+              absl::StatusCode::kAlreadyExists);
+    return txn.InsertPayment(payment("k-3")).status();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(GetPgStats(*store).undeferred_reruns, 0);
+  stored = QueryOne(url_, "SELECT string_agg(idempotency_key, ',' ORDER BY id) FROM payments");
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(*stored, "k-1,k-2,k-3");
+}
+
 // A statement first prepared while its table was empty is prepared again as
 // the table grows: its plan follows the table's size instead of keeping the
 // one made for an empty table (a sequential scan of the whole audit trail to

@@ -3039,6 +3039,53 @@ TEST_P(StoreTest, FnMayRecoverFromAFailedStatement) {
   EXPECT_EQ(ByOffice("PP01", 0, 10).size(), 2u);
 }
 
+// Lookups announced ahead (Prefetch) answer as if asked when they are asked:
+// those asked after a write see it, those asked before it do not, and an
+// announced lookup never asked leaves nothing behind.
+TEST_P(StoreTest, LookupsAnnouncedAheadSeeTheWritesBeforeTheyAreAsked) {
+  const PersonRecord first = MakePerson("A", "One", kBirth, "N-1");
+  AddPerson(first);
+  const PersonRecord second = MakePerson("A", "One", kBirth, "N-2");
+  Lookahead ahead;
+  ahead.national_id = "N-2";
+  ahead.duplicates = DuplicateKey{second.name_key, second.date_of_birth, second.district_key};
+  ahead.request_id = "never-asked";
+  ahead.inserts_person = true;
+  ahead.appends_audit = true;
+  int64_t second_id = 0;
+  absl::Status s = store_->Write([&](Txn& txn) -> absl::Status {
+    txn.Prefetch(ahead);
+    EXPECT_TRUE(absl::IsNotFound(txn.GetPersonByNationalId("N-2").status()));
+    ASSIGN_OR_RETURN(second_id, txn.InsertPerson(second));
+    ASSIGN_OR_RETURN(PersonRecord found, txn.GetPersonByNationalId("N-2"));
+    EXPECT_EQ(found.id, second_id);
+    ASSIGN_OR_RETURN(std::vector<PersonRecord> duplicates,
+                     txn.FindPossibleDuplicates(second.name_key, second.date_of_birth,
+                                                second.district_key));
+    EXPECT_EQ(duplicates.size(), 2u);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  // The same lookups, announced again, now find what the write left.
+  s = store_->Write([&](Txn& txn) -> absl::Status {
+    txn.Prefetch(ahead);
+    ASSIGN_OR_RETURN(PersonRecord found, txn.GetPersonByNationalId("N-2"));
+    EXPECT_EQ(found.id, second_id);
+    EXPECT_TRUE(absl::IsNotFound(txn.GetRequest("never-asked").status()));
+    EXPECT_TRUE(absl::IsNotFound(txn.LastAudit().status()));
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+    txn.Prefetch(ahead);
+    ASSIGN_OR_RETURN(PersonRecord found, txn.GetPersonByNationalId("N-2"));
+    EXPECT_EQ(found.id, second_id);
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(ByOffice("PP01", 0, 10).size(), 2u);
+}
+
 TEST_P(StoreTest, ReadReturnsFnStatusUnchanged) {
   const absl::Status mine = absl::PermissionDeniedError("mine");
   EXPECT_EQ(store_->Read([&](ReadTxn&) { return mine; }), mine);
