@@ -107,6 +107,11 @@ absl::flat_hash_set<std::string> ActiveOn(const std::vector<EnrolmentRecord>& en
 absl::StatusOr<PersonContext> LoadContext(storage::ReadTxn& txn, const Caller& caller,
                                           int64_t person_id, absl::CivilDay as_of) {
   PersonContext c;
+  storage::Lookahead ahead;
+  ahead.person_id = person_id;
+  ahead.membership_of = person_id;
+  ahead.enrolments_of = person_id;
+  txn.Prefetch(ahead);
   auto record = txn.GetPerson(person_id);
   if (absl::IsNotFound(record.status()) ||
       (record.ok() && !caller.Sees(record->office_code))) {

@@ -566,6 +566,13 @@ absl::StatusOr<Payments::Plan> Payments::PlanPayment(storage::ReadTxn& txn,
   if (r.target_case() == v1::RecordPaymentRequest::kLineId) {
     absl::StatusOr<int64_t> line_id = ParseLineId(r.line_id(), "line_id");
     if (line_id.ok()) ahead.line_id = *line_id;
+  } else {
+    absl::StatusOr<int64_t> person_id =
+        ParseBeneficiaryNumber(r.beneficiary().beneficiary_number(), "beneficiary");
+    if (person_id.ok()) {
+      ahead.person_id = *person_id;
+      ahead.enrolments_of = *person_id;
+    }
   }
   ahead.inserts_payment = true;  // every caller inserts what it plans
   ahead.appends_audit = true;

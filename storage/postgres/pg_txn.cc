@@ -1978,6 +1978,21 @@ void PgTxn::Prefetch(const Lookahead& ahead) {
     p.Int8(ahead.line_id);
     (void)conn_->QueueAhead(Sql::kGetLine, p, kReadLineCtx);
   }
+  if (ahead.person_id != 0) {
+    Params p;
+    p.Int8(ahead.person_id);
+    (void)conn_->QueueAhead(Sql::kGetPerson, p, kReadPersonCtx);
+  }
+  if (ahead.membership_of != 0) {
+    Params p;
+    p.Int8(ahead.membership_of);
+    (void)conn_->QueueAhead(Sql::kGetMembership, p, kReadMemberCtx);
+  }
+  if (ahead.enrolments_of != 0) {
+    Params p;
+    p.Int8(ahead.enrolments_of);
+    (void)conn_->QueueAhead(Sql::kListEnrolmentsByPerson, p, kReadEnrolmentCtx);
+  }
   // Ids are drawn ahead only by the writer's group (never on a reader, whose
   // transaction is read-only), and for payments only when the insert may
   // be deferred: otherwise it draws its own as it runs.

@@ -3076,10 +3076,19 @@ TEST_P(StoreTest, LookupsAnnouncedAheadSeeTheWritesBeforeTheyAreAsked) {
     return absl::OkStatus();
   });
   ASSERT_TRUE(s.ok()) << s;
+  ahead.person_id = second_id;
+  ahead.membership_of = second_id;
+  ahead.enrolments_of = second_id;
   s = store_->Read([&](ReadTxn& txn) -> absl::Status {
     txn.Prefetch(ahead);
     ASSIGN_OR_RETURN(PersonRecord found, txn.GetPersonByNationalId("N-2"));
     EXPECT_EQ(found.id, second_id);
+    ASSIGN_OR_RETURN(found, txn.GetPerson(second_id));
+    EXPECT_EQ(found.national_id, "N-2");
+    EXPECT_TRUE(absl::IsNotFound(txn.GetMembership(second_id).status()));
+    ASSIGN_OR_RETURN(std::vector<EnrolmentRecord> enrolments,
+                     txn.ListEnrolmentsByPerson(second_id));
+    EXPECT_TRUE(enrolments.empty());
     return absl::OkStatus();
   });
   EXPECT_TRUE(s.ok()) << s;
