@@ -565,7 +565,10 @@ absl::StatusOr<Payments::Plan> Payments::PlanPayment(storage::ReadTxn& txn,
   ahead.payment_key = r.idempotency_key();
   if (r.target_case() == v1::RecordPaymentRequest::kLineId) {
     absl::StatusOr<int64_t> line_id = ParseLineId(r.line_id(), "line_id");
-    if (line_id.ok()) ahead.line_id = *line_id;
+    if (line_id.ok()) {
+      ahead.line_id = *line_id;
+      ahead.person_of_line = *line_id;
+    }
   } else {
     absl::StatusOr<int64_t> person_id =
         ParseBeneficiaryNumber(r.beneficiary().beneficiary_number(), "beneficiary");

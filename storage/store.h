@@ -37,6 +37,7 @@ struct Lookahead {
   std::optional<DuplicateKey> duplicates;  // FindPossibleDuplicates
   std::string payment_key;                 // GetPaymentByKey
   int64_t line_id = 0;                     // GetLine
+  int64_t person_of_line = 0;              // GetPerson of this line's person
   int64_t person_id = 0;                   // GetPerson
   int64_t membership_of = 0;               // GetMembership (a person id)
   int64_t enrolments_of = 0;               // ListEnrolmentsByPerson (a person id)

@@ -548,6 +548,18 @@ absl::Status Connection::QueueAhead(Sql id, const Params& params,
   return absl::OkStatus();
 }
 
+std::optional<Result> Connection::TakeAnswered(Sql id, const Params& params) {
+  for (auto it = answered_.begin(); it != answered_.end(); ++it) {
+    if (Same(it->query, id, params)) {
+      Result r = std::move(it->result);
+      answered_.erase(it);
+      ++traffic_.answered_ahead;
+      return r;
+    }
+  }
+  return std::nullopt;
+}
+
 absl::Status Connection::SendAhead() {
   if (ahead_.empty()) return absl::OkStatus();
   std::vector<Deferred> ahead = std::move(ahead_);
@@ -805,13 +817,8 @@ absl::StatusOr<Result> Connection::Exec(Sql id, const Params& params,
                                         const ErrorContext& context) {
   RETURN_IF_ERROR(params.status());
   RETURN_IF_ERROR(Usable(context));
-  for (auto it = answered_.begin(); it != answered_.end(); ++it) {
-    if (Same(it->query, id, params)) {
-      Result r = std::move(it->result);
-      answered_.erase(it);
-      ++traffic_.answered_ahead;
-      return r;
-    }
+  if (std::optional<Result> answered = TakeAnswered(id, params)) {
+    return *std::move(answered);
   }
   if (!IsLookup(id)) DropAnswers();
   ASSIGN_OR_RETURN(const char* name, Prepared(id));

@@ -105,6 +105,7 @@ enum class Sql : int {
   kPlaintextNationalIdHeld,
   kNextPersonIds,
   kNextPaymentId,
+  kGetPersonOfLine,
   kCount,  // not a statement
 };
 
@@ -343,6 +344,9 @@ class Connection {
   absl::Status QueueAhead(Sql id, const Params& params,
                           const ErrorContext& context);
   absl::Status SendAhead();
+  // The result SendAhead kept for `id` with `params`, taken as Exec would
+  // take it, without running anything when there is none.
+  std::optional<Result> TakeAnswered(Sql id, const Params& params);
   // Round trips to the server, and Exec calls answered by SendAhead's
   // results, since the last call (the store's counters).
   struct Traffic {

@@ -515,6 +515,9 @@ constexpr const char* kSqlText[] = {
     " FROM generate_series(1, $1::int8)",
     // kNextPaymentId: as kNextPersonId, for a payment insert deferred.
     "SELECT nextval(pg_get_serial_sequence('payments', 'id'))",
+    // kGetPersonOfLine: $1 a line; its person, as kGetPerson reads them.
+    "SELECT " SOCLE_PG_PERSON_COLUMNS " FROM persons p"
+    " WHERE p.id = (SELECT person_id FROM lines WHERE id = $1::int8)",
 };
 static_assert(std::size(kSqlText) == static_cast<size_t>(Sql::kCount),
               "one SQL text per Sql value, in order");
@@ -868,10 +871,25 @@ absl::Status PgTxn::ChangeOne(Sql id, const Params& params,
 // Reads
 
 absl::StatusOr<PersonRecord> PgTxn::GetPerson(int64_t id) {
+  absl::Status opened;
+  if (const int64_t line = std::exchange(person_of_line_, 0); line != 0) {
+    // Announced as the person of a line (Prefetch): the answer, when there
+    // is one, serves if that person is the one asked for.
+    Params q;
+    q.Int8(line);
+    if (std::optional<Result> r = conn_->TakeAnswered(Sql::kGetPersonOfLine, q)) {
+      absl::StatusOr<PersonRecord> person =
+          ReadOne<PersonRecord>(*r, PersonReader(keys_, &opened), "person not found");
+      if (person.ok() && opened.ok() && person->id == id) {
+        checked_.person_found = id;
+        return person;
+      }
+      opened = absl::OkStatus();
+    }
+  }
   Params p;
   p.Int8(id);
   ASSIGN_OR_RETURN(Result r, conn_->Exec(Sql::kGetPerson, p, kReadPersonCtx));
-  absl::Status opened;
   ASSIGN_OR_RETURN(PersonRecord person,
                    ReadOne<PersonRecord>(r, PersonReader(keys_, &opened),
                                          "person not found"));
@@ -1977,6 +1995,12 @@ void PgTxn::Prefetch(const Lookahead& ahead) {
     Params p;
     p.Int8(ahead.line_id);
     (void)conn_->QueueAhead(Sql::kGetLine, p, kReadLineCtx);
+  }
+  if (ahead.person_of_line != 0) {
+    Params p;
+    p.Int8(ahead.person_of_line);
+    (void)conn_->QueueAhead(Sql::kGetPersonOfLine, p, kReadPersonCtx);
+    person_of_line_ = ahead.person_of_line;  // taken by GetPerson
   }
   if (ahead.person_id != 0) {
     Params p;

@@ -186,6 +186,8 @@ class PgTxn final : public Txn {
     int64_t cycle_found = 0;
   };
   Checked checked_;
+  // The line whose person Prefetch announced (0: none), for GetPerson.
+  int64_t person_of_line_ = 0;
 };
 
 }  // namespace socle::storage::pg_internal

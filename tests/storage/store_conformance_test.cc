@@ -2404,6 +2404,39 @@ TEST_P(PaymentTest, FailedOpeningKeepsNoLines) {
 
 // A refused cycle or payment leaves the transaction usable: the logic
 // records a batch of payments in one Write, some of them refused.
+// A person announced as a line's person (Prefetch) is read as GetPerson
+// reads it, and only when that is the person asked for.
+TEST_P(PaymentTest, APersonAnnouncedAsALinesPersonIsTheOneAskedFor) {
+  const EnrolmentRecord paid = Enrolled("OLD_AGE", 100'000);
+  const EnrolmentRecord other = Enrolled("CHILD", 50'000);
+  absl::StatusOr<CycleRecord> c = Open(MakeCycle("OLD_AGE", "2026-11"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  const LineRecord line = Lines(c->id)[0];
+  ASSERT_EQ(line.person_id, paid.person_id);
+  Lookahead ahead;
+  ahead.line_id = line.id;
+  ahead.person_of_line = line.id;
+  absl::Status s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+    txn.Prefetch(ahead);
+    ASSIGN_OR_RETURN(LineRecord read, txn.GetLine(line.id));
+    EXPECT_EQ(read.person_id, paid.person_id);
+    ASSIGN_OR_RETURN(PersonRecord person, txn.GetPerson(paid.person_id));
+    EXPECT_EQ(person.id, paid.person_id);
+    EXPECT_EQ(person.given_name, "E");
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  s = store_->Read([&](ReadTxn& txn) -> absl::Status {
+    txn.Prefetch(ahead);
+    ASSIGN_OR_RETURN(PersonRecord person, txn.GetPerson(other.person_id));
+    EXPECT_EQ(person.id, other.person_id);
+    ASSIGN_OR_RETURN(person, txn.GetPerson(paid.person_id));
+    EXPECT_EQ(person.id, paid.person_id);
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+}
+
 TEST_P(PaymentTest, FnMayGoOnAfterARefusedCycleOrPayment) {
   Enrolled("OLD_AGE", 100'000);
   absl::StatusOr<CycleRecord> c = Open(MakeCycle("OLD_AGE", "2026-11"));
