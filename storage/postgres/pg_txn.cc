@@ -1967,11 +1967,19 @@ void PgTxn::Prefetch(const Lookahead& ahead) {
   // (Connection::Exec matches statement and parameters). A failure shows
   // at the next statement: the transaction is then aborted, or the
   // connection lost.
-  if (!ahead.request_id.empty()) {
+  auto by_text = [this](Sql sql, absl::string_view key, const ErrorContext& context) {
+    if (key.empty()) return;
     Params p;
-    p.Text(ahead.request_id);
-    (void)conn_->QueueAhead(Sql::kGetRequest, p, kReadRequestCtx);
-  }
+    p.Text(key);
+    (void)conn_->QueueAhead(sql, p, context);
+  };
+  auto by_id = [this](Sql sql, int64_t id, const ErrorContext& context) {
+    if (id == 0) return;
+    Params p;
+    p.Int8(id);
+    (void)conn_->QueueAhead(sql, p, context);
+  };
+  by_text(Sql::kGetRequest, ahead.request_id, kReadRequestCtx);
   if (!ahead.national_id.empty()) {
     const std::string index = keys_->BlindIndex(ahead.national_id);
     Params p;
@@ -1986,37 +1994,13 @@ void PgTxn::Prefetch(const Lookahead& ahead) {
     p.Text(ahead.duplicates->district_key);
     (void)conn_->QueueAhead(Sql::kFindDuplicates, p, kReadPersonCtx);
   }
-  if (!ahead.payment_key.empty()) {
-    Params p;
-    p.Text(ahead.payment_key);
-    (void)conn_->QueueAhead(Sql::kGetPaymentByKey, p, kReadPaymentCtx);
-  }
-  if (ahead.line_id != 0) {
-    Params p;
-    p.Int8(ahead.line_id);
-    (void)conn_->QueueAhead(Sql::kGetLine, p, kReadLineCtx);
-  }
-  if (ahead.person_of_line != 0) {
-    Params p;
-    p.Int8(ahead.person_of_line);
-    (void)conn_->QueueAhead(Sql::kGetPersonOfLine, p, kReadPersonCtx);
-    person_of_line_ = ahead.person_of_line;  // taken by GetPerson
-  }
-  if (ahead.person_id != 0) {
-    Params p;
-    p.Int8(ahead.person_id);
-    (void)conn_->QueueAhead(Sql::kGetPerson, p, kReadPersonCtx);
-  }
-  if (ahead.membership_of != 0) {
-    Params p;
-    p.Int8(ahead.membership_of);
-    (void)conn_->QueueAhead(Sql::kGetMembership, p, kReadMemberCtx);
-  }
-  if (ahead.enrolments_of != 0) {
-    Params p;
-    p.Int8(ahead.enrolments_of);
-    (void)conn_->QueueAhead(Sql::kListEnrolmentsByPerson, p, kReadEnrolmentCtx);
-  }
+  by_text(Sql::kGetPaymentByKey, ahead.payment_key, kReadPaymentCtx);
+  by_id(Sql::kGetLine, ahead.line_id, kReadLineCtx);
+  by_id(Sql::kGetPersonOfLine, ahead.person_of_line, kReadPersonCtx);
+  person_of_line_ = ahead.person_of_line;  // taken by GetPerson
+  by_id(Sql::kGetPerson, ahead.person_id, kReadPersonCtx);
+  by_id(Sql::kGetMembership, ahead.membership_of, kReadMemberCtx);
+  by_id(Sql::kListEnrolmentsByPerson, ahead.enrolments_of, kReadEnrolmentCtx);
   // Ids are drawn ahead only by the writer's group (never on a reader, whose
   // transaction is read-only), and for payments only when the insert may
   // be deferred: otherwise it draws its own as it runs.

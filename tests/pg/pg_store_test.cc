@@ -122,6 +122,20 @@ std::vector<absl::Status> RunAsOneGroup(
   return statuses;
 }
 
+// What the writer sent while `call` ran: its round trips, and the lookups
+// it had answered ahead (PgStoreStats).
+struct WriterTraffic {
+  int64_t round_trips = 0;
+  int64_t answered_ahead = 0;
+};
+WriterTraffic WriterTrafficOf(const Store& store, const std::function<void()>& call) {
+  const PgStoreStats before = GetPgStats(store);
+  call();
+  const PgStoreStats after = GetPgStats(store);
+  return {after.writer_round_trips - before.writer_round_trips,
+          after.answered_ahead - before.answered_ahead};
+}
+
 class PgStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -697,14 +711,14 @@ TEST_F(PgStoreTest, ARegistrationTakesThreeRoundTrips) {
   // The first prepares the statements.
   absl::StatusOr<int64_t> first = register_person("N-1");
   ASSERT_TRUE(first.ok()) << first.status();
-  const PgStoreStats before = GetPgStats(*store);
-  absl::StatusOr<int64_t> second = register_person("N-2");
+  absl::StatusOr<int64_t> second;
+  const WriterTraffic traffic =
+      WriterTrafficOf(*store, [&] { second = register_person("N-2"); });
   ASSERT_TRUE(second.ok()) << second.status();
-  const PgStoreStats after = GetPgStats(*store);
-  EXPECT_EQ(after.writer_round_trips - before.writer_round_trips, 3);
+  EXPECT_EQ(traffic.round_trips, 3);
   // The request, the national ID, the duplicates, the id and the head.
-  EXPECT_EQ(after.answered_ahead - before.answered_ahead, 5);
-  EXPECT_EQ(after.undeferred_reruns, 0);
+  EXPECT_EQ(traffic.answered_ahead, 5);
+  EXPECT_EQ(GetPgStats(*store).undeferred_reruns, 0);
 
   ASSERT_TRUE(store
                   ->Read([&](ReadTxn& txn) -> absl::Status {
@@ -793,14 +807,13 @@ TEST_F(PgStoreTest, APaymentCheckedByItsReadsIsSentWithTheCommit) {
   };
   absl::StatusOr<int64_t> first = pay("k-1");  // prepares the statements
   ASSERT_TRUE(first.ok()) << first.status();
-  const PgStoreStats before = GetPgStats(*store);
-  absl::StatusOr<int64_t> second = pay("k-2");
+  absl::StatusOr<int64_t> second;
+  const WriterTraffic traffic = WriterTrafficOf(*store, [&] { second = pay("k-2"); });
   ASSERT_TRUE(second.ok()) << second.status();
-  const PgStoreStats after = GetPgStats(*store);
   // BEGIN, the lookups, the cycle (kept for the rest of a group), COMMIT.
-  EXPECT_EQ(after.writer_round_trips - before.writer_round_trips, 4);
+  EXPECT_EQ(traffic.round_trips, 4);
   // The key, the line, the person, the id and the head.
-  EXPECT_EQ(after.answered_ahead - before.answered_ahead, 5);
+  EXPECT_EQ(traffic.answered_ahead, 5);
   EXPECT_GT(*second, *first);
   absl::StatusOr<std::string> stored =
       QueryOne(url_, absl::StrCat("SELECT idempotency_key FROM payments WHERE id = ", *second));
