@@ -846,6 +846,15 @@ absl::StatusOr<std::vector<EnrolmentRecord>> PgTxn::Enrolments(
   return ReadAll<EnrolmentRecord>(r, ReadEnrolment);
 }
 
+absl::StatusOr<int64_t> PgTxn::NextId(Sql id, const ErrorContext& context) {
+  ASSIGN_OR_RETURN(Result next, conn_->Exec(id, Params(), context));
+  if (PQntuples(next.get()) != 1) return Unexpected();
+  Row row(next.get(), 0);
+  const int64_t value = row.Int8(0);
+  if (!row.ok()) return Unexpected();
+  return value;
+}
+
 absl::StatusOr<int64_t> PgTxn::InsertReturningId(Sql id, const Params& params,
                                                  const ErrorContext& context) {
   ASSIGN_OR_RETURN(Result r, conn_->ExecGuarded(id, params, context));
@@ -1222,15 +1231,12 @@ absl::StatusOr<std::vector<UserRecord>> PgTxn::ListUsers(
 }
 
 // ---------------------------------------------------------------------------
-// Writes: each runs guarded, so that fn may go on after a domain error.
+// Writes: each runs guarded, so that fn may go on after a domain error;
+// the person and payment inserts are deferred instead when the
+// transaction's reads have ruled their errors out (Checked).
 
 absl::StatusOr<int64_t> PgTxn::InsertPerson(const PersonRecord& person) {
-  ASSIGN_OR_RETURN(Result next,
-                   conn_->Exec(Sql::kNextPersonId, Params(), kInsertPersonCtx));
-  if (PQntuples(next.get()) != 1) return Unexpected();
-  Row row(next.get(), 0);
-  const int64_t id = row.Int8(0);
-  if (!row.ok()) return Unexpected();
+  ASSIGN_OR_RETURN(const int64_t id, NextId(Sql::kNextPersonId, kInsertPersonCtx));
   const SealedPerson sealed =
       SealPerson(*keys_, id, person.national_id, person.facts);
   Params p;
@@ -1310,12 +1316,7 @@ absl::Status PgTxn::DeleteMember(int64_t household_id, int64_t person_id) {
 }
 
 absl::StatusOr<int64_t> PgTxn::InsertLifeEvent(const LifeEventRecord& event) {
-  ASSIGN_OR_RETURN(Result next,
-                   conn_->Exec(Sql::kNextEventId, Params(), kInsertEventCtx));
-  if (PQntuples(next.get()) != 1) return Unexpected();
-  Row row(next.get(), 0);
-  const int64_t id = row.Int8(0);
-  if (!row.ok()) return Unexpected();
+  ASSIGN_OR_RETURN(const int64_t id, NextId(Sql::kNextEventId, kInsertEventCtx));
   const std::string details = SealEventDetails(*keys_, id, event.details);
   Params p;
   p.Int8(event.person_id);
@@ -1948,12 +1949,7 @@ absl::StatusOr<int64_t> PgTxn::InsertPayment(const PaymentRecord& payment) {
       payment.person_id == checked_.person_found;
   checked_.payment_key_absent.clear();
   if (conn_->writes_deferred() && checked) {
-    ASSIGN_OR_RETURN(Result next,
-                     conn_->Exec(Sql::kNextPaymentId, Params(), kInsertPaymentCtx));
-    if (PQntuples(next.get()) != 1) return Unexpected();
-    Row row(next.get(), 0);
-    const int64_t id = row.Int8(0);
-    if (!row.ok()) return Unexpected();
+    ASSIGN_OR_RETURN(const int64_t id, NextId(Sql::kNextPaymentId, kInsertPaymentCtx));
     p.Int8(id);
     RETURN_IF_ERROR(conn_->DeferWrite(Sql::kInsertPayment, p, kInsertPaymentCtx));
     return id;

@@ -148,6 +148,9 @@ class PgTxn final : public Txn {
   absl::StatusOr<std::vector<LineRecord>> Lines(Sql id, const Params& params);
   absl::StatusOr<std::vector<PaymentRecord>> Payments(Sql id,
                                                       const Params& params);
+  // The next value of a sequence (kNextPersonId and the like): the id of a
+  // row about to be inserted.
+  absl::StatusOr<int64_t> NextId(Sql id, const ErrorContext& context);
   // Runs a guarded INSERT ... RETURNING of one id.
   absl::StatusOr<int64_t> InsertReturningId(Sql id, const Params& params,
                                             const ErrorContext& context);

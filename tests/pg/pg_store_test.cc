@@ -136,6 +136,17 @@ WriterTraffic WriterTrafficOf(const Store& store, const std::function<void()>& c
           after.answered_ahead - before.answered_ahead};
 }
 
+// Opens the OLD_AGE cycle of November 2026 (its lines: the programme's
+// active enrolments).
+absl::StatusOr<CycleRecord> OpenNovemberCycle(Txn& txn) {
+  CycleRecord c;
+  c.programme_code = "OLD_AGE";
+  c.period = "2026-11";
+  c.status = 1;
+  c.opened_at = absl::FromUnixSeconds(1'780'000'000);
+  return txn.InsertCycle(c, absl::CivilDay(2026, 11, 1), absl::CivilDay(2026, 11, 30));
+}
+
 class PgStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -539,13 +550,7 @@ TEST_F(PgStoreTest, CallsOfOneGroupSucceedOrFailAlone) {
   int64_t cycle_id = 0;
   ASSERT_TRUE(store
                   ->Write([&](Txn& txn) -> absl::Status {
-                    CycleRecord c;
-                    c.programme_code = "OLD_AGE";
-                    c.period = "2026-11";
-                    c.status = 1;
-                    c.opened_at = absl::FromUnixSeconds(1'780'000'000);
-                    ASSIGN_OR_RETURN(c, txn.InsertCycle(c, absl::CivilDay(2026, 11, 1),
-                                                        absl::CivilDay(2026, 11, 30)));
+                    ASSIGN_OR_RETURN(CycleRecord c, OpenNovemberCycle(txn));
                     cycle_id = c.id;
                     return absl::OkStatus();
                   })
@@ -753,13 +758,7 @@ TEST_F(PgStoreTest, APaymentCheckedByItsReadsIsSentWithTheCommit) {
                     e.currency = "KHR";
                     e.version = 1;
                     RETURN_IF_ERROR(txn.InsertEnrolment(e).status());
-                    CycleRecord c;
-                    c.programme_code = "OLD_AGE";
-                    c.period = "2026-11";
-                    c.status = 1;
-                    c.opened_at = absl::FromUnixSeconds(1'780'000'000);
-                    ASSIGN_OR_RETURN(c, txn.InsertCycle(c, absl::CivilDay(2026, 11, 1),
-                                                        absl::CivilDay(2026, 11, 30)));
+                    ASSIGN_OR_RETURN(CycleRecord c, OpenNovemberCycle(txn));
                     cycle_id = c.id;
                     ASSIGN_OR_RETURN(std::vector<LineRecord> lines,
                                      txn.ListLines(c.id, "", 0, 10));
