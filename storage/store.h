@@ -53,12 +53,12 @@ class ReadTxn {
   // A hint: the caller is about to make the lookups of `ahead`, in any
   // order, before it writes anything. A backend that pays a round trip per
   // statement (PostgreSQL) sends them together now and answers each from
-  // what it received, as long as nothing else ran in the transaction since:
-  // any other statement, or a write, drops the answers not yet taken, and a
-  // lookup asked for after that runs as usual. So every answer is the one
-  // the lookup would have got without the hint. An insert announced may draw
-  // its id now; an id drawn and not used is a gap in the numbering, as a
-  // rolled back insert leaves. The default does nothing.
+  // what it received, as long as the transaction has changed nothing since:
+  // a write drops the answers not yet taken, and a lookup asked for after
+  // it runs as usual. So every answer is the one the lookup would have got
+  // without the hint. An insert announced may draw its id now; an id drawn
+  // and not used is a gap in the numbering, as a rolled back insert leaves.
+  // The default does nothing.
   virtual void Prefetch(const Lookahead& ahead) { (void)ahead; }
 
   virtual absl::StatusOr<PersonRecord> GetPerson(int64_t id) = 0;
