@@ -73,9 +73,10 @@ PersonRecord MakePerson(std::string national_id) {
   return p;
 }
 
-// Appends an audit entry after the head of the trail, its hash naming
-// `subject`, as the logic chains its entries.
-absl::Status AppendChained(Txn& txn, const std::string& subject) {
+// Appends an audit entry after the head of the trail, as the logic chains
+// its entries: its hash is "h<seq>-<subject>" ("h<seq>" without a subject).
+absl::Status AppendChained(Txn& txn, const std::string& subject,
+                           const std::string& action = "") {
   AuditRecord entry;
   absl::StatusOr<AuditRecord> head = txn.LastAudit();
   if (head.ok()) {
@@ -86,8 +87,10 @@ absl::Status AppendChained(Txn& txn, const std::string& subject) {
   } else {
     return head.status();
   }
-  entry.hash = absl::StrCat("h", entry.seq, "-", subject);
+  entry.hash = subject.empty() ? absl::StrCat("h", entry.seq)
+                               : absl::StrCat("h", entry.seq, "-", subject);
   entry.subject = subject;
+  entry.action = action;
   return txn.AppendAudit(entry);
 }
 
@@ -341,19 +344,7 @@ TEST_F(PgStoreTest, TwoReplicasKeepOneChainAndOnePersonPerNationalId) {
             if (existing.ok()) return absl::OkStatus();
             if (!absl::IsNotFound(existing.status())) return existing.status();
             RETURN_IF_ERROR(txn.InsertPerson(MakePerson(nid)).status());
-            AuditRecord entry;
-            auto head = txn.LastAudit();
-            if (head.ok()) {
-              entry.seq = head->seq + 1;
-              entry.prev_hash = head->hash;
-            } else if (absl::IsNotFound(head.status())) {
-              entry.seq = 1;
-            } else {
-              return head.status();
-            }
-            entry.hash = absl::StrCat("h", entry.seq);
-            entry.action = "RegisterPerson";
-            RETURN_IF_ERROR(txn.AppendAudit(entry));
+            RETURN_IF_ERROR(AppendChained(txn, /*subject=*/"", "RegisterPerson"));
             was_new = true;
             return absl::OkStatus();
           });
