@@ -568,6 +568,23 @@ bool StorableDate(absl::CivilDay day) {
   return day.year() >= 1 && day.year() <= 9999;
 }
 
+// The parameters of kGetPersonByNationalId and kFindDuplicates, bound
+// alike by the lookups and by Prefetch (whose answers Connection::Exec
+// matches by statement and parameters). `index` receives the blind index
+// and must outlive `p`.
+void BindNationalIdLookup(Params& p, const KeyRing& keys, absl::string_view national_id,
+                          std::string& index) {
+  index = keys.BlindIndex(national_id);
+  p.Bytea(index);
+  p.Text(national_id);
+}
+void BindDuplicateKey(Params& p, absl::string_view name_key, absl::CivilDay date_of_birth,
+                      absl::string_view district_key) {
+  p.Text(name_key);
+  p.Date(date_of_birth, "date_of_birth");
+  p.Text(district_key);
+}
+
 void Assign(std::string* out, absl::string_view v) {
   out->assign(v.data(), v.size());
 }
@@ -910,10 +927,9 @@ absl::StatusOr<PersonRecord> PgTxn::GetPerson(int64_t id) {
 absl::StatusOr<PersonRecord> PgTxn::GetPersonByNationalId(
     absl::string_view national_id) {
   if (national_id.empty()) return absl::NotFoundError("person not found");
-  const std::string index = keys_->BlindIndex(national_id);
+  std::string index;
   Params p;
-  p.Bytea(index);
-  p.Text(national_id);
+  BindNationalIdLookup(p, *keys_, national_id, index);
   ASSIGN_OR_RETURN(Result r, conn_->Exec(Sql::kGetPersonByNationalId, p,
                                          kReadPersonCtx));
   absl::Status opened;
@@ -932,9 +948,7 @@ absl::StatusOr<std::vector<PersonRecord>> PgTxn::FindPossibleDuplicates(
     absl::string_view district_key) {
   if (!StorableDate(date_of_birth)) return std::vector<PersonRecord>();
   Params p;
-  p.Text(name_key);
-  p.Date(date_of_birth, "date_of_birth");
-  p.Text(district_key);
+  BindDuplicateKey(p, name_key, date_of_birth, district_key);
   return Persons(Sql::kFindDuplicates, p);
 }
 
@@ -1977,17 +1991,14 @@ void PgTxn::Prefetch(const Lookahead& ahead) {
   };
   by_text(Sql::kGetRequest, ahead.request_id, kReadRequestCtx);
   if (!ahead.national_id.empty()) {
-    const std::string index = keys_->BlindIndex(ahead.national_id);
+    std::string index;
     Params p;
-    p.Bytea(index);
-    p.Text(ahead.national_id);
+    BindNationalIdLookup(p, *keys_, ahead.national_id, index);
     (void)conn_->QueueAhead(Sql::kGetPersonByNationalId, p, kReadPersonCtx);
   }
-  if (ahead.duplicates && StorableDate(ahead.duplicates->date_of_birth)) {
+  if (const auto& key = ahead.duplicates; key && StorableDate(key->date_of_birth)) {
     Params p;
-    p.Text(ahead.duplicates->name_key);
-    p.Date(ahead.duplicates->date_of_birth, "date_of_birth");
-    p.Text(ahead.duplicates->district_key);
+    BindDuplicateKey(p, key->name_key, key->date_of_birth, key->district_key);
     (void)conn_->QueueAhead(Sql::kFindDuplicates, p, kReadPersonCtx);
   }
   by_text(Sql::kGetPaymentByKey, ahead.payment_key, kReadPaymentCtx);
