@@ -64,6 +64,10 @@ ABSL_FLAG(bool, insecure_for_testing, false,
 ABSL_FLAG(int, worker_threads, 64, "Threads running store work.");
 ABSL_FLAG(int, max_queued_calls, 4096,
           "Calls waiting for a worker beyond which callers get RESOURCE_EXHAUSTED.");
+ABSL_FLAG(absl::Duration, commit_delay, socle::storage::kDefaultCommitDelay,
+          "SQLite only: when the last group commit held several writes, how long the "
+          "writer waits for more to share the next commit's fsync (a lone write never "
+          "waits). 0 turns it off.");
 ABSL_FLAG(int, max_message_bytes, 4 << 20, "Largest request or response message.");
 
 namespace {
@@ -143,6 +147,7 @@ int main(int argc, char** argv) {
   }
   options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   options.max_queued_calls = absl::GetFlag(FLAGS_max_queued_calls);
+  options.commit_delay = absl::GetFlag(FLAGS_commit_delay);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
 
   auto server = socle::SocleServer::Start(options);

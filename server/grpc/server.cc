@@ -111,14 +111,19 @@ absl::StatusOr<std::shared_ptr<const storage::KeyRing>> LoadKeys(
 }
 
 absl::StatusOr<std::unique_ptr<storage::Store>> OpenStore(
-    const std::string& spec, std::shared_ptr<const storage::KeyRing> keys) {
+    const std::string& spec, std::shared_ptr<const storage::KeyRing> keys,
+    absl::Duration commit_delay) {
   if (absl::StartsWith(spec, "sqlite:")) {
     storage::SqliteOptions options;
     options.path = spec.substr(7);
     if (options.path.empty()) {
       return absl::InvalidArgumentError("--store=sqlite:PATH needs a path");
     }
+    if (commit_delay < absl::ZeroDuration()) {
+      return absl::InvalidArgumentError("--commit_delay must not be negative");
+    }
     options.keys = keys;
+    options.commit_delay = commit_delay;
     return storage::OpenSqliteStore(options);
   }
   if (absl::StartsWith(spec, "postgresql://") || absl::StartsWith(spec, "postgres://")) {
@@ -191,7 +196,7 @@ absl::StatusOr<std::unique_ptr<SocleServer>> SocleServer::Start(
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const storage::KeyRing> keys,
                    LoadKeys(options.data_keys_file, options.index_key_file));
-  ASSIGN_OR_RETURN(server->store_, OpenStore(options.store, keys));
+  ASSIGN_OR_RETURN(server->store_, OpenStore(options.store, keys, options.commit_delay));
   AccessOptions access;
   access.principals_file = options.principals_file;
   access.token_key_file = options.token_key_file;

@@ -13,6 +13,7 @@
 #include "common/audit_chain.h"
 #include "common/clock.h"
 #include "storage/keys.h"
+#include "storage/sqlite/sqlite_store.h"
 #include "storage/store.h"
 
 namespace socle {
@@ -63,6 +64,9 @@ struct ServerOptions {
   int worker_threads = 64;
   // Calls queued beyond the running ones; more get RESOURCE_EXHAUSTED.
   int max_queued_calls = 4096;
+  // SQLite's group commit delay (storage::SqliteOptions::commit_delay).
+  // PostgreSQL's writer takes no delay: its groups are bound by round trips.
+  absl::Duration commit_delay = storage::kDefaultCommitDelay;
   int max_message_bytes = 4 << 20;
   int max_metadata_bytes = 16 << 10;
   int max_concurrent_streams = 128;
@@ -101,7 +105,8 @@ class SocleServer {
 // Opens the store named by a --store value, sealing personal data with
 // `keys` (null: storage::KeyRing::ProcessTestKeys(), for tests).
 absl::StatusOr<std::unique_ptr<storage::Store>> OpenStore(
-    const std::string& spec, std::shared_ptr<const storage::KeyRing> keys = nullptr);
+    const std::string& spec, std::shared_ptr<const storage::KeyRing> keys = nullptr,
+    absl::Duration commit_delay = storage::kDefaultCommitDelay);
 // The key ring of ServerOptions' key files (see there).
 absl::StatusOr<std::shared_ptr<const storage::KeyRing>> LoadKeys(
     const std::string& data_keys_file, const std::string& index_key_file);

@@ -9,6 +9,7 @@
 #ifndef SOCLE_STORAGE_SQLITE_MUTEX_H_
 #define SOCLE_STORAGE_SQLITE_MUTEX_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 
@@ -27,6 +28,15 @@ class ABSL_LOCKABLE Mutex {
     std::unique_lock<std::mutex> lock(mu_, std::adopt_lock);
     cv.wait(lock);
     lock.release();  // still held: the caller's lock owns it
+  }
+
+  // As Wait, but returns by `deadline` at the latest.
+  void WaitUntil(std::condition_variable& cv,
+                 std::chrono::steady_clock::time_point deadline)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(this) {
+    std::unique_lock<std::mutex> lock(mu_, std::adopt_lock);
+    cv.wait_until(lock, deadline);
+    lock.release();
   }
 
  private:

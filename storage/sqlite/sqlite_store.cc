@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/status_macros.h"
 #include "storage/sqlite/connection.h"
 #include "storage/sqlite/migrations.h"
@@ -147,6 +149,7 @@ class SqliteStore final : public Store {
               std::unique_ptr<Connection> checkpointer,
               std::vector<std::unique_ptr<Connection>> readers)
       : max_batch_(static_cast<size_t>(options.max_batch)),
+        commit_delay_(options.commit_delay),
         keys_(options.keys != nullptr ? options.keys : KeyRing::ProcessTestKeys()),
         writer_conn_(std::move(writer)),
         writer_txn_(writer_conn_.get(), keys_.get()),
@@ -224,8 +227,9 @@ class SqliteStore final : public Store {
     MutexLock lock(&mu_);
     if (!stopped_.ok()) return stopped_;
     if (closing_) return absl::UnavailableError("store is closing");
-    // The writer sleeps only while the queue is empty.
-    if (queue_.empty()) work_cv_.notify_one();
+    // The writer sleeps while the queue is empty, or while it waits out
+    // the commit delay for company.
+    if (queue_.empty() || awaiting_company_) work_cv_.notify_one();
     queue_.push_back(&request);
     ++callers_in_write_;
     while (!request.done) mu_.Wait(request.cv);
@@ -269,6 +273,7 @@ class SqliteStore final : public Store {
         MutexLock lock(&mu_);
         while (queue_.empty() && !closing_) mu_.Wait(work_cv_);
         if (queue_.empty()) return;  // closing, and every call answered
+        AwaitCompany();
         // Large calls (WriteAlone) are grouped only with each other, at
         // most kMaxLargeGroup of them (RunLargeGroup).
         while (!queue_.empty() && batch_.size() < max_batch_) {
@@ -278,6 +283,7 @@ class SqliteStore final : public Store {
           batch_.push_back(next);
           queue_.pop_front();
         }
+        last_group_size_ = batch_.front()->alone ? 0 : batch_.size();
       }
       absl::Status stop = CheckpointerFailure();
       if (stop.ok()) stop = batch_.front()->alone ? RunLargeGroup() : RunBatch();
@@ -309,6 +315,26 @@ class SqliteStore final : public Store {
         checkpoint_cv_.notify_one();
       }
     }
+  }
+
+  // The commit delay: after a group of several calls, waits up to
+  // commit_delay_ for kCommitGroupTarget calls to queue. Under load this
+  // trades a fraction of a millisecond of latency for fewer commits, each
+  // of them an fsync and a rewrite of the pages the calls share (the
+  // tables' last pages, the audit chain's). Large calls need no company.
+  void AwaitCompany() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (commit_delay_ <= absl::ZeroDuration() || last_group_size_ < 2 ||
+        queue_.front()->alone) {
+      return;
+    }
+    const auto deadline =
+        std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(commit_delay_);
+    awaiting_company_ = true;
+    while (queue_.size() < kCommitGroupTarget && !closing_ &&
+           std::chrono::steady_clock::now() < deadline) {
+      mu_.WaitUntil(work_cv_, deadline);
+    }
+    awaiting_company_ = false;
   }
 
   // Wakes the callers of `requests`, whose statuses are set. Notifying under
@@ -524,6 +550,7 @@ class SqliteStore final : public Store {
   }
 
   const size_t max_batch_;
+  const absl::Duration commit_delay_;
   const std::shared_ptr<const KeyRing> keys_;
 
   // The writer thread's own; nobody else touches them while it runs.
@@ -532,6 +559,7 @@ class SqliteStore final : public Store {
   std::vector<WriteRequest*> batch_;
   int wal_frames_ = 0;  // frames in the WAL after the last commit
   int frames_at_checkpoint_request_ = 0;  // wal_frames_ when last asked
+  size_t last_group_size_ = 0;  // calls in the last group, 0 for large calls
 
   std::unique_ptr<Connection> checkpointer_conn_;  // the checkpointer thread's
   Mutex checkpoint_mu_;
@@ -544,6 +572,7 @@ class SqliteStore final : public Store {
   std::condition_variable work_cv_;  // the writer waits for work on it
   std::deque<WriteRequest*> queue_ ABSL_GUARDED_BY(mu_);
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  bool awaiting_company_ ABSL_GUARDED_BY(mu_) = false;  // in AwaitCompany
   int callers_in_write_ ABSL_GUARDED_BY(mu_) = 0;  // queued or being answered
   std::condition_variable idle_cv_;            // callers_in_write_ fell to 0
   absl::Status stopped_ ABSL_GUARDED_BY(mu_);  // not OK once stopped
@@ -573,6 +602,9 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
   }
   if (options.max_batch < 1) {
     return absl::InvalidArgumentError("max_batch must be at least 1");
+  }
+  if (options.commit_delay < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("commit_delay must not be negative");
   }
   if (options.busy_timeout_ms < 0) {
     return absl::InvalidArgumentError("busy_timeout_ms must not be negative");

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -216,6 +217,11 @@ TEST_F(SqliteStoreTest, BadOptionsAreInvalidArgument) {
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);
+  absl::Status negative_delay =
+      OpenSqliteStore(SqliteOptions{.path = DbPath(), .commit_delay = absl::Milliseconds(-1)})
+          .status();
+  EXPECT_EQ(negative_delay.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(negative_delay.message(), HasSubstr("commit_delay"));
 }
 
 TEST_F(SqliteStoreTest, MigrationsAreAppliedOnce) {
@@ -667,6 +673,95 @@ TEST_F(SqliteStoreTest, ManyConcurrentWritersNeedFewerCommits) {
   int64_t commits = GetSqliteStats(*store).commits - before;
   EXPECT_LT(commits, kThreads * kPerThread);
   EXPECT_EQ(GetSqliteStats(*store).writes, kThreads * kPerThread);
+}
+
+SqliteOptions WithCommitDelay(absl::Duration delay) {
+  SqliteOptions options;
+  options.commit_delay = delay;
+  return options;
+}
+
+// Writes `n` persons from threads of their own, started one after the
+// other, and returns their statuses once all have returned or `limit` has
+// passed (then the ones not back are DEADLINE_EXCEEDED).
+std::vector<absl::Status> WriteOneByOne(Store& store, int n, const std::string& prefix,
+                                        absl::Duration limit = absl::Seconds(20)) {
+  auto statuses = std::make_shared<std::vector<absl::Status>>(
+      n, absl::DeadlineExceededError("not back in time"));
+  auto mu = std::make_shared<std::mutex>();
+  auto cv = std::make_shared<std::condition_variable>();
+  auto back = std::make_shared<int>(0);
+  for (int i = 0; i < n; ++i) {
+    std::thread([&store, statuses, mu, cv, back, prefix, i] {
+      absl::Status s = InsertOne(store, absl::StrCat(prefix, i));
+      std::lock_guard<std::mutex> lock(*mu);
+      (*statuses)[i] = std::move(s);
+      ++*back;
+      cv->notify_all();
+    }).detach();
+  }
+  std::unique_lock<std::mutex> lock(*mu);
+  cv->wait_for(lock, absl::ToChronoMilliseconds(limit), [&] { return *back == n; });
+  return *statuses;
+}
+
+TEST_F(SqliteStoreTest, AfterAGroupOfSeveralTheNextWaitsForCompany) {
+  // A delay far longer than the test: the group ends its wait because
+  // kCommitGroupTarget calls queued, not because time ran out.
+  std::unique_ptr<Store> store = Open(WithCommitDelay(absl::Hours(1)));
+  ASSERT_NE(store, nullptr);
+  std::vector<absl::Status> statuses;
+  RunQueuedWriters(*store, 2, &statuses);  // a group of two
+  for (const absl::Status& s : statuses) ASSERT_TRUE(s.ok()) << s;
+  const int64_t before = GetSqliteStats(*store).commits;
+  for (const absl::Status& s : WriteOneByOne(*store, kCommitGroupTarget, "C-")) {
+    EXPECT_TRUE(s.ok()) << s;
+  }
+  // Without the delay the first of them would have committed alone.
+  EXPECT_EQ(GetSqliteStats(*store).commits - before, 1);
+}
+
+TEST_F(SqliteStoreTest, AWriteAfterAGroupOfOneIsNotDelayed) {
+  std::unique_ptr<Store> store = Open(WithCommitDelay(absl::Hours(1)));
+  ASSERT_NE(store, nullptr);
+  // The first write of all, then one after a group of one: neither waits
+  // for company (either would otherwise wait the hour).
+  const int64_t before = GetSqliteStats(*store).commits;
+  for (int round = 0; round < 2; ++round) {
+    std::vector<absl::Status> statuses = WriteOneByOne(*store, 1, absl::StrCat("L", round, "-"));
+    EXPECT_TRUE(statuses[0].ok()) << statuses[0];
+  }
+  EXPECT_EQ(GetSqliteStats(*store).commits - before, 2);
+}
+
+TEST_F(SqliteStoreTest, TheCommitDelayEndsWhenItsTimeIsUp) {
+  std::unique_ptr<Store> store = Open(WithCommitDelay(absl::Milliseconds(20)));
+  ASSERT_NE(store, nullptr);
+  std::vector<absl::Status> statuses;
+  RunQueuedWriters(*store, 2, &statuses);
+  for (const absl::Status& s : statuses) ASSERT_TRUE(s.ok()) << s;
+  // Alone after a group of two: it waits for company that never comes,
+  // then commits.
+  std::vector<absl::Status> alone = WriteOneByOne(*store, 1, "T-");
+  EXPECT_TRUE(alone[0].ok()) << alone[0];
+}
+
+TEST_F(SqliteStoreTest, ClosingEndsTheCommitDelay) {
+  std::unique_ptr<Store> store = Open(WithCommitDelay(absl::Hours(1)));
+  ASSERT_NE(store, nullptr);
+  std::vector<absl::Status> statuses;
+  RunQueuedWriters(*store, 2, &statuses);
+  for (const absl::Status& s : statuses) ASSERT_TRUE(s.ok()) << s;
+  absl::Status waiting = absl::UnknownError("not run");
+  Store* open = store.get();
+  std::thread writer([&] { waiting = InsertOne(*open, "W-1"); });
+  // The writer has taken the call and waits out the delay (the queue is
+  // not empty while it waits).
+  ASSERT_TRUE(WaitQueued(*store, 1));
+  std::thread closer([&] { store.reset(); });  // commits what is queued
+  writer.join();
+  closer.join();
+  EXPECT_TRUE(waiting.ok()) << waiting;
 }
 
 TEST_F(SqliteStoreTest, DestructorCommitsPendingWrites) {
