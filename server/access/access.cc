@@ -182,8 +182,8 @@ absl::StatusOr<Caller> AccessControl::Authorize(absl::string_view cn,
     return caller;
   }
   if (cn.empty()) return absl::UnauthenticatedError("a client certificate is required");
-  std::optional<PrincipalEntry> principal = principals_.Find(cn);
-  if (!principal) {
+  const PrincipalEntry* principal = principals_.Find(cn);
+  if (principal == nullptr) {
     return absl::UnauthenticatedError(absl::StrCat(
         "certificate '", cn, "' is not in the server's principals file"));
   }

@@ -180,8 +180,35 @@ TEST(PrincipalsTest, FindsExactThenLongestPrefix) {
   EXPECT_EQ(p->Find("terminal:KH-SR-03:T01")->terminal_office, "KH-SR-03");
   EXPECT_EQ(p->Find("terminal:KH-SR-03:T91")->terminal_office, "KH-SR-09");
   EXPECT_EQ(p->Find("ministry:STATS")->role, Role::kStatistics);
-  EXPECT_FALSE(p->Find("ministry:STATS2").has_value());
-  EXPECT_FALSE(p->Find("terminal:KH-SR-04:T01").has_value());
+  EXPECT_EQ(p->Find("ministry:STATS2"), nullptr);
+  EXPECT_EQ(p->Find("terminal:KH-SR-04:T01"), nullptr);
+  EXPECT_EQ(p->Find("terminal:KH-SR-0"), nullptr);  // shorter than every prefix
+  EXPECT_EQ(p->Find(""), nullptr);
+}
+
+TEST(PrincipalsTest, ManyTerminalsEachFindTheirOwnEntry) {
+  // A national file: one exact entry per terminal, besides the prefixes.
+  std::string text =
+      "principals { certificate: \"terminal:KH-SR-*\" terminal_office_from_certificate: true }\n"
+      "principals { certificate: \"terminal:KH-SR-03:*\" terminal_office: \"KH-SR-03\" }\n";
+  constexpr int kTerminals = 5000;
+  for (int i = 0; i < kTerminals; ++i) {
+    absl::StrAppend(&text, "principals { certificate: \"terminal:KH-PP-", 10 + i % 80, ":T", i,
+                    "\" terminal_office: \"KH-PP-", 10 + i % 80, "\" }\n");
+  }
+  auto p = Principals::Parse(text, "national.textproto");
+  ASSERT_TRUE(p.ok()) << p.status();
+  for (int i = 0; i < kTerminals; ++i) {
+    const PrincipalEntry* e = p->Find(absl::StrCat("terminal:KH-PP-", 10 + i % 80, ":T", i));
+    ASSERT_NE(e, nullptr) << i;
+    EXPECT_EQ(e->terminal_office, absl::StrCat("KH-PP-", 10 + i % 80));
+  }
+  // Not listed, under no prefix.
+  EXPECT_EQ(p->Find("terminal:KH-PP-10:T1"), nullptr);
+  EXPECT_EQ(p->Find("terminal:KH-PP-10:T0x"), nullptr);
+  // Prefixes: the longest that matches.
+  EXPECT_EQ(p->Find("terminal:KH-SR-03:T7")->terminal_office, "KH-SR-03");
+  EXPECT_TRUE(p->Find("terminal:KH-SR-05:T7")->office_from_certificate);
 }
 
 TEST(PrincipalsTest, RefusesBadFilesNamingLineAndField) {

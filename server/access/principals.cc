@@ -1,6 +1,8 @@
 #include "server/access/principals.h"
 
+#include <algorithm>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "google/protobuf/io/tokenizer.h"
@@ -90,9 +92,17 @@ absl::StatusOr<Principals> Principals::Parse(absl::string_view text,
       default:
         problem("kind", "set terminal_office or role");
     }
-    out.entries_.push_back(std::move(e));
+    if (e.prefix) {
+      out.prefix_lengths_.push_back(e.certificate.size());
+      out.prefixes_.emplace(e.certificate, std::move(e));
+    } else {
+      out.exact_.emplace(e.certificate, std::move(e));
+    }
   }
-  if (errors.empty() && out.entries_.empty()) {
+  std::sort(out.prefix_lengths_.begin(), out.prefix_lengths_.end(), std::greater<>());
+  out.prefix_lengths_.erase(std::unique(out.prefix_lengths_.begin(), out.prefix_lengths_.end()),
+                            out.prefix_lengths_.end());
+  if (errors.empty() && out.exact_.empty() && out.prefixes_.empty()) {
     errors.push_back("names no principal: nobody could connect");
   }
   if (!errors.empty()) {
@@ -112,18 +122,15 @@ absl::StatusOr<Principals> Principals::Load(const std::string& path) {
   return Parse(buffer.str(), path);
 }
 
-std::optional<PrincipalEntry> Principals::Find(absl::string_view cn) const {
-  const PrincipalEntry* best = nullptr;
-  for (const PrincipalEntry& e : entries_) {
-    if (!e.prefix) {
-      if (cn == e.certificate) return e;
-    } else if (absl::StartsWith(cn, e.certificate) &&
-               (best == nullptr || e.certificate.size() > best->certificate.size())) {
-      best = &e;
+const PrincipalEntry* Principals::Find(absl::string_view cn) const {
+  if (auto it = exact_.find(cn); it != exact_.end()) return &it->second;
+  for (size_t length : prefix_lengths_) {
+    if (length > cn.size()) continue;
+    if (auto it = prefixes_.find(cn.substr(0, length)); it != prefixes_.end()) {
+      return &it->second;
     }
   }
-  if (best == nullptr) return std::nullopt;
-  return *best;
+  return nullptr;
 }
 
 }  // namespace socle

@@ -4,10 +4,11 @@
 #ifndef SOCLE_SERVER_ACCESS_PRINCIPALS_H_
 #define SOCLE_SERVER_ACCESS_PRINCIPALS_H_
 
-#include <optional>
+#include <cstddef>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "server/caller.h"
@@ -31,11 +32,15 @@ class Principals {
   static absl::StatusOr<Principals> Load(const std::string& path);
 
   // The entry for a certificate common name: an exact entry, else the
-  // longest matching prefix; nullopt when none.
-  std::optional<PrincipalEntry> Find(absl::string_view common_name) const;
+  // longest matching prefix; null when none. Valid as long as this object.
+  // Run on every call: one hash lookup per distinct prefix length, however
+  // many terminals the file lists.
+  const PrincipalEntry* Find(absl::string_view common_name) const;
 
  private:
-  std::vector<PrincipalEntry> entries_;
+  absl::flat_hash_map<std::string, PrincipalEntry> exact_;
+  absl::flat_hash_map<std::string, PrincipalEntry> prefixes_;
+  std::vector<size_t> prefix_lengths_;  // of prefixes_' keys, longest first
 };
 
 }  // namespace socle
