@@ -61,6 +61,9 @@ ABSL_FLAG(bool, mutex_deadlock_detection, false,
 ABSL_FLAG(std::string, store, "sqlite:",
           "sqlite: (a temporary database, the default), sqlite:PATH, or postgresql://... "
           "(scenarios are skipped when the server cannot open it).");
+ABSL_FLAG(absl::Duration, commit_delay, socle::storage::kDefaultCommitDelay,
+          "socle-server's --commit_delay (SQLite's group commit delay; 0 turns it off), "
+          "to measure what it gives.");
 ABSL_FLAG(bool, quick, false,
           "Every scenario on tiny sizes in a few seconds (overrides --duration, --concurrency, "
           "--persons and --batch): checks that the bench works, not speed.");
@@ -116,6 +119,7 @@ int main(int argc, char** argv) {
   settings.batch = absl::GetFlag(FLAGS_batch);
   settings.store = absl::GetFlag(FLAGS_store);
   settings.quick = absl::GetFlag(FLAGS_quick);
+  settings.commit_delay = absl::GetFlag(FLAGS_commit_delay);
   settings.payroll = absl::GetFlag(FLAGS_payroll);
   settings.payment_lines = absl::GetFlag(FLAGS_payment_lines);
   settings.payroll_reps = absl::GetFlag(FLAGS_payroll_reps);
@@ -177,6 +181,9 @@ int main(int argc, char** argv) {
       settings.payment_lines, ", growth ",
       settings.growth.empty() ? "off" : absl::StrJoin(settings.growth, ","),
       absl::GetFlag(FLAGS_mutex_deadlock_detection) ? ", mutex deadlock detection ON" : "",
+      settings.commit_delay == socle::storage::kDefaultCommitDelay
+          ? ""
+          : absl::StrCat(", commit delay ", absl::FormatDuration(settings.commit_delay)),
       ", store ",
       settings.store == "sqlite:" ? "sqlite: (temporary file)" : settings.store,
       settings.quick ? ", --quick" : "");

@@ -288,6 +288,7 @@ absl::Status Bench::SetUp() {
   options.principals_file = tls_.principals();
   options.token_key_file = tls_.token_key();
   options.password_iterations = 1000;
+  options.commit_delay = settings_.commit_delay;
   options.data_keys_file = tls_.dir + "/data.keys";
   options.index_key_file = tls_.dir + "/index.key";
   auto server = SocleServer::Start(options);
@@ -878,6 +879,7 @@ absl::StatusOr<Bench::PayrollTimes> Bench::MeasurePayroll(int64_t n, int reps) {
   options.principals_file = tls_.principals();
   options.token_key_file = tls_.token_key();
   options.password_iterations = 1000;
+  options.commit_delay = settings_.commit_delay;
   ASSIGN_OR_RETURN(std::unique_ptr<SocleServer> server, SocleServer::Start(options));
   ASSIGN_OR_RETURN(std::vector<client::Client> clients,
                    ConnectClients(tls_, server->port(), 1, absl::Hours(2), "admin"));
@@ -1137,6 +1139,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> Bench::StartChild(const std::stri
        "--tls_key=" + tls_.server_key(), "--client_ca=" + tls_.ca(),
        "--principals=" + tls_.principals(), "--token_key=" + tls_.token_key(),
        "--password_iterations=1000",
+       "--commit_delay=" + absl::FormatDuration(settings_.commit_delay),
        "--data_keys=" + tls_.dir + "/data.keys", "--index_key=" + tls_.dir + "/index.key"},
       work);
 }

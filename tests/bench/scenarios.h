@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "client/client.h"
+#include "storage/sqlite/sqlite_store.h"
 #include "tests/bench/fixture.h"
 #include "tests/bench/load.h"
 #include "tests/bench/report.h"
@@ -55,6 +56,9 @@ struct Settings {
   // server where socle-bench makes databases of its own, dropped at the end;
   // the database the URL names is not written).
   std::string store = "sqlite:";
+  // socle-server's --commit_delay (SQLite's group commit delay), for the
+  // in-process server and the child processes alike.
+  absl::Duration commit_delay = storage::kDefaultCommitDelay;
   std::set<std::string> only;  // scenario ids; empty: all
   bool quick = false;
 };

@@ -681,6 +681,14 @@ SqliteOptions WithCommitDelay(absl::Duration delay) {
   return options;
 }
 
+// Commits a group of two writes, after which the next group waits out the
+// commit delay for company.
+void CommitAGroupOfTwo(Store& store) {
+  std::vector<absl::Status> statuses;
+  RunQueuedWriters(store, 2, &statuses);
+  for (const absl::Status& s : statuses) EXPECT_TRUE(s.ok()) << s;
+}
+
 // Writes `n` persons from threads of their own, started one after the
 // other, and returns their statuses once all have returned or `limit` has
 // passed (then the ones not back are DEADLINE_EXCEEDED).
@@ -710,9 +718,7 @@ TEST_F(SqliteStoreTest, AfterAGroupOfSeveralTheNextWaitsForCompany) {
   // kCommitGroupTarget calls queued, not because time ran out.
   std::unique_ptr<Store> store = Open(WithCommitDelay(absl::Hours(1)));
   ASSERT_NE(store, nullptr);
-  std::vector<absl::Status> statuses;
-  RunQueuedWriters(*store, 2, &statuses);  // a group of two
-  for (const absl::Status& s : statuses) ASSERT_TRUE(s.ok()) << s;
+  CommitAGroupOfTwo(*store);
   const int64_t before = GetSqliteStats(*store).commits;
   for (const absl::Status& s : WriteOneByOne(*store, kCommitGroupTarget, "C-")) {
     EXPECT_TRUE(s.ok()) << s;
@@ -737,9 +743,7 @@ TEST_F(SqliteStoreTest, AWriteAfterAGroupOfOneIsNotDelayed) {
 TEST_F(SqliteStoreTest, TheCommitDelayEndsWhenItsTimeIsUp) {
   std::unique_ptr<Store> store = Open(WithCommitDelay(absl::Milliseconds(20)));
   ASSERT_NE(store, nullptr);
-  std::vector<absl::Status> statuses;
-  RunQueuedWriters(*store, 2, &statuses);
-  for (const absl::Status& s : statuses) ASSERT_TRUE(s.ok()) << s;
+  CommitAGroupOfTwo(*store);
   // Alone after a group of two: it waits for company that never comes,
   // then commits.
   std::vector<absl::Status> alone = WriteOneByOne(*store, 1, "T-");
@@ -749,9 +753,7 @@ TEST_F(SqliteStoreTest, TheCommitDelayEndsWhenItsTimeIsUp) {
 TEST_F(SqliteStoreTest, ClosingEndsTheCommitDelay) {
   std::unique_ptr<Store> store = Open(WithCommitDelay(absl::Hours(1)));
   ASSERT_NE(store, nullptr);
-  std::vector<absl::Status> statuses;
-  RunQueuedWriters(*store, 2, &statuses);
-  for (const absl::Status& s : statuses) ASSERT_TRUE(s.ok()) << s;
+  CommitAGroupOfTwo(*store);
   absl::Status waiting = absl::UnknownError("not run");
   Store* open = store.get();
   std::thread writer([&] { waiting = InsertOne(*open, "W-1"); });
