@@ -67,7 +67,7 @@ ABSL_FLAG(int, max_queued_calls, 4096,
 ABSL_FLAG(absl::Duration, commit_delay, socle::storage::kDefaultCommitDelay,
           "SQLite only: when the last group commit held several writes, how long the "
           "writer waits for more to share the next commit's fsync (a lone write never "
-          "waits). 0 turns it off.");
+          "waits). 0 turns it off; at most 1m.");
 ABSL_FLAG(int, max_message_bytes, 4 << 20, "Largest request or response message.");
 
 namespace {

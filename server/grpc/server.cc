@@ -119,8 +119,8 @@ absl::StatusOr<std::unique_ptr<storage::Store>> OpenStore(
     if (options.path.empty()) {
       return absl::InvalidArgumentError("--store=sqlite:PATH needs a path");
     }
-    if (commit_delay < absl::ZeroDuration()) {
-      return absl::InvalidArgumentError("--commit_delay must not be negative");
+    if (commit_delay < absl::ZeroDuration() || commit_delay > storage::kMaxCommitDelay) {
+      return absl::InvalidArgumentError("--commit_delay must be from 0 to 1m");
     }
     options.keys = keys;
     options.commit_delay = commit_delay;

@@ -603,8 +603,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
   if (options.max_batch < 1) {
     return absl::InvalidArgumentError("max_batch must be at least 1");
   }
-  if (options.commit_delay < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("commit_delay must not be negative");
+  if (options.commit_delay < absl::ZeroDuration() || options.commit_delay > kMaxCommitDelay) {
+    return absl::InvalidArgumentError("commit_delay must be from 0 to 1 minute");
   }
   if (options.busy_timeout_ms < 0) {
     return absl::InvalidArgumentError("busy_timeout_ms must not be negative");

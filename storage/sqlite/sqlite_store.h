@@ -25,6 +25,8 @@ namespace socle::storage {
 // SqliteOptions::commit_delay unless set: a few fsyncs of a disk like
 // the bench machine's, well under what a clerk notices.
 inline constexpr absl::Duration kDefaultCommitDelay = absl::Milliseconds(1);
+// The longest SqliteOptions::commit_delay accepted.
+inline constexpr absl::Duration kMaxCommitDelay = absl::Minutes(1);
 // Queued calls that end the commit delay's wait at once: enough for a group
 // to share its fsync several ways, few enough to gather within the delay
 // under load.

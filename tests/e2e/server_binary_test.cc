@@ -86,6 +86,9 @@ TEST_F(ServerBinaryTest, BadStartsAreOneClearLineAndNonZero) {
       {store + TlsFlags() + " --token_key=", "--token_key"},
       {store + TlsFlags() + " --token_key=" + dir_.path() + "/short.key", "32 bytes"},
       {store + TlsFlags() + " --crl_dir=/nonexistent/crl", "/nonexistent/crl"},
+      {store + TlsFlags() + " --policy=" + SOCLE_SOURCE_DIR +
+           "/deploy/policy/default.textproto --commit_delay=-1ms",
+       "--commit_delay"},
   };
   std::ofstream(dir_.path() + "/bad-principals.textproto")
       << "principals { certificate: \"a\" role: ROLE_ADMIN }\n"

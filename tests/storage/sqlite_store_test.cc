@@ -222,6 +222,11 @@ TEST_F(SqliteStoreTest, BadOptionsAreInvalidArgument) {
           .status();
   EXPECT_EQ(negative_delay.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(negative_delay.message(), HasSubstr("commit_delay"));
+  EXPECT_EQ(OpenSqliteStore(SqliteOptions{.path = DbPath(),
+                                          .commit_delay = absl::InfiniteDuration()})
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(SqliteStoreTest, MigrationsAreAppliedOnce) {
@@ -716,7 +721,7 @@ std::vector<absl::Status> WriteOneByOne(Store& store, int n, const std::string& 
 TEST_F(SqliteStoreTest, AfterAGroupOfSeveralTheNextWaitsForCompany) {
   // A delay far longer than the test: the group ends its wait because
   // kCommitGroupTarget calls queued, not because time ran out.
-  std::unique_ptr<Store> store = Open(WithCommitDelay(absl::Hours(1)));
+  std::unique_ptr<Store> store = Open(WithCommitDelay(kMaxCommitDelay));
   ASSERT_NE(store, nullptr);
   CommitAGroupOfTwo(*store);
   const int64_t before = GetSqliteStats(*store).commits;
@@ -728,10 +733,10 @@ TEST_F(SqliteStoreTest, AfterAGroupOfSeveralTheNextWaitsForCompany) {
 }
 
 TEST_F(SqliteStoreTest, AWriteAfterAGroupOfOneIsNotDelayed) {
-  std::unique_ptr<Store> store = Open(WithCommitDelay(absl::Hours(1)));
+  std::unique_ptr<Store> store = Open(WithCommitDelay(kMaxCommitDelay));
   ASSERT_NE(store, nullptr);
   // The first write of all, then one after a group of one: neither waits
-  // for company (either would otherwise wait the hour).
+  // for company (either would otherwise wait a minute).
   const int64_t before = GetSqliteStats(*store).commits;
   for (int round = 0; round < 2; ++round) {
     std::vector<absl::Status> statuses = WriteOneByOne(*store, 1, absl::StrCat("L", round, "-"));
@@ -751,7 +756,7 @@ TEST_F(SqliteStoreTest, TheCommitDelayEndsWhenItsTimeIsUp) {
 }
 
 TEST_F(SqliteStoreTest, ClosingEndsTheCommitDelay) {
-  std::unique_ptr<Store> store = Open(WithCommitDelay(absl::Hours(1)));
+  std::unique_ptr<Store> store = Open(WithCommitDelay(kMaxCommitDelay));
   ASSERT_NE(store, nullptr);
   CommitAGroupOfTwo(*store);
   absl::Status waiting = absl::UnknownError("not run");
