@@ -319,7 +319,7 @@ class SqliteStore final : public Store {
 
   // The commit delay: after a group of several calls, waits up to
   // commit_delay_ for kCommitGroupTarget calls to queue. Under load this
-  // trades a fraction of a millisecond of latency for fewer commits, each
+  // trades up to commit_delay_ of latency for fewer commits, each
   // of them an fsync and a rewrite of the pages the calls share (the
   // tables' last pages, the audit chain's). Large calls need no company.
   void AwaitCompany() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
