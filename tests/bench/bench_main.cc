@@ -136,6 +136,7 @@ int main(int argc, char** argv) {
     absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   }
   socle::bench::SetPhaseLog(absl::GetFlag(FLAGS_phases));
+  socle::bench::MeasureDatabaseCpu(!absl::StartsWith(settings.store, "sqlite:"));
   if (settings.quick) {
     settings.duration = absl::Seconds(1);
     settings.rounds = 2;

@@ -1,5 +1,6 @@
 #include "tests/bench/load.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>
@@ -7,8 +8,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <fstream>
 #include <latch>
 #include <mutex>
+#include <sstream>
+#include <string>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -20,6 +24,7 @@ namespace socle::bench {
 namespace {
 
 std::atomic<bool> phase_log{false};
+std::atomic<bool> database_cpu{false};
 
 double Seconds(clockid_t clock) {
   timespec ts;
@@ -31,7 +36,39 @@ double Monotonic() { return Seconds(CLOCK_MONOTONIC); }
 
 }  // namespace
 
+double DatabaseCpuSeconds() {
+  static const double kTicksPerSecond = static_cast<double>(sysconf(_SC_CLK_TCK));
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return 0;
+  uint64_t ticks = 0;
+  while (const dirent* entry = readdir(proc)) {
+    if (entry->d_name[0] < '1' || entry->d_name[0] > '9') continue;
+    std::ifstream stat(absl::StrCat("/proc/", entry->d_name, "/stat"));
+    std::string line;
+    if (!std::getline(stat, line)) continue;  // exited meanwhile
+    // pid (comm) state ppid ... : comm may hold spaces, so split after ')'.
+    const size_t open = line.find('(');
+    const size_t close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos ||
+        line.compare(open + 1, close - open - 1, "postgres") != 0) {
+      continue;
+    }
+    // Fields 14 to 17 (utime, stime, cutime, cstime) are the 12th to 15th
+    // after the state, which is the first after ')'.
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    for (int i = 1; i <= 11 && rest >> field; ++i) {
+    }
+    uint64_t value = 0;
+    for (int i = 0; i < 4 && rest >> value; ++i) ticks += value;
+  }
+  closedir(proc);
+  return ticks / kTicksPerSecond;
+}
+
 void SetPhaseLog(bool on) { phase_log.store(on); }
+
+void MeasureDatabaseCpu(bool on) { database_cpu.store(on); }
 
 PhaseScope::PhaseScope(std::string label) : label_(std::move(label)), start_(Monotonic()) {}
 
@@ -55,6 +92,7 @@ void LoadStats::Merge(LoadStats other) {
   seconds += other.seconds;
   cpu_process_s += other.cpu_process_s;
   cpu_load_s += other.cpu_load_s;
+  cpu_database_s += other.cpu_database_s;
   latencies_us.insert(latencies_us.end(), other.latencies_us.begin(),
                       other.latencies_us.end());
   if (first_error.empty()) first_error = std::move(other.first_error);
@@ -128,6 +166,8 @@ LoadStats RunClosedLoop(int threads, absl::Duration duration, const Operation& o
   Progress progress(label);
   const double mono_start = Monotonic();
   const double cpu_start = Seconds(CLOCK_PROCESS_CPUTIME_ID);
+  const bool database = database_cpu.load();
+  const double database_start = database ? DatabaseCpuSeconds() : 0;
   const absl::Time start = absl::Now();
   go.count_down();
   const absl::Time deadline = start + duration;
@@ -142,6 +182,7 @@ LoadStats RunClosedLoop(int threads, absl::Duration duration, const Operation& o
   stop.store(true);
   for (std::thread& th : pool) th.join();
   const double cpu_process = Seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu_start;
+  const double cpu_database = database ? DatabaseCpuSeconds() - database_start : 0;
   progress.Done();
   if (phase_log.load()) {
     std::fprintf(stderr, "phase %.3f,%.3f %s\n", mono_start, Monotonic(),
@@ -151,6 +192,7 @@ LoadStats RunClosedLoop(int threads, absl::Duration duration, const Operation& o
   LoadStats stats;
   stats.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   stats.cpu_process_s = cpu_process;
+  stats.cpu_database_s = cpu_database;
   for (PerThread& p : per) {
     stats.ok += p.ok;
     stats.failed += p.failed;

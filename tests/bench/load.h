@@ -24,6 +24,10 @@ struct LoadStats {
   // The difference is the in-process server's (and the idle bare server's).
   double cpu_process_s = 0;
   double cpu_load_s = 0;
+  // CPU time of the PostgreSQL server's processes on this machine over the
+  // run (DatabaseCpuSeconds); 0 when there are none (SQLite, or a server
+  // elsewhere).
+  double cpu_database_s = 0;
 
   double Rate() const { return seconds > 0 ? ok / seconds : 0; }
   int64_t Calls() const { return ok + failed; }
@@ -32,12 +36,24 @@ struct LoadStats {
     return Calls() > 0 ? (cpu_process_s - cpu_load_s) * 1e6 / Calls() : 0;
   }
   double LoadCpuPerCallUs() const { return Calls() > 0 ? cpu_load_s * 1e6 / Calls() : 0; }
+  double DatabaseCpuPerCallUs() const {
+    return Calls() > 0 ? cpu_database_s * 1e6 / Calls() : 0;
+  }
   // Latency at quantile `q` (0.5, 0.99) in milliseconds; 0 when empty.
   // Sorts latencies_us.
   double PercentileMs(double q);
   // Adds another run of the same operation (rates add up over wall time).
   void Merge(LoadStats other);
 };
+
+// The CPU time used so far by the processes named "postgres" on this machine
+// (the backends, the WAL writer, the checkpointer, autovacuum: everything a
+// local PostgreSQL server spends), from /proc; 0 when there are none. Only
+// differences mean anything: a backend that exits takes its time with it
+// until the postmaster reaps it, which this counts too.
+double DatabaseCpuSeconds();
+// When on (the store is PostgreSQL), RunClosedLoop fills cpu_database_s.
+void MeasureDatabaseCpu(bool on);
 
 // `op(thread, i)` makes one call as client thread `thread` (0..threads-1);
 // `i` counts that thread's calls from 0. It must be thread-safe across

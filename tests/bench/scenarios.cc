@@ -160,7 +160,11 @@ std::string CpuNote(const LoadStats& stats, const LoadStats& ceiling) {
       "threads) ", Fixed(server), " us vs ", Fixed(server_empty), " us for the empty RPC",
       server > 0 ? absl::StrCat(" (", Fixed(100 * server_empty / server), " %)") : "",
       "; in the client threads ", Fixed(stats.LoadCpuPerCallUs()), " us vs ",
-      Fixed(ceiling.LoadCpuPerCallUs()), " us");
+      Fixed(ceiling.LoadCpuPerCallUs()), " us",
+      stats.cpu_database_s > 0
+          ? absl::StrCat("; in the PostgreSQL server's processes on this machine ",
+                         Fixed(stats.DatabaseCpuPerCallUs()), " us")
+          : "");
 }
 
 const std::map<std::string, int>& RowOrder() {
