@@ -106,6 +106,7 @@ enum class Sql : int {
   kNextPersonIds,
   kNextPaymentId,
   kGetPersonOfLine,
+  kInsertCheckedPayment,
   kCount,  // not a statement
 };
 

@@ -88,6 +88,17 @@ namespace {
   "p.note, p.recorded_at, p.recorded_by, coalesce(p.reversal_of, 0), "        \
   "p.reversal_reason, coalesce((SELECT r.id FROM payments r"                  \
   " WHERE r.reversal_of = p.id), 0)"
+// The columns of both payment inserts, and their values but the id
+// (PgTxn::InsertPayment binds them).
+#define SOCLE_PG_PAYMENT_INSERT_COLUMNS                                     \
+  "idempotency_key, cycle_id, line_id, person_id, programme_code, period, " \
+  "office_code, amount_minor, currency, channel, provider_reference, "      \
+  "paid_at, supplement, note, recorded_at, recorded_by, reversal_of, "      \
+  "reversal_reason, id"
+#define SOCLE_PG_PAYMENT_INSERT_VALUES                                      \
+  "$1::text, $2::int8, $3::int8, $4::int8, $5::text, $6::text, $7::text, "  \
+  "$8::int8, $9::text, $10::int4, $11::text, $12::timestamptz, $13::bool, " \
+  "$14::text, $15::timestamptz, $16::text, $17::int8, $18::text"
 // The period filter of the payment listings: $1 period, $2 office ('' any),
 // $3 programme ('' any). Through payments_by_period, in id order.
 #define SOCLE_PG_PAYMENTS_OF_PERIOD                                 \
@@ -315,17 +326,15 @@ constexpr const char* kSqlText[] = {
     "SELECT " SOCLE_PG_LINE_COLUMNS " FROM lines l" SOCLE_PG_LINE_FIGURES
     " WHERE l.cycle_id = $1::int8 AND l.office_code = $4::text"
     " AND l.enrolment_id > $2::int8 ORDER BY l.enrolment_id LIMIT $3::int8",
-    // kInsertPayment: $19 the id drawn ahead (kNextPaymentId), or NULL to
-    // draw it now.
-    "INSERT INTO payments (idempotency_key, cycle_id, line_id, person_id, "
-    "programme_code, period, office_code, amount_minor, currency, channel, "
-    "provider_reference, paid_at, supplement, note, recorded_at, "
-    "recorded_by, reversal_of, reversal_reason, id) OVERRIDING SYSTEM VALUE"
-    " VALUES ($1::text, $2::int8, "
-    "$3::int8, $4::int8, $5::text, $6::text, $7::text, $8::int8, $9::text, "
-    "$10::int4, $11::text, $12::timestamptz, $13::bool, $14::text, "
-    "$15::timestamptz, $16::text, $17::int8, $18::text, COALESCE($19::int8,"
-    " nextval(pg_get_serial_sequence('payments', 'id')))) RETURNING id",
+    // kInsertPayment: a payment whose cycle, line and person the
+    // transaction has not read. Inserts nothing when one of them is missing
+    // (payments have no foreign keys for them: migration 8).
+    "INSERT INTO payments (" SOCLE_PG_PAYMENT_INSERT_COLUMNS ")"
+    " OVERRIDING SYSTEM VALUE SELECT " SOCLE_PG_PAYMENT_INSERT_VALUES ","
+    " nextval('payments_id_seq'::regclass)"
+    " WHERE EXISTS (SELECT 1 FROM cycles WHERE id = $2::int8)"
+    " AND ($3::int8 IS NULL OR EXISTS (SELECT 1 FROM lines WHERE id = $3::int8))"
+    " AND EXISTS (SELECT 1 FROM persons WHERE id = $4::int8) RETURNING id",
     // kGetPayment
     "SELECT " SOCLE_PG_PAYMENT_COLUMNS " FROM payments p WHERE p.id = $1::int8",
     // kGetPaymentByKey
@@ -450,7 +459,7 @@ constexpr const char* kSqlText[] = {
     " FROM audit WHERE office_code = $4::text AND seq > $1::int8" SOCLE_PG_AUDIT_FILTER,
     // kNextPersonId: the id of the row about to be inserted, drawn before
     // the insert so that its sealed values can be bound to it (the AAD).
-    "SELECT nextval(pg_get_serial_sequence('persons', 'id'))",
+    "SELECT nextval('persons_id_seq'::regclass)",
     // kListPersonsToReseal: $1 after id, $2 limit.
     "SELECT id, national_id, national_id_sealed, facts, sealed FROM persons"
     " WHERE id > $1::int8 ORDER BY id LIMIT $2::int8",
@@ -465,7 +474,7 @@ constexpr const char* kSqlText[] = {
     "UPDATE requests SET request = $2::bytea, response = $3::bytea,"
     " sealed = true WHERE request_id = $1::text",
     // kNextEventId: as kNextPersonId.
-    "SELECT nextval(pg_get_serial_sequence('life_events', 'id'))",
+    "SELECT nextval('life_events_id_seq'::regclass)",
     // kListEventsToReseal: $1 after id, $2 limit.
     "SELECT id, details, sealed FROM life_events WHERE id > $1::int8"
     " ORDER BY id LIMIT $2::int8",
@@ -511,13 +520,19 @@ constexpr const char* kSqlText[] = {
     // cannot see those).
     "SELECT 1 FROM persons WHERE national_id = ANY($1::text[]) LIMIT 1",
     // kNextPersonIds: $1 ids drawn at once for InsertPersons.
-    "SELECT nextval(pg_get_serial_sequence('persons', 'id'))"
+    "SELECT nextval('persons_id_seq'::regclass)"
     " FROM generate_series(1, $1::int8)",
     // kNextPaymentId: as kNextPersonId, for a payment insert deferred.
-    "SELECT nextval(pg_get_serial_sequence('payments', 'id'))",
+    "SELECT nextval('payments_id_seq'::regclass)",
     // kGetPersonOfLine: $1 a line; its person, as kGetPerson reads them.
     "SELECT " SOCLE_PG_PERSON_COLUMNS " FROM persons p"
     " WHERE p.id = (SELECT person_id FROM lines WHERE id = $1::int8)",
+    // kInsertCheckedPayment: a payment whose cycle, line and person the
+    // transaction's reads found (PgTxn::Checked), $19 the id drawn ahead
+    // (kNextPaymentId).
+    "INSERT INTO payments (" SOCLE_PG_PAYMENT_INSERT_COLUMNS ")"
+    " OVERRIDING SYSTEM VALUE VALUES (" SOCLE_PG_PAYMENT_INSERT_VALUES
+    ", $19::int8)",
 };
 static_assert(std::size(kSqlText) == static_cast<size_t>(Sql::kCount),
               "one SQL text per Sql value, in order");
@@ -873,8 +888,12 @@ absl::StatusOr<int64_t> PgTxn::NextId(Sql id, const ErrorContext& context) {
 }
 
 absl::StatusOr<int64_t> PgTxn::InsertReturningId(Sql id, const Params& params,
-                                                 const ErrorContext& context) {
+                                                 const ErrorContext& context,
+                                                 const char* none_inserted) {
   ASSIGN_OR_RETURN(Result r, conn_->ExecGuarded(id, params, context));
+  if (PQntuples(r.get()) == 0 && none_inserted != nullptr) {
+    return absl::FailedPreconditionError(none_inserted);
+  }
   if (PQntuples(r.get()) != 1) return Unexpected();
   Row row(r.get(), 0);
   const int64_t assigned = row.Int8(0);
@@ -1965,11 +1984,13 @@ absl::StatusOr<int64_t> PgTxn::InsertPayment(const PaymentRecord& payment) {
   if (conn_->writes_deferred() && checked) {
     ASSIGN_OR_RETURN(const int64_t id, NextId(Sql::kNextPaymentId, kInsertPaymentCtx));
     p.Int8(id);
-    RETURN_IF_ERROR(conn_->DeferWrite(Sql::kInsertPayment, p, kInsertPaymentCtx));
+    RETURN_IF_ERROR(conn_->DeferWrite(Sql::kInsertCheckedPayment, p, kInsertPaymentCtx));
     return id;
   }
-  p.Null();
-  return InsertReturningId(Sql::kInsertPayment, p, kInsertPaymentCtx);
+  // No row: the cycle, the line or the person is missing, as a foreign key
+  // would have said.
+  return InsertReturningId(Sql::kInsertPayment, p, kInsertPaymentCtx,
+                           /*none_inserted=*/kInsertPaymentCtx.foreign_key);
 }
 
 void PgTxn::Prefetch(const Lookahead& ahead) {

@@ -151,9 +151,12 @@ class PgTxn final : public Txn {
   // The next value of a sequence (kNextPersonId and the like): the id of a
   // row about to be inserted.
   absl::StatusOr<int64_t> NextId(Sql id, const ErrorContext& context);
-  // Runs a guarded INSERT ... RETURNING of one id.
+  // Runs a guarded INSERT ... RETURNING of one id. An INSERT ... SELECT
+  // that may insert nothing names why with `none_inserted`
+  // (FAILED_PRECONDITION).
   absl::StatusOr<int64_t> InsertReturningId(Sql id, const Params& params,
-                                            const ErrorContext& context);
+                                            const ErrorContext& context,
+                                            const char* none_inserted = nullptr);
   // Runs a guarded statement that changes exactly one row (UPDATE/DELETE by
   // key): NOT_FOUND with `not_found` when it changes none.
   absl::Status ChangeOne(Sql id, const Params& params,

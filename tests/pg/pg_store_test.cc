@@ -255,6 +255,17 @@ TEST_F(PgStoreTest, NewerSchemaIsRefused) {
   EXPECT_THAT(std::string(store.status().message()), HasSubstr("999"));
 }
 
+// The store draws ids from the identity sequences by name: a database where
+// another relation had taken one of those names first is refused at open,
+// not given ids from the wrong sequence.
+TEST_F(PgStoreTest, IdentitySequencesNamedOtherwiseAreRefused) {
+  ASSERT_TRUE(RunSql(url_, "CREATE SEQUENCE payments_id_seq").ok());
+  absl::StatusOr<std::unique_ptr<Store>> store = Open();
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition)
+      << store.status();
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr("payments_id_seq"));
+}
+
 TEST_F(PgStoreTest, WriteInsideWriteIsRefused) {
   std::unique_ptr<Store> store = MustOpen();
   ASSERT_NE(store, nullptr);

@@ -2041,6 +2041,16 @@ TEST_P(PaymentTest, PaymentsReferringToMissingRowsAreFailedPrecondition) {
   PaymentRecord no_cycle = MakePayment(line, 1, "b");
   no_cycle.cycle_id = c->id + 1000;
   EXPECT_EQ(Pay(no_cycle).status().code(), absl::StatusCode::kFailedPrecondition);
+  PaymentRecord no_person = MakePayment(line, 1, "c");
+  no_person.person_id = line.person_id + 1000;
+  EXPECT_EQ(Pay(no_person).status().code(), absl::StatusCode::kFailedPrecondition);
+  PaymentRecord without_line = MakePayment(line, 1, "d");
+  without_line.line_id = 0;
+  without_line.cycle_id = c->id + 1000;
+  EXPECT_EQ(Pay(without_line).status().code(), absl::StatusCode::kFailedPrecondition);
+  without_line.cycle_id = c->id;
+  without_line.person_id = line.person_id + 1000;
+  EXPECT_EQ(Pay(without_line).status().code(), absl::StatusCode::kFailedPrecondition);
   PaymentRecord no_payment = MakePayment(line, 1, "");
   no_payment.reversal_of = 1000;
   EXPECT_EQ(Pay(no_payment).status().code(), absl::StatusCode::kFailedPrecondition);
