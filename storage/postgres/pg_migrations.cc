@@ -306,7 +306,7 @@ CREATE INDEX persons_by_death ON persons (date_of_death)
     // Migration 8: payments lose the foreign keys of their cycle, line and
     // person, as lines never had them (migration 3). PostgreSQL checks a
     // foreign key with a query and a row lock on the row referred to, which
-    // writes WAL and dirties that row's page: about a sixth of the database's
+    // writes WAL and dirties that row's page: some 15 % of the database's
     // CPU per RecordPayment, under the writers' lock. The store checks them
     // instead (PgTxn::InsertPayment): a payment its transaction's reads have
     // not found the cycle, line and person of is inserted by a statement
