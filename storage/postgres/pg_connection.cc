@@ -1,5 +1,7 @@
 #include "storage/postgres/pg_connection.h"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -478,6 +480,11 @@ void Connection::Defer(std::vector<const char*> commands,
   }
 }
 
+void Connection::DeferBegin(const char* begin, const ErrorContext& context) {
+  Defer({begin}, context);
+  deferred_.back().begin = true;
+}
+
 absl::Status Connection::DeferWrite(Sql id, const Params& params,
                                     const ErrorContext& context) {
   RETURN_IF_ERROR(params.status());
@@ -540,7 +547,11 @@ absl::Status Connection::QueueAhead(Sql id, const Params& params,
   RETURN_IF_ERROR(params.status());
   // Outside a transaction, another session's commit could land between
   // the read and the moment it is asked for.
-  if (!in_transaction()) return absl::OkStatus();
+  if (!in_transaction() &&
+      std::none_of(deferred_.begin(), deferred_.end(),
+                   [](const Deferred& d) { return d.begin; })) {
+    return absl::OkStatus();
+  }
   RETURN_IF_ERROR(Usable(context));
   ASSIGN_OR_RETURN(const char* name, Prepared(id));
   ahead_.push_back(Copy(name, params, context));
@@ -710,6 +721,14 @@ absl::StatusOr<Result> Connection::CommandsAfterDeferred(
     RETURN_IF_ERROR(Check(results[at].get(), context));
   }
   return std::move(results.back());
+}
+
+bool Connection::LooksAlive() const {
+  if (broken_ || PQstatus(pg_) != CONNECTION_OK || in_transaction()) return false;
+  pollfd socket{};
+  socket.fd = PQsocket(pg_);
+  socket.events = POLLIN;
+  return socket.fd >= 0 && poll(&socket, 1, 0) == 0;
 }
 
 absl::Status Connection::Command(const char* sql, const ErrorContext& context) {

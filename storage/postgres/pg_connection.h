@@ -301,6 +301,10 @@ class Connection {
   // The transaction must not be in a failed state when they are deferred
   // (statements are refused until they have run).
   void Defer(std::vector<const char*> commands, const ErrorContext& context);
+  // A BEGIN command deferred as Defer does: reads may then be sent ahead
+  // (QueueAhead) as inside the transaction it opens, since they travel after
+  // it.
+  void DeferBegin(const char* begin, const ErrorContext& context);
   // A write whose result nobody reads before the transaction commits (an
   // audit entry, a stored answer), deferred as commands are: prepared now,
   // sent after what was deferred before it, ahead of the next statement, in
@@ -367,6 +371,12 @@ class Connection {
   // The connection to the server was lost (or the server is shutting down):
   // drop it; every call on it fails with UNAVAILABLE.
   bool broken() const { return broken_; }
+  // Whether an idle connection shows no sign of having been lost: not
+  // broken, and nothing to read from the server (a server that ends an idle
+  // session, as on shutdown or pg_terminate_backend, sends an error then
+  // closes, which makes the socket readable). One poll(2), no round trip.
+  // Only a hint: a loss after it is noticed by the next statement.
+  bool LooksAlive() const;
   // A serialization failure or a deadlock was reported since ClearConflict():
   // the transaction must be rolled back and run again.
   bool conflict() const { return conflict_; }
@@ -413,6 +423,7 @@ class Connection {
     const char* sql = nullptr;  // the command, or the statement's name
     bool prepared = false;      // a prepared statement, with `values`
     bool write = false;
+    bool begin = false;            // DeferBegin's
     std::optional<Sql> statement;  // a read sent ahead: which one
     std::vector<std::string> values;
     std::vector<bool> nulls;

@@ -181,6 +181,7 @@ class PgStore final : public Store {
     stats.reconnects = reconnects_.load(std::memory_order_relaxed);
     stats.writer_round_trips = writer_round_trips_.load(std::memory_order_relaxed);
     stats.answered_ahead = answered_ahead_.load(std::memory_order_relaxed);
+    stats.reader_round_trips = reader_round_trips_.load(std::memory_order_relaxed);
     std::lock_guard<std::mutex> lock(mu_);
     stats.queued = static_cast<int64_t>(queue_.size());
     return stats;
@@ -198,15 +199,26 @@ class PgStore final : public Store {
     return absl::OkStatus();
   }
 
+  // BEGIN travels with fn's first statement (Connection::DeferBegin), in its
+  // round trip, when the idle connection looks alive; otherwise it is sent
+  // alone first, so that a connection lost while idle is noticed before fn
+  // runs, and replaced. A read that sends nothing begins no transaction.
   absl::Status ReadOn(std::unique_ptr<Connection>& slot,
                       absl::FunctionRef<absl::Status(ReadTxn&)> fn) {
     RETURN_IF_ERROR(Ensure(slot));
-    absl::Status status = slot->Command(kBeginRead, {"begin read"});
-    if (!status.ok() && slot->broken()) {
-      // Lost while idle (the server restarted, or closed it): noticed only
-      // now, before fn ran, so one new connection may simply be tried.
-      RETURN_IF_ERROR(Ensure(slot));
+    slot->ClearDeferredFailure();
+    absl::Status status;
+    if (slot->LooksAlive()) {
+      slot->DeferBegin(kBeginRead, {"begin read"});
+    } else {
       status = slot->Command(kBeginRead, {"begin read"});
+      if (!status.ok() && slot->broken()) {
+        // Lost while idle (the server restarted, or closed it): noticed
+        // only now, before fn ran, so one new connection may simply be
+        // tried.
+        RETURN_IF_ERROR(Ensure(slot));
+        status = slot->Command(kBeginRead, {"begin read"});
+      }
     }
     Connection& conn = *slot;
     if (!status.ok()) {
@@ -219,13 +231,22 @@ class PgStore final : public Store {
     conn.ClearConflict();
     PgTxn txn(&conn, keys_.get());
     status = fn(txn);
+    reader_round_trips_.fetch_add(conn.TakeTraffic().round_trips,
+                                  std::memory_order_relaxed);
     if (conn.broken()) {
       return status.ok() ? absl::UnavailableError(
                                "read: connection to the database was lost")
                          : status;
     }
+    if (conn.has_deferred()) {
+      // fn sent nothing: the BEGIN is still here, and no transaction open.
+      conn.DropDeferred();
+      return status;
+    }
     // Nothing was written: COMMIT and ROLLBACK end the snapshot alike.
     absl::Status end = conn.Command("ROLLBACK", {"end read"});
+    reader_round_trips_.fetch_add(conn.TakeTraffic().round_trips,
+                                  std::memory_order_relaxed);
     if (status.ok()) status = end;
     return status;
   }
@@ -458,6 +479,7 @@ class PgStore final : public Store {
   std::atomic<int64_t> reconnects_{0};
   std::atomic<int64_t> writer_round_trips_{0};
   std::atomic<int64_t> answered_ahead_{0};
+  std::atomic<int64_t> reader_round_trips_{0};
 
   std::thread writer_thread_;  // last: starts once everything above exists
 };

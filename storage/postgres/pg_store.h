@@ -71,6 +71,9 @@ struct PgStoreStats {
   // ahead (ReadTxn::Prefetch) instead of making one for each.
   int64_t writer_round_trips = 0;
   int64_t answered_ahead = 0;
+  // Round trips of the read connections, BEGIN to ROLLBACK (a read's BEGIN
+  // travels with its first statement when the connection looks alive).
+  int64_t reader_round_trips = 0;
   int64_t queued = 0;      // Write calls waiting for the writer right now
 };
 

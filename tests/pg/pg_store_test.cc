@@ -447,6 +447,46 @@ int KillStoreConnections(const std::string& url) {
   return killed.ok() ? std::stoi(*killed) : -1;
 }
 
+// A read's BEGIN travels with its first statement: what CheckEligibility
+// reads (the person, their membership, their enrolments, announced ahead)
+// takes two round trips, the lookups and the ROLLBACK, where BEGIN once took
+// one of its own. A read that runs no statement takes none.
+TEST_F(PgStoreTest, AReadOfLookupsAnnouncedAheadTakesTwoRoundTrips) {
+  std::unique_ptr<Store> store = MustOpen(/*pool_size=*/1);
+  ASSERT_NE(store, nullptr);
+  int64_t id = 0;
+  ASSERT_TRUE(store->Write([&](Txn& txn) -> absl::Status {
+                ASSIGN_OR_RETURN(id, txn.InsertPerson(MakePerson("N-1")));
+                return absl::OkStatus();
+              }).ok());
+  Lookahead ahead;
+  ahead.person_id = id;
+  ahead.membership_of = id;
+  ahead.enrolments_of = id;
+  auto check = [&](ReadTxn& txn) -> absl::Status {
+    txn.Prefetch(ahead);
+    ASSIGN_OR_RETURN(PersonRecord person, txn.GetPerson(id));
+    EXPECT_EQ(person.national_id, "N-1");
+    EXPECT_TRUE(absl::IsNotFound(txn.GetMembership(id).status()));
+    ASSIGN_OR_RETURN(std::vector<EnrolmentRecord> enrolments,
+                     txn.ListEnrolmentsByPerson(id));
+    EXPECT_TRUE(enrolments.empty());
+    return absl::OkStatus();
+  };
+  // The first prepares the statements.
+  ASSERT_TRUE(store->Read(check).ok());
+  int64_t before = GetPgStats(*store).reader_round_trips;
+  ASSERT_TRUE(store->Read(check).ok());
+  EXPECT_EQ(GetPgStats(*store).reader_round_trips - before, 2);
+
+  before = GetPgStats(*store).reader_round_trips;
+  EXPECT_EQ(store->Read([](ReadTxn&) { return absl::NotFoundError("none"); }),
+            absl::NotFoundError("none"));
+  EXPECT_EQ(GetPgStats(*store).reader_round_trips - before, 0);
+  // And the connection is left as it was: the next read sees the person.
+  ASSERT_TRUE(store->Read(check).ok());
+}
+
 // A connection lost while idle in the pool (the server restarted, or an
 // administrator closed it) is noticed when next used, before anything ran:
 // the store reconnects and the call goes through.
