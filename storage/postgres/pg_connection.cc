@@ -480,6 +480,35 @@ void Connection::Defer(std::vector<const char*> commands,
   }
 }
 
+void Connection::SendEnd(const char* sql) {
+  DropAnswers();
+  if (broken_ || !deferred_.empty() || end_pending_) {
+    broken_ = true;  // a misuse: drop the connection rather than guess
+    return;
+  }
+  // Blocking connection: PQsendQuery has flushed the query when it returns.
+  if (PQsendQuery(pg_, sql) != 1) {
+    broken_ = true;
+    return;
+  }
+  end_pending_ = true;
+}
+
+absl::Status Connection::TakeEnd(const ErrorContext& context) {
+  if (!end_pending_) return absl::OkStatus();
+  end_pending_ = false;
+  absl::Status status;
+  while (PGresult* r = PQgetResult(pg_)) {
+    Result result(r);
+    if (status.ok()) status = Check(r, context);
+  }
+  if (status.ok() && (PQstatus(pg_) != CONNECTION_OK || in_transaction())) {
+    status = Lost(context);
+  }
+  if (!status.ok()) broken_ = true;
+  return status;
+}
+
 void Connection::DeferBegin(const char* begin, const ErrorContext& context) {
   Defer({begin}, context);
   deferred_.back().begin = true;

@@ -301,6 +301,15 @@ class Connection {
   // The transaction must not be in a failed state when they are deferred
   // (statements are refused until they have run).
   void Defer(std::vector<const char*> commands, const ErrorContext& context);
+  // Sends `sql`, a command that ends the transaction (a read's ROLLBACK),
+  // without waiting for its answer: the server ends the transaction as soon
+  // as it reads it, and TakeEnd, which must come before anything else on
+  // this connection, takes the answer. Nothing may be deferred.
+  void SendEnd(const char* sql);
+  // Takes the answer of SendEnd's command, waiting for it if need be (OK
+  // when none is pending). Any error, or a transaction still open after it,
+  // marks the connection broken: the caller replaces it.
+  absl::Status TakeEnd(const ErrorContext& context);
   // A BEGIN command deferred as Defer does: reads may then be sent ahead
   // (QueueAhead) as inside the transaction it opens, since they travel after
   // it.
@@ -478,6 +487,7 @@ class Connection {
   absl::Status failure_;
   std::vector<Deferred> deferred_;
   bool writes_deferred_ = false;
+  bool end_pending_ = false;  // SendEnd's answer not taken yet
   absl::Status deferred_failure_;
   bool deferred_write_failed_ = false;
   std::vector<Deferred> ahead_;  // queued by QueueAhead

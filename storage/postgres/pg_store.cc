@@ -203,9 +203,14 @@ class PgStore final : public Store {
   // round trip, when the idle connection looks alive; otherwise it is sent
   // alone first, so that a connection lost while idle is noticed before fn
   // runs, and replaced. A read that sends nothing begins no transaction.
+  // The ROLLBACK that ends it is not waited for (Connection::SendEnd). A
+  // read announced ahead (ReadTxn::Prefetch) thus waits for one round trip.
   absl::Status ReadOn(std::unique_ptr<Connection>& slot,
                       absl::FunctionRef<absl::Status(ReadTxn&)> fn) {
     RETURN_IF_ERROR(Ensure(slot));
+    // The previous read's ROLLBACK: when it failed, the connection is
+    // replaced.
+    if (!slot->TakeEnd({"end read"}).ok()) RETURN_IF_ERROR(Ensure(slot));
     slot->ClearDeferredFailure();
     absl::Status status;
     if (slot->LooksAlive()) {
@@ -243,11 +248,10 @@ class PgStore final : public Store {
       conn.DropDeferred();
       return status;
     }
-    // Nothing was written: COMMIT and ROLLBACK end the snapshot alike.
-    absl::Status end = conn.Command("ROLLBACK", {"end read"});
-    reader_round_trips_.fetch_add(conn.TakeTraffic().round_trips,
-                                  std::memory_order_relaxed);
-    if (status.ok()) status = end;
+    // Nothing was written: COMMIT and ROLLBACK end the snapshot alike, and
+    // fn's answers are all in. The ROLLBACK is sent, not waited for: the
+    // next read on this connection takes its answer (TakeEnd).
+    conn.SendEnd("ROLLBACK");
     return status;
   }
 
