@@ -514,11 +514,17 @@ void Connection::DeferBegin(const char* begin, const ErrorContext& context) {
   deferred_.back().begin = true;
 }
 
+bool Connection::in_transaction_or_begin_deferred() const {
+  return in_transaction() ||
+         std::any_of(deferred_.begin(), deferred_.end(),
+                     [](const Deferred& d) { return d.begin; });
+}
+
 absl::Status Connection::DeferWrite(Sql id, const Params& params,
                                     const ErrorContext& context) {
   RETURN_IF_ERROR(params.status());
   RETURN_IF_ERROR(Usable(context));
-  if (!writes_deferred_ || !in_transaction()) {
+  if (!writes_deferred_ || !in_transaction_or_begin_deferred()) {
     return absl::InternalError(absl::StrCat(
         context.what, ": a write deferred outside the writer's transaction"));
   }
@@ -576,11 +582,7 @@ absl::Status Connection::QueueAhead(Sql id, const Params& params,
   RETURN_IF_ERROR(params.status());
   // Outside a transaction, another session's commit could land between
   // the read and the moment it is asked for.
-  if (!in_transaction() &&
-      std::none_of(deferred_.begin(), deferred_.end(),
-                   [](const Deferred& d) { return d.begin; })) {
-    return absl::OkStatus();
-  }
+  if (!in_transaction_or_begin_deferred()) return absl::OkStatus();
   RETURN_IF_ERROR(Usable(context));
   ASSIGN_OR_RETURN(const char* name, Prepared(id));
   ahead_.push_back(Copy(name, params, context));
@@ -917,7 +919,7 @@ absl::StatusOr<Result> Connection::ExecGuarded(Sql id, const Params& params,
                                                const ErrorContext& context) {
   RETURN_IF_ERROR(params.status());
   RETURN_IF_ERROR(Usable(context));
-  if (!in_transaction()) return Exec(id, params, context);
+  if (!in_transaction_or_begin_deferred()) return Exec(id, params, context);
   DropAnswers();
   ASSIGN_OR_RETURN(const char* name, Prepared(id));
   return RunPipelined(name, params, context, /*guarded=*/true);

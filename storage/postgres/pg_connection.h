@@ -397,6 +397,8 @@ class Connection {
   bool in_transaction() const {
     return PQtransactionStatus(pg_) != PQTRANS_IDLE;
   }
+  // In a transaction, or about to be: a BEGIN is deferred (DeferBegin).
+  bool in_transaction_or_begin_deferred() const;
   // The error that aborted the transaction (OK when none).
   const absl::Status& failure() const { return failure_; }
   void ClearFailure() { failure_ = absl::OkStatus(); }

@@ -74,9 +74,8 @@ using pg_internal::PgTxn;
 // transactions; it never waits for writers nor makes them wait (reads do not
 // touch writer_lock), and read-only REPEATABLE READ never fails with a
 // serialization failure.
-constexpr const char* kBeginWrite =
-    "BEGIN ISOLATION LEVEL SERIALIZABLE; "
-    "LOCK TABLE writer_lock IN EXCLUSIVE MODE; ";
+constexpr const char* kBeginWriteTransaction = "BEGIN ISOLATION LEVEL SERIALIZABLE";
+constexpr const char* kLockWriters = "LOCK TABLE writer_lock IN EXCLUSIVE MODE";
 constexpr const char* kBeginRead =
     "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
@@ -348,7 +347,10 @@ class PgStore final : public Store {
     return RunOutcome::kFailed;
   }
 
-  // One run of the group: one transaction, a savepoint per call. The
+  // One run of the group: one transaction, a savepoint per call. BEGIN,
+  // the writers' lock and the first savepoint travel with the first call's
+  // first statement when the idle connection looks alive (as a read's
+  // BEGIN does), alone first otherwise. The
   // commands between two calls travel together, in one round trip: after a
   // call that succeeded, with the next call's first statement (deferred:
   // Connection::Defer), as if sent before it; after one that failed, at
@@ -368,25 +370,35 @@ class PgStore final : public Store {
     writer_conn_->ClearConflict();
     writer_conn_->ClearDeferredFailure();
     writer_conn_->set_writes_deferred(false);
-    std::string next = absl::StrCat(kBeginWrite, "SAVEPOINT socle_write");
-    status = writer_conn_->Command(next.c_str(), {"begin write"});
-    if (!status.ok() && writer_conn_->broken()) {
-      // Lost while idle (the server restarted, or closed it): noticed only
-      // now, before any fn ran, so a new connection may simply be tried.
-      status = Ensure(writer_conn_);
-      if (!status.ok()) {
-        FailOk(status);
-        return RunOutcome::kFailed;
+    if (writer_conn_->LooksAlive()) {
+      // BEGIN, the lock and the first savepoint travel with the first
+      // call's first statement. The snapshot is still taken after the lock
+      // is granted: the server runs them in order.
+      writer_conn_->DeferBegin(kBeginWriteTransaction, {"begin write"});
+      writer_conn_->Defer({kLockWriters, "SAVEPOINT socle_write"}, {"begin write"});
+    } else {
+      const std::string begin = absl::StrCat(kBeginWriteTransaction, "; ", kLockWriters,
+                                             "; SAVEPOINT socle_write");
+      status = writer_conn_->Command(begin.c_str(), {"begin write"});
+      if (!status.ok() && writer_conn_->broken()) {
+        // Lost while idle (the server restarted, or closed it): noticed
+        // only now, before any fn ran, so a new connection may simply be
+        // tried.
+        status = Ensure(writer_conn_);
+        if (!status.ok()) {
+          FailOk(status);
+          return RunOutcome::kFailed;
+        }
+        status = writer_conn_->Command(begin.c_str(), {"begin write"});
       }
-      status = writer_conn_->Command(next.c_str(), {"begin write"});
+      if (!status.ok()) return Abandon(status);
     }
-    if (!status.ok()) return Abandon(status);
     Connection& conn = *writer_conn_;
     conn.ClearConflict();
     conn.ClearFailure();
     PgTxn txn(&conn, keys_.get());
     conn.set_writes_deferred(defer_writes);
-    next.clear();
+    std::string next;
     bool previous_ok = true;
     for (WriteRequest* r : batch_) {
       if (!next.empty() && previous_ok) {
