@@ -373,7 +373,9 @@ class PgStore final : public Store {
     if (writer_conn_->LooksAlive()) {
       // BEGIN, the lock and the first savepoint travel with the first
       // call's first statement. The snapshot is still taken after the lock
-      // is granted: the server runs them in order.
+      // is granted: the server runs them in order, and neither LOCK nor the
+      // transaction commands take a snapshot in the extended protocol
+      // either (PostgreSQL's PlannedStmtRequiresSnapshot).
       writer_conn_->DeferBegin(kBeginWriteTransaction, {"begin write"});
       writer_conn_->Defer({kLockWriters, "SAVEPOINT socle_write"}, {"begin write"});
     } else {
