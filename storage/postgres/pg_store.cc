@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <initializer_list>
 #include <mutex>
 #include <random>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/status_macros.h"
@@ -25,6 +27,7 @@ namespace socle::storage {
 namespace {
 
 using pg_internal::Connection;
+using pg_internal::ErrorContext;
 using pg_internal::PgTxn;
 
 // Isolation, and why.
@@ -198,12 +201,37 @@ class PgStore final : public Store {
     return absl::OkStatus();
   }
 
-  // BEGIN travels with fn's first statement (Connection::DeferBegin), in its
-  // round trip, when the idle connection looks alive; otherwise it is sent
-  // alone first, so that a connection lost while idle is noticed before fn
-  // runs, and replaced. A read that sends nothing begins no transaction.
-  // The ROLLBACK that ends it is not waited for (Connection::SendEnd). A
-  // read announced ahead (ReadTxn::Prefetch) thus waits for one round trip.
+  // Begins a transaction on `slot`: `commands`, BEGIN first, then what must
+  // run before anything else. When the idle connection looks alive they
+  // travel with the first statement (Connection::DeferBegin), in its round
+  // trip. Otherwise they are sent at once, so that a connection lost while
+  // idle (the server restarted, or closed it) is noticed before anything
+  // ran, and one new connection may simply be tried; `slot` is then null
+  // should reconnecting fail.
+  absl::Status Begin(std::unique_ptr<Connection>& slot,
+                     std::initializer_list<const char*> commands,
+                     const ErrorContext& context) {
+    if (slot->LooksAlive()) {
+      slot->DeferBegin(*commands.begin(), context);
+      if (commands.size() > 1) {
+        slot->Defer(std::vector<const char*>(commands.begin() + 1, commands.end()),
+                    context);
+      }
+      return absl::OkStatus();
+    }
+    const std::string sql = absl::StrJoin(commands, "; ");
+    absl::Status status = slot->Command(sql.c_str(), context);
+    if (!status.ok() && slot->broken()) {
+      RETURN_IF_ERROR(Ensure(slot));
+      status = slot->Command(sql.c_str(), context);
+    }
+    return status;
+  }
+
+  // BEGIN travels with fn's first statement when it can (Begin). A read
+  // that sends nothing begins no transaction. The ROLLBACK that ends it is
+  // not waited for (Connection::SendEnd). A read announced ahead
+  // (ReadTxn::Prefetch) thus waits for one round trip.
   absl::Status ReadOn(std::unique_ptr<Connection>& slot,
                       absl::FunctionRef<absl::Status(ReadTxn&)> fn) {
     RETURN_IF_ERROR(Ensure(slot));
@@ -211,26 +239,14 @@ class PgStore final : public Store {
     // replaced.
     if (!slot->TakeEnd({"end read"}).ok()) RETURN_IF_ERROR(Ensure(slot));
     slot->ClearDeferredFailure();
-    absl::Status status;
-    if (slot->LooksAlive()) {
-      slot->DeferBegin(kBeginRead, {"begin read"});
-    } else {
-      status = slot->Command(kBeginRead, {"begin read"});
-      if (!status.ok() && slot->broken()) {
-        // Lost while idle (the server restarted, or closed it): noticed
-        // only now, before fn ran, so one new connection may simply be
-        // tried.
-        RETURN_IF_ERROR(Ensure(slot));
-        status = slot->Command(kBeginRead, {"begin read"});
-      }
-    }
-    Connection& conn = *slot;
+    absl::Status status = Begin(slot, {kBeginRead}, {"begin read"});
     if (!status.ok()) {
-      if (!conn.broken() && conn.in_transaction()) {
-        (void)conn.Command("ROLLBACK", {"end read"});
+      if (slot != nullptr && !slot->broken() && slot->in_transaction()) {
+        (void)slot->Command("ROLLBACK", {"end read"});
       }
       return status;
     }
+    Connection& conn = *slot;
     conn.ClearFailure();
     conn.ClearConflict();
     PgTxn txn(&conn, keys_.get());
@@ -349,12 +365,11 @@ class PgStore final : public Store {
 
   // One run of the group: one transaction, a savepoint per call. BEGIN,
   // the writers' lock and the first savepoint travel with the first call's
-  // first statement when the idle connection looks alive (as a read's
-  // BEGIN does), alone first otherwise. The
-  // commands between two calls travel together, in one round trip: after a
-  // call that succeeded, with the next call's first statement (deferred:
-  // Connection::Defer), as if sent before it; after one that failed, at
-  // once (its savepoint must be rolled back before anything else runs).
+  // first statement when they can (Begin). The commands between two calls
+  // travel together, in one round trip: after a call that succeeded, with
+  // the next call's first statement (deferred: Connection::Defer), as if
+  // sent before it; after one that failed, at once (its savepoint must be
+  // rolled back before anything else runs).
   //
   // With `defer_writes`, the writes whose results nobody reads before the
   // commit (audit entries, stored answers) travel with the next round trip
@@ -370,31 +385,15 @@ class PgStore final : public Store {
     writer_conn_->ClearConflict();
     writer_conn_->ClearDeferredFailure();
     writer_conn_->set_writes_deferred(false);
-    if (writer_conn_->LooksAlive()) {
-      // BEGIN, the lock and the first savepoint travel with the first
-      // call's first statement. The snapshot is still taken after the lock
-      // is granted: the server runs them in order, and neither LOCK nor the
-      // transaction commands take a snapshot in the extended protocol
-      // either (PostgreSQL's PlannedStmtRequiresSnapshot).
-      writer_conn_->DeferBegin(kBeginWriteTransaction, {"begin write"});
-      writer_conn_->Defer({kLockWriters, "SAVEPOINT socle_write"}, {"begin write"});
-    } else {
-      const std::string begin = absl::StrCat(kBeginWriteTransaction, "; ", kLockWriters,
-                                             "; SAVEPOINT socle_write");
-      status = writer_conn_->Command(begin.c_str(), {"begin write"});
-      if (!status.ok() && writer_conn_->broken()) {
-        // Lost while idle (the server restarted, or closed it): noticed
-        // only now, before any fn ran, so a new connection may simply be
-        // tried.
-        status = Ensure(writer_conn_);
-        if (!status.ok()) {
-          FailOk(status);
-          return RunOutcome::kFailed;
-        }
-        status = writer_conn_->Command(begin.c_str(), {"begin write"});
-      }
-      if (!status.ok()) return Abandon(status);
-    }
+    // Deferred or not, the snapshot is taken after the lock is granted: the
+    // server runs them in order, and neither LOCK nor the transaction
+    // commands take a snapshot, in either protocol (PostgreSQL's
+    // PlannedStmtRequiresSnapshot). Abandon fails the calls alike whether
+    // the connection is up, lost, or could not be replaced.
+    status = Begin(writer_conn_,
+                   {kBeginWriteTransaction, kLockWriters, "SAVEPOINT socle_write"},
+                   {"begin write"});
+    if (!status.ok()) return Abandon(status);
     Connection& conn = *writer_conn_;
     conn.ClearConflict();
     conn.ClearFailure();
