@@ -68,15 +68,18 @@ test: build
 	tests/pg/with_postgres.sh ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS) --timeout 600
 
 # The benchmarks (BENCHMARKS.md): socle-bench from a Release build of its own
-# in $(BENCH_DIR), then the full run (a few minutes; the table is printed and
-# also written to $(BENCH_DIR)/bench.json). BENCH_ARGS adds options, e.g.
-#   make bench BENCH_ARGS="--only=register,eligibility --duration=20s"
+# in $(BENCH_DIR), then the full run on SQLite and on a throw-away durable
+# PostgreSQL server (tests/pg/with_postgres.sh with SOCLE_PG_DURABLE=1), each
+# table printed as it ends and both side by side at the end (some fifteen
+# minutes; also written to $(BENCH_DIR)/bench.json). BENCH_STORES=sqlite: runs
+# SQLite alone; BENCH_ARGS adds options, e.g.
+#   make bench BENCH_STORES=sqlite: BENCH_ARGS="--only=register,eligibility --duration=20s"
 BENCH_DIR ?= build-release
+BENCH_STORES ?= sqlite:,$$SOCLE_TEST_POSTGRES
 BENCH_ARGS ?=
 bench: deps
 	@[ -f $(BENCH_DIR)/CMakeCache.txt ] || cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BENCH_DIR) -j$(JOBS) --target socle-bench
-	$(BENCH_DIR)/bin/socle-bench --json=$(BENCH_DIR)/bench.json $(BENCH_ARGS)
-
-clean:
-	rm -rf $(BUILD_DIR)
+	SOCLE_PG_DURABLE=1 tests/pg/with_postgres.sh sh -c \
+	  'exec "$$0" --store="$(BENCH_STORES)" --json=$(BENCH_DIR)/bench.json "$$@"' \
+	  $(BENCH_DIR)/bin/socle-bench $(BENCH_ARGS)

@@ -6,6 +6,7 @@
 //   socle-bench --quick              every scenario on tiny sizes (the ctest)
 //   socle-bench --only=register,eligibility --duration=20s --concurrency=128
 //   socle-bench --json=run.json      the same figures as JSON
+//   socle-bench --store=sqlite:,postgresql://...   both backends, side by side
 //
 // Exits 1 when a scenario returned a wrong answer (FAIL row) or could not be
 // set up; a missed target is reported (MISS), never an exit status.
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -58,9 +60,11 @@ ABSL_FLAG(int, payroll_reps, 2,
 ABSL_FLAG(bool, mutex_deadlock_detection, false,
           "Leave Abseil's mutex deadlock detection on, as socle-server had it before (to "
           "measure its cost: it is off in socle-server).");
-ABSL_FLAG(std::string, store, "sqlite:",
+ABSL_FLAG(std::vector<std::string>, store, {"sqlite:"},
           "sqlite: (a temporary database, the default), sqlite:PATH, or postgresql://... "
-          "(scenarios are skipped when the server cannot open it).");
+          "(scenarios are skipped when the server cannot open it). Several, comma-separated, "
+          "run the scenarios on each in turn and end with a table of them side by side "
+          "(make bench: sqlite: and a throw-away PostgreSQL server).");
 ABSL_FLAG(absl::Duration, commit_delay, socle::storage::kDefaultCommitDelay,
           "socle-server's --commit_delay (SQLite's group commit delay; 0 turns it off), "
           "to measure what it gives.");
@@ -101,7 +105,8 @@ int main(int argc, char** argv) {
       "socle-server's throughput, latency and memory as ratios against the machine's own "
       "ceilings, measured in the same run (BENCHMARKS.md).\nUsage: socle-bench [--quick] "
       "[--only=SCENARIO,...] [--duration=10s] [--concurrency=64] [--persons=1000000] "
-      "[--payroll=1000000] [--growth=1000000,5000000] [--store=sqlite:] [--json=FILE]");
+      "[--payroll=1000000] [--growth=1000000,5000000] [--store=sqlite:,postgresql://...] "
+      "[--json=FILE]");
   absl::FlagsUsageConfig usage_config;
   usage_config.contains_help_flags = [](absl::string_view path) {
     return absl::StrContains(path, "tests/bench/bench_main.cc");
@@ -117,7 +122,6 @@ int main(int argc, char** argv) {
   settings.concurrency = absl::GetFlag(FLAGS_concurrency);
   settings.persons = absl::GetFlag(FLAGS_persons);
   settings.batch = absl::GetFlag(FLAGS_batch);
-  settings.store = absl::GetFlag(FLAGS_store);
   settings.quick = absl::GetFlag(FLAGS_quick);
   settings.commit_delay = absl::GetFlag(FLAGS_commit_delay);
   settings.payroll = absl::GetFlag(FLAGS_payroll);
@@ -136,7 +140,6 @@ int main(int argc, char** argv) {
     absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   }
   socle::bench::SetPhaseLog(absl::GetFlag(FLAGS_phases));
-  socle::bench::MeasureDatabaseCpu(!absl::StartsWith(settings.store, "sqlite:"));
   if (settings.quick) {
     settings.duration = absl::Seconds(1);
     settings.rounds = 2;
@@ -162,61 +165,88 @@ int main(int argc, char** argv) {
     return Fail("--duration, --rounds, --concurrency, --persons, --batch, --payroll, "
                 "--payment_lines and --payroll_reps must be positive");
   }
-  if (!absl::StartsWith(settings.store, "sqlite:") &&
-      !absl::StartsWith(settings.store, "postgresql://") &&
-      !absl::StartsWith(settings.store, "postgres://")) {
-    return Fail("--store must be sqlite:, sqlite:PATH or postgresql://...");
+  const std::vector<std::string> stores = absl::GetFlag(FLAGS_store);
+  if (stores.empty()) return Fail("--store: name at least one store");
+  std::vector<std::string> store_names;
+  for (const std::string& store : stores) {
+    if (absl::StartsWith(store, "sqlite:")) {
+      store_names.push_back("SQLite");
+    } else if (absl::StartsWith(store, "postgresql://") || absl::StartsWith(store, "postgres://")) {
+      store_names.push_back("PostgreSQL");
+    } else {
+      return Fail(absl::StrCat("--store: '", store,
+                               "' is none of sqlite:, sqlite:PATH or postgresql://..."));
+    }
+  }
+  // Two stores of one kind are told apart by their place.
+  const std::vector<std::string> kinds = store_names;
+  for (size_t i = 0; i < store_names.size(); ++i) {
+    if (std::count(kinds.begin(), kinds.end(), kinds[i]) > 1) {
+      absl::StrAppend(&store_names[i], " (", i + 1, ")");
+    }
   }
 
-  socle::bench::Report report;
-  report.command = absl::StrJoin(argv, argv + argc, " ");
   struct utsname uts;
   ::uname(&uts);
-  const std::string load_before = LoadAverage();
-  report.started = absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::Now(), absl::UTCTimeZone());
-  report.settings = absl::StrCat(
-      "duration ", absl::FormatDuration(settings.duration), " per RPC scenario in ",
-      settings.rounds, " slices (+ as long for its ceiling), concurrency ", settings.concurrency,
-      ", persons ", settings.persons, " in transactions of ", settings.batch, ", payroll ",
-      settings.payroll, " (", settings.payroll_reps, " reps), payment lines ",
-      settings.payment_lines, ", growth ",
-      settings.growth.empty() ? "off" : absl::StrJoin(settings.growth, ","),
-      absl::GetFlag(FLAGS_mutex_deadlock_detection) ? ", mutex deadlock detection ON" : "",
-      settings.commit_delay == socle::storage::kDefaultCommitDelay
-          ? ""
-          : absl::StrCat(", commit delay ", absl::FormatDuration(settings.commit_delay)),
-      ", store ",
-      settings.store == "sqlite:" ? "sqlite: (temporary file)" : settings.store,
-      settings.quick ? ", --quick" : "");
-  std::cerr << "socle-bench: " << report.settings << "\n";
+  std::vector<socle::bench::Report> runs;
+  for (const std::string& store : stores) {
+    settings.store = store;
+    socle::bench::MeasureDatabaseCpu(!absl::StartsWith(store, "sqlite:"));
+    socle::bench::Report& report = runs.emplace_back();
+    report.command = absl::StrJoin(argv, argv + argc, " ");
+    const std::string load_before = LoadAverage();
+    report.started =
+        absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::Now(), absl::UTCTimeZone());
+    report.settings = absl::StrCat(
+        "duration ", absl::FormatDuration(settings.duration), " per RPC scenario in ",
+        settings.rounds, " slices (+ as long for its ceiling), concurrency ",
+        settings.concurrency, ", persons ", settings.persons, " in transactions of ",
+        settings.batch, ", payroll ", settings.payroll, " (", settings.payroll_reps,
+        " reps), payment lines ", settings.payment_lines, ", growth ",
+        settings.growth.empty() ? "off" : absl::StrJoin(settings.growth, ","),
+        absl::GetFlag(FLAGS_mutex_deadlock_detection) ? ", mutex deadlock detection ON" : "",
+        settings.commit_delay == socle::storage::kDefaultCommitDelay
+            ? ""
+            : absl::StrCat(", commit delay ", absl::FormatDuration(settings.commit_delay)),
+        ", store ", store == "sqlite:" ? "sqlite: (temporary file)" : store,
+        settings.quick ? ", --quick" : "");
+    std::cerr << "socle-bench: " << report.settings << "\n";
+    {
+      socle::bench::Bench bench(settings, &report);
+      absl::Status set_up = bench.SetUp();
+      if (!set_up.ok()) return Fail(absl::StrCat("set-up failed: ", set_up.ToString()));
+      bench.Run();
+    }
+    report.machine = absl::StrCat(std::thread::hardware_concurrency(), " cores, ", uts.sysname,
+                                  " ", uts.release, ", load average ", load_before, " before, ",
+                                  LoadAverage(), " after");
+    std::cout << "\nsocle-bench, " << report.started << "\n"
+              << "  " << report.machine << "\n  " << report.settings << "\n\n"
+              << socle::bench::FormatTable(report) << std::flush;
+  }
+  if (runs.size() > 1) {
+    std::cout << "\nsocle-bench, side by side (ratios to each run's own ceilings; figures where "
+                 "a row has no ceiling)\n\n"
+              << socle::bench::FormatComparison(runs, store_names);
+  }
 
   int status = 0;
-  {
-    socle::bench::Bench bench(settings, &report);
-    absl::Status set_up = bench.SetUp();
-    if (!set_up.ok()) return Fail(absl::StrCat("set-up failed: ", set_up.ToString()));
-    bench.Run();
-  }
-  report.machine = absl::StrCat(std::thread::hardware_concurrency(), " cores, ", uts.sysname, " ",
-                                uts.release, ", load average ", load_before, " before, ",
-                                LoadAverage(), " after");
-
-  std::cout << "\nsocle-bench, " << report.started << "\n"
-            << "  " << report.machine << "\n  " << report.settings << "\n\n"
-            << socle::bench::FormatTable(report);
   const std::string json = absl::GetFlag(FLAGS_json);
   if (!json.empty()) {
-    absl::Status written = socle::bench::WriteJson(report, json);
+    absl::Status written = socle::bench::WriteJson(runs, json);
     if (!written.ok()) return Fail(written.ToString());
   }
-  if (report.AnyFailed()) {
-    std::cerr << "socle-bench: a scenario returned wrong results (FAIL above)\n";
-    status = 1;
-  }
-  if (absl::GetFlag(FLAGS_no_skips)) {
-    for (const socle::bench::Row& row : report.rows) {
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const std::string where = runs.size() > 1 ? absl::StrCat(" on ", store_names[i]) : "";
+    if (runs[i].AnyFailed()) {
+      std::cerr << "socle-bench: a scenario returned wrong results" << where << " (FAIL above)\n";
+      status = 1;
+    }
+    if (!absl::GetFlag(FLAGS_no_skips)) continue;
+    for (const socle::bench::Row& row : runs[i].rows) {
       if (row.verdict != socle::bench::Verdict::kSkip) continue;
-      std::cerr << "socle-bench: --no_skips: " << row.id << " was skipped: " << row.note << "\n";
+      std::cerr << "socle-bench: --no_skips: " << row.id << " was skipped" << where << ": "
+                << row.note << "\n";
       status = 1;
     }
   }

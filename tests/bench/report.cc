@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <functional>
+#include <map>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -80,6 +83,40 @@ std::string JsonNumber(const std::optional<double>& v) {
   return absl::StrFormat("%.6g", *v);
 }
 
+// Whether a row's target speaks of its figure (persons/s, MB, calls per
+// fsync) rather than of its ratio to the ceiling it also shows.
+bool JudgedOnValue(const Row& row) {
+  return row.unit == "persons/s" || row.unit == "MB" || row.unit == "req/fsync";
+}
+
+// A Markdown table: columns padded to their widest cell, numbers (the
+// columns `right` names) right-aligned, text left-aligned.
+std::string Tabulate(const std::vector<std::vector<std::string>>& cells,
+                     const std::function<bool(size_t)>& right) {
+  std::vector<size_t> width(cells[0].size(), 1);
+  for (const auto& line : cells) {
+    for (size_t i = 0; i < line.size(); ++i) width[i] = std::max(width[i], line[i].size());
+  }
+  std::string out;
+  for (size_t l = 0; l < cells.size(); ++l) {
+    out += "|";
+    for (size_t i = 0; i < cells[l].size(); ++i) {
+      const std::string pad(width[i] - cells[l][i].size(), ' ');
+      out += absl::StrCat(" ", right(i) ? pad + cells[l][i] : cells[l][i] + pad, " |");
+    }
+    out += "\n";
+    if (l == 0) {
+      out += "|";
+      for (size_t i = 0; i < width.size(); ++i) {
+        out += absl::StrCat(right(i) ? " " : " :", std::string(width[i] - 1, '-'),
+                            right(i) ? ": |" : " |");
+      }
+      out += "\n";
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 const char* VerdictName(Verdict v) {
@@ -108,30 +145,7 @@ std::string FormatTable(const Report& report) {
                      Ratio(row), row.target.empty() ? "-" : row.target,
                      VerdictName(row.verdict)});
   }
-  std::vector<size_t> width(cells[0].size(), 0);
-  for (const auto& line : cells) {
-    for (size_t i = 0; i < line.size(); ++i) width[i] = std::max(width[i], line[i].size());
-  }
-  std::string out;
-  for (size_t l = 0; l < cells.size(); ++l) {
-    out += "|";
-    for (size_t i = 0; i < cells[l].size(); ++i) {
-      // Numbers right-aligned, text left-aligned.
-      const bool right = i >= 1 && i <= 3;
-      const std::string pad(width[i] - cells[l][i].size(), ' ');
-      out += absl::StrCat(" ", right ? pad + cells[l][i] : cells[l][i] + pad, " |");
-    }
-    out += "\n";
-    if (l == 0) {
-      out += "|";
-      for (size_t i = 0; i < width.size(); ++i) {
-        const bool right = i >= 1 && i <= 3;
-        out += absl::StrCat(right ? " " : " :", std::string(width[i] - 1, '-'),
-                            right ? ": |" : " |");
-      }
-      out += "\n";
-    }
-  }
+  std::string out = Tabulate(cells, [](size_t column) { return column >= 1 && column <= 3; });
   std::string notes;
   int n = 0;
   for (const Row& row : report.rows) {
@@ -141,26 +155,80 @@ std::string FormatTable(const Report& report) {
   return out;
 }
 
-absl::Status WriteJson(const Report& report, const std::string& path) {
+std::string FormatComparison(const std::vector<Report>& runs,
+                             const std::vector<std::string>& stores) {
+  std::vector<std::string> header = {"scenario", "target"};
+  for (const std::string& store : stores) {
+    header.push_back(store);
+    header.push_back("result");
+  }
+  // The k-th row with a given id in one run faces the k-th in the others.
+  std::vector<std::pair<std::string, int>> keys;
+  std::vector<const Row*> firsts;
+  for (const Report& run : runs) {
+    std::map<std::string, int> seen;
+    for (const Row& row : run.rows) {
+      std::pair<std::string, int> key(row.id, seen[row.id]++);
+      if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
+      keys.push_back(key);
+      firsts.push_back(&row);
+    }
+  }
+  std::vector<std::vector<std::string>> cells = {header};
+  for (size_t k = 0; k < keys.size(); ++k) {
+    std::vector<std::string> line = {firsts[k]->label,
+                                     firsts[k]->target.empty() ? "-" : firsts[k]->target};
+    for (const Report& run : runs) {
+      const Row* match = nullptr;
+      int seen = 0;
+      for (const Row& row : run.rows) {
+        if (row.id == keys[k].first && seen++ == keys[k].second) {
+          match = &row;
+          break;
+        }
+      }
+      if (match == nullptr) {
+        line.push_back("-");
+        line.push_back("");
+        continue;
+      }
+      line.push_back(match->ratio && !JudgedOnValue(*match) ? Ratio(*match) : Value(*match));
+      line.push_back(VerdictName(match->verdict));
+    }
+    cells.push_back(std::move(line));
+  }
+  return Tabulate(cells, [](size_t column) { return column >= 2 && column % 2 == 0; });
+}
+
+absl::Status WriteJson(const std::vector<Report>& runs, const std::string& path) {
   std::ofstream out(path);
   if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", path));
-  out << "{\n  \"command\": " << JsonString(report.command)
-      << ",\n  \"machine\": " << JsonString(report.machine)
-      << ",\n  \"started\": " << JsonString(report.started)
-      << ",\n  \"settings\": " << JsonString(report.settings) << ",\n  \"rows\": [\n";
-  for (size_t i = 0; i < report.rows.size(); ++i) {
-    const Row& r = report.rows[i];
-    out << "    {\"id\": " << JsonString(r.id) << ", \"label\": " << JsonString(r.label)
-        << ", \"unit\": " << JsonString(r.unit) << ", \"value\": " << JsonNumber(r.value)
-        << ", \"p50_ms\": " << JsonNumber(r.p50_ms) << ", \"p99_ms\": " << JsonNumber(r.p99_ms)
-        << ", \"ceiling\": " << JsonString(r.ceiling_label)
-        << ", \"ceiling_value\": " << JsonNumber(r.ceiling)
-        << ", \"ratio\": " << JsonNumber(r.ratio) << ", \"target\": " << JsonString(r.target)
-        << ", \"result\": " << JsonString(VerdictName(r.verdict))
-        << ", \"note\": " << JsonString(r.note) << "}"
-        << (i + 1 < report.rows.size() ? ",\n" : "\n");
+  const bool several = runs.size() > 1;
+  const std::string indent = several ? "    " : "  ";
+  if (several) out << "{\n  \"runs\": [\n";
+  for (size_t k = 0; k < runs.size(); ++k) {
+    const Report& report = runs[k];
+    out << (several ? "  {\n" : "{\n") << indent << "\"command\": " << JsonString(report.command)
+        << ",\n" << indent << "\"machine\": " << JsonString(report.machine) << ",\n"
+        << indent << "\"started\": " << JsonString(report.started) << ",\n" << indent
+        << "\"settings\": " << JsonString(report.settings) << ",\n" << indent
+        << "\"rows\": [\n";
+    for (size_t i = 0; i < report.rows.size(); ++i) {
+      const Row& r = report.rows[i];
+      out << indent << "  {\"id\": " << JsonString(r.id) << ", \"label\": " << JsonString(r.label)
+          << ", \"unit\": " << JsonString(r.unit) << ", \"value\": " << JsonNumber(r.value)
+          << ", \"p50_ms\": " << JsonNumber(r.p50_ms) << ", \"p99_ms\": " << JsonNumber(r.p99_ms)
+          << ", \"ceiling\": " << JsonString(r.ceiling_label)
+          << ", \"ceiling_value\": " << JsonNumber(r.ceiling)
+          << ", \"ratio\": " << JsonNumber(r.ratio) << ", \"target\": " << JsonString(r.target)
+          << ", \"result\": " << JsonString(VerdictName(r.verdict))
+          << ", \"note\": " << JsonString(r.note) << "}"
+          << (i + 1 < report.rows.size() ? ",\n" : "\n");
+    }
+    out << indent << "]\n" << (several ? "  }" : "}")
+        << (several && k + 1 < runs.size() ? ",\n" : "\n");
   }
-  out << "  ]\n}\n";
+  if (several) out << "  ]\n}\n";
   out.close();
   if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", path));
   return absl::OkStatus();

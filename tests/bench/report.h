@@ -46,7 +46,15 @@ struct Report {
 const char* VerdictName(Verdict v);
 // The table, as socle-bench prints it.
 std::string FormatTable(const Report& report);
-absl::Status WriteJson(const Report& report, const std::string& path);
+// Runs of the same scenarios on several stores side by side: one line per
+// row (matched by id, in the first run's order), each store's ratio (or its
+// figure, for rows judged by none) and verdict. `stores` names the runs'
+// columns, in order.
+std::string FormatComparison(const std::vector<Report>& runs,
+                             const std::vector<std::string>& stores);
+// One run: its fields and rows. Several: {"runs": [...]}, one such object
+// per run, in order.
+absl::Status WriteJson(const std::vector<Report>& runs, const std::string& path);
 
 }  // namespace socle::bench
 

@@ -15,8 +15,11 @@
 # COMMAND itself runs as the caller.
 #
 # The cluster trades durability for speed (fsync off): it holds test data
-# only. If SOCLE_TEST_POSTGRES is already set, COMMAND runs against that
-# server and nothing is started.
+# only. With SOCLE_PG_DURABLE=1 it keeps PostgreSQL's durable defaults
+# (fsync, full-page writes, 128 MB of shared buffers), as a production server
+# would: for the benchmarks (make bench), whose writes must be measured with
+# their flushes. If SOCLE_TEST_POSTGRES is already set, COMMAND runs against
+# that server and nothing is started.
 set -euo pipefail
 
 if [ "$#" -eq 0 ]; then
@@ -91,13 +94,17 @@ free_port() {
   fi
 }
 
+if [ "${SOCLE_PG_DURABLE:-0}" = 1 ]; then
+  durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+else
+  durability="-c fsync=off -c synchronous_commit=on -c full_page_writes=off \
+    -c shared_buffers=64MB"
+fi
 for attempt in 1 2 3 4 5; do
   port=$(free_port)
   if "${as_user[@]}" "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 \
-      -o "-p $port -k $tmp -c listen_addresses=127.0.0.1 -c fsync=off \
-          -c synchronous_commit=on -c full_page_writes=off \
-          -c max_connections=300 -c shared_buffers=64MB \
-          -c max_pred_locks_per_transaction=256" \
+      -o "-p $port -k $tmp -c listen_addresses=127.0.0.1 $durability \
+          -c max_connections=300 -c max_pred_locks_per_transaction=256" \
       start >/dev/null 2>&1; then
     started=1
     break
@@ -110,7 +117,7 @@ if [ "$started" != 1 ]; then
 fi
 
 export SOCLE_TEST_POSTGRES="postgresql://postgres@127.0.0.1:$port/postgres"
-echo "with_postgres.sh: PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (data in $tmp)" >&2
+echo "with_postgres.sh: PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (data in $tmp$([ "${SOCLE_PG_DURABLE:-0}" = 1 ] && echo ', durable'))" >&2
 
 set +e
 "$@"
