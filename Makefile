@@ -70,7 +70,7 @@ test: build
 # The benchmarks (BENCHMARKS.md): socle-bench from a Release build of its own
 # in $(BENCH_DIR), then the full run on SQLite and on a throw-away durable
 # PostgreSQL server (tests/pg/with_postgres.sh with SOCLE_PG_DURABLE=1), each
-# table printed as it ends and both side by side at the end (some fifteen
+# table printed as it ends and both side by side at the end (some twelve
 # minutes; also written to $(BENCH_DIR)/bench.json). BENCH_STORES=sqlite: runs
 # SQLite alone; BENCH_ARGS adds options, e.g.
 #   make bench BENCH_STORES=sqlite: BENCH_ARGS="--only=register,eligibility --duration=20s"
