@@ -303,6 +303,12 @@ absl::Time Row::Time(int col) const {
 // ---------------------------------------------------------------------------
 // Connection
 
+// How soon a vanished peer is noticed (Connection::Open), on both sides.
+constexpr char kKeepalivesIdleSeconds[] = "10";
+constexpr char kKeepalivesIntervalSeconds[] = "5";
+constexpr char kKeepalivesCount[] = "3";
+constexpr char kTcpUserTimeoutMs[] = "30000";
+
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
     const std::string& conninfo, int connect_timeout_s, int lock_timeout_ms) {
   char* parse_error = nullptr;
@@ -318,10 +324,31 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
 
   // Entries before "dbname" may be overridden by the connection string;
   // the one after it may not: results come back as UTF-8.
+  //
+  // A server that vanishes without closing the connection (its machine
+  // lost, a network partition, a failover that moved its address) is
+  // noticed within about half a minute, and the connection replaced by the
+  // next call, instead of a call waiting on it until the kernel gives up
+  // (some 15 minutes of retransmissions, or never while it only waits for
+  // an answer): TCP keepalives probe a quiet connection after 10 s, every
+  // 5 s, 3 times; tcp_user_timeout drops one whose sent data goes
+  // unacknowledged for 30 s. A query that runs long is not affected: its
+  // connection answers the probes.
   const std::string timeout = absl::StrCat(connect_timeout_s);
-  const char* keys[] = {"connect_timeout", "application_name", "dbname",
-                        "client_encoding", nullptr};
-  const char* values[] = {timeout.c_str(), "socle", conninfo.c_str(), "UTF8",
+  const char* keys[] = {"connect_timeout",     "keepalives",
+                        "keepalives_idle",     "keepalives_interval",
+                        "keepalives_count",    "tcp_user_timeout",
+                        "application_name",    "dbname",
+                        "client_encoding",     nullptr};
+  const char* values[] = {timeout.c_str(),
+                          "1",
+                          kKeepalivesIdleSeconds,
+                          kKeepalivesIntervalSeconds,
+                          kKeepalivesCount,
+                          kTcpUserTimeoutMs,
+                          "socle",
+                          conninfo.c_str(),
+                          "UTF8",
                           nullptr};
   PGconn* pg = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (pg == nullptr) {
@@ -343,11 +370,22 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
   // synchronous_commit: an acknowledged write must be durable, so "off" (the
   // only setting that acknowledges before the WAL is flushed) is raised to
   // "on"; stronger settings (remote_write, remote_apply) are kept.
+  // The server's side of the connection gets the same keepalives and
+  // timeout, unless its configuration chose its own (source other than
+  // 'default'; a Unix socket ignores them): a replica lost while its group
+  // holds the writers' lock frees it within about half a minute, not at
+  // idle_in_transaction_session_timeout.
   const std::string setup = absl::StrCat(
       "SET lock_timeout = ", lock_timeout_ms,
       "; SET idle_in_transaction_session_timeout = 300000"
       "; SELECT set_config('synchronous_commit', 'on', false)"
-      " WHERE current_setting('synchronous_commit') = 'off'");
+      " WHERE current_setting('synchronous_commit') = 'off'"
+      "; SELECT set_config(name, value, false) FROM (VALUES"
+      " ('tcp_keepalives_idle', '", kKeepalivesIdleSeconds, "'),"
+      " ('tcp_keepalives_interval', '", kKeepalivesIntervalSeconds, "'),"
+      " ('tcp_keepalives_count', '", kKeepalivesCount, "'),"
+      " ('tcp_user_timeout', '", kTcpUserTimeoutMs, "')) AS s (name, value)"
+      " JOIN pg_settings USING (name) WHERE source = 'default'");
   absl::Status status = conn->Command(setup.c_str(), {"set up the session"});
   if (!status.ok()) {
     return absl::Status(status.code(),

@@ -512,6 +512,38 @@ TEST_F(PgStoreTest, ConnectionsLostWhileIdleAreReplaced) {
   EXPECT_EQ(GetPgStats(*store).reconnects, 2);
 }
 
+// The server's end of each connection probes a quiet client and gives up on
+// unacknowledged data as the store's end does (Connection::Open), unless
+// the server's configuration set them: a replica lost while holding the
+// writers' lock frees it in half a minute (pg_partition_test shows it).
+TEST_F(PgStoreTest, SessionsGetKeepalivesUnlessTheServerChoseItsOwn) {
+  using pg_internal::Connection;
+  using pg_internal::Result;
+  auto settings = [](const std::string& url) -> std::string {
+    absl::StatusOr<std::unique_ptr<Connection>> conn =
+        Connection::Open(url, /*connect_timeout_s=*/5, /*lock_timeout_ms=*/1000);
+    if (!conn.ok()) return conn.status().ToString();
+    absl::StatusOr<Result> shown = (*conn)->Query(
+        "SELECT concat_ws(',', current_setting('tcp_keepalives_idle'),"
+        " current_setting('tcp_keepalives_interval'),"
+        " current_setting('tcp_keepalives_count'),"
+        " current_setting('tcp_user_timeout'))",
+        {"show"});
+    if (!shown.ok()) return shown.status().ToString();
+    return PQgetvalue(shown->get(), 0, 0);
+  };
+  absl::StatusOr<std::string> tcp = QueryOne(url_, "SELECT inet_server_addr() IS NOT NULL");
+  ASSERT_TRUE(tcp.ok()) << tcp.status();
+  if (*tcp != "t") GTEST_SKIP() << "the test server is reached by a Unix socket";
+
+  EXPECT_EQ(settings(url_), "10,5,3,30000");
+  // Chosen for the database: kept.
+  const std::string database = url_.substr(url_.rfind('/') + 1);
+  ASSERT_TRUE(RunSql(url_, absl::StrCat("ALTER DATABASE \"", database,
+                                        "\" SET tcp_keepalives_idle = 60")).ok());
+  EXPECT_EQ(settings(url_), "60,5,3,30000");
+}
+
 // A connection lost in the middle of a transaction fails the call with
 // UNAVAILABLE (nothing of a Write is kept) and is replaced for the next one.
 TEST_F(PgStoreTest, ConnectionsLostDuringACallAreUnavailable) {

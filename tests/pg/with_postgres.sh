@@ -20,6 +20,11 @@
 # would: for the benchmarks (make bench), whose writes must be measured with
 # their flushes. If SOCLE_TEST_POSTGRES is already set, COMMAND runs against
 # that server and nothing is started.
+#
+# SOCLE_PG_NETNS=NAME and SOCLE_PG_HOST=ADDRESS[,ADDRESS...] run the server
+# inside the network namespace NAME, listening on those addresses, port 5432
+# (SOCLE_TEST_POSTGRES names the first): partition_test.sh, a server across
+# links that a test can cut.
 set -euo pipefail
 
 if [ "$#" -eq 0 ]; then
@@ -57,6 +62,14 @@ if [ "$(id -u)" = 0 ]; then
   as_user=(runuser -u "$pg_user" --)
 fi
 
+# In a network namespace of its own, when asked.
+in_netns=()
+listen_host=127.0.0.1
+if [ -n "${SOCLE_PG_NETNS:-}" ]; then
+  in_netns=(ip netns exec "$SOCLE_PG_NETNS")
+  listen_host=${SOCLE_PG_HOST:?SOCLE_PG_HOST must name the address to listen on in SOCLE_PG_NETNS}
+fi
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/socle-pg-XXXXXX")
 data="$tmp/data"
 log="$tmp/server.log"
@@ -68,7 +81,7 @@ started=0
 cleanup() {
   status=$?
   if [ "$started" = 1 ]; then
-    "${as_user[@]}" "$bindir/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
+    "${in_netns[@]}" "${as_user[@]}" "$bindir/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
   fi
   rm -rf "$tmp"
   exit "$status"
@@ -83,6 +96,10 @@ trap 'exit 143' TERM
   cat "$tmp/initdb.log" >&2
   exit 1
 }
+# initdb trusts loopback only; in a namespace, the client is across the link.
+if [ "${#in_netns[@]}" -gt 0 ]; then
+  echo "host all all samenet trust" >>"$data/pg_hba.conf"
+fi
 
 # A free port: let the kernel pick one, then start; retry if another process
 # took it in between.
@@ -101,9 +118,10 @@ else
     -c shared_buffers=64MB"
 fi
 for attempt in 1 2 3 4 5; do
-  port=$(free_port)
-  if "${as_user[@]}" "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 \
-      -o "-p $port -k $tmp -c listen_addresses=127.0.0.1 $durability \
+  # A namespace of its own has every port free.
+  if [ "${#in_netns[@]}" -gt 0 ]; then port=5432; else port=$(free_port); fi
+  if "${in_netns[@]}" "${as_user[@]}" "$bindir/pg_ctl" -D "$data" -l "$log" -w -t 60 \
+      -o "-p $port -k $tmp -c listen_addresses=$listen_host $durability \
           -c max_connections=300 -c max_pred_locks_per_transaction=256" \
       start >/dev/null 2>&1; then
     started=1
@@ -116,8 +134,8 @@ if [ "$started" != 1 ]; then
   exit 1
 fi
 
-export SOCLE_TEST_POSTGRES="postgresql://postgres@127.0.0.1:$port/postgres"
-echo "with_postgres.sh: PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (data in $tmp$([ "${SOCLE_PG_DURABLE:-0}" = 1 ] && echo ', durable'))" >&2
+export SOCLE_TEST_POSTGRES="postgresql://postgres@${listen_host%%,*}:$port/postgres"
+echo "with_postgres.sh: PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on $listen_host:$port (data in $tmp$([ "${SOCLE_PG_DURABLE:-0}" = 1 ] && echo ', durable'))" >&2
 
 set +e
 "$@"
