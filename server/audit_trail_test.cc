@@ -57,7 +57,7 @@ class AuditTrailTest : public ::testing::Test {
   FakeClock clock_;
   std::unique_ptr<AuditSigner> signer_;
   AuditTrail trail_;
-  Caller auditor_{CallerKind::kAdmin, "admin:auditor", ""};
+  Caller auditor_{CallerKind::kAdmin, "admin:auditor", "", Role::kNone, ""};
 };
 
 TEST_F(AuditTrailTest, ListsTheWholeChainPageByPage) {

@@ -311,7 +311,7 @@ absl::Status Eligibility::LoadAtStart(const std::vector<std::string>& files) {
   record.activated_at = clock_.Now();
   record.activated_by = "socle-server --policy";
   if (!latest.ok() || latest->text != record.text) {
-    Caller server{CallerKind::kAdmin, "socle-server", ""};
+    Caller server{CallerKind::kAdmin, "socle-server", "", Role::kNone, ""};
     RETURN_IF_ERROR(store_.Write([&](storage::Txn& txn) -> absl::Status {
       ASSIGN_OR_RETURN(record.seq, txn.InsertPolicy(record));
       return AppendAudit(txn, record.activated_at, server, "ActivatePolicy",

@@ -43,7 +43,7 @@ class EligibilityTest : public ::testing::Test {
         clock_(testing::TestNow()),
         registry_(store_.get(), &clock_),
         eligibility_(store_.get(), &clock_, &policy_) {
-    clerk_ = {CallerKind::kTest, "terminal:KH-SR-03:T01", "KH-SR-03"};
+    clerk_ = {CallerKind::kTest, "terminal:KH-SR-03:T01", "KH-SR-03", Role::kNone, ""};
     registry_.AddLifeEventHook(eligibility_.DeathHook());
     absl::Status loaded = eligibility_.LoadAtStart({DefaultPolicyPath()});
     EXPECT_TRUE(loaded.ok()) << loaded;

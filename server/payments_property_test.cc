@@ -137,8 +137,8 @@ class Scenario {
       : number_(number),
         rng_(rng),
         clock_(testing::TestNow()),
-        admin_{CallerKind::kAdmin, "admin:ministry", ""},
-        clerk_{CallerKind::kTest, "terminal:KH-SR-03:T01", "KH-SR-03"} {
+        admin_{CallerKind::kAdmin, "admin:ministry", "", Role::kNone, ""},
+        clerk_{CallerKind::kTest, "terminal:KH-SR-03:T01", "KH-SR-03", Role::kNone, ""} {
     storage::SqliteOptions options;
     options.path = dir_.path() + "/socle.db";
     options.reader_connections = 1;

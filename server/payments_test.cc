@@ -65,8 +65,8 @@ class PaymentsTest : public ::testing::Test {
         registry_(store_.get(), &clock_),
         eligibility_(store_.get(), &clock_, &policy_),
         payments_(store_.get(), &clock_, &policy_) {
-    clerk_ = {CallerKind::kTest, "terminal:KH-SR-03:T01", "KH-SR-03"};
-    admin_ = {CallerKind::kAdmin, "admin:ministry", ""};
+    clerk_ = {CallerKind::kTest, "terminal:KH-SR-03:T01", "KH-SR-03", Role::kNone, ""};
+    admin_ = {CallerKind::kAdmin, "admin:ministry", "", Role::kNone, ""};
     registry_.AddLifeEventHook(eligibility_.DeathHook());
     absl::Status loaded = eligibility_.LoadAtStart(
         {std::string(SOCLE_SOURCE_DIR) + "/deploy/policy/default.textproto"});
@@ -995,7 +995,7 @@ TEST(PaymentsScaleTest, DISABLED_PayrollAtScale) {
                                 "/deploy/policy/default.textproto"})
                   .ok());
   Payments payments(store.get(), &clock, &policy);
-  Caller admin{CallerKind::kAdmin, "admin:ministry", ""};
+  Caller admin{CallerKind::kAdmin, "admin:ministry", "", Role::kNone, ""};
   absl::Time start = absl::Now();
   constexpr int64_t kChunk = 50'000;
   for (int64_t done = 0; done < n; done += kChunk) {

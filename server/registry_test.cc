@@ -173,7 +173,7 @@ TEST_F(RegistryTest, SingleFieldErrors) {
 }
 
 TEST_F(RegistryTest, OfficeIsRequiredWhenTheCallerHasNone) {
-  Caller ministry{CallerKind::kMinistry, "ministry:STATS", ""};
+  Caller ministry{CallerKind::kMinistry, "ministry:STATS", "", Role::kNone, ""};
   v1::RegisterPersonRequest request;
   request.set_request_id(NextId());
   *request.mutable_person() = Sokha();

@@ -28,21 +28,6 @@ constexpr char kShortTimeouts[] =
     "?keepalives_idle=1&keepalives_interval=1&keepalives_count=2"
     "&tcp_user_timeout=3000&connect_timeout=3";
 
-PersonRecord Person(const std::string& national_id) {
-  PersonRecord p;
-  p.version = 1;
-  p.national_id = national_id;
-  p.given_name = "Dara";
-  p.family_name = "Sok";
-  p.sex = 1;
-  p.date_of_birth = absl::CivilDay(1990, 1, 2);
-  p.office_code = "PP01";
-  p.name_key = "dara sok";
-  p.registered_at = absl::FromUnixSeconds(1'790'000'000);
-  p.updated_at = p.registered_at;
-  return p;
-}
-
 class PartitionTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -83,7 +68,7 @@ class PartitionTest : public ::testing::Test {
 
   static absl::Status Register(Store& store, const std::string& national_id) {
     return store.Write(
-        [&](Txn& txn) { return txn.InsertPerson(Person(national_id)).status(); });
+        [&](Txn& txn) { return txn.InsertPerson(pgtest::TestPerson(national_id)).status(); });
   }
   static absl::Status Find(Store& store, const std::string& national_id) {
     return store.Read(
@@ -161,7 +146,7 @@ TEST_F(PartitionTest, AReplicaCutOffHoldingTheWritersLockReleasesIt) {
     absl::StatusOr<PersonRecord> found = txn.GetPersonByNationalId("N-1");
     if (!found.ok()) return found.status();
     Cut();
-    return txn.InsertPerson(Person("N-2")).status();
+    return txn.InsertPerson(pgtest::TestPerson("N-2")).status();
   });
   EXPECT_EQ(write.code(), absl::StatusCode::kUnavailable) << write;
 

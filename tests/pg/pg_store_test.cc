@@ -37,6 +37,7 @@ using ::socle::pgtest::CreateTestDatabase;
 using ::socle::pgtest::QueryOne;
 using ::socle::pgtest::RunSql;
 using ::socle::pgtest::SkipWithoutPostgres;
+using ::socle::pgtest::TestPerson;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -57,21 +58,6 @@ class Signal {
   std::condition_variable cv_;
   bool set_ = false;
 };
-
-PersonRecord MakePerson(std::string national_id) {
-  PersonRecord p;
-  p.version = 1;
-  p.national_id = std::move(national_id);
-  p.given_name = "Dara";
-  p.family_name = "Sok";
-  p.sex = 1;
-  p.date_of_birth = absl::CivilDay(1990, 1, 2);
-  p.office_code = "PP01";
-  p.name_key = "dara sok";
-  p.registered_at = absl::FromUnixMicros(1'700'000'000'000'000);
-  p.updated_at = p.registered_at;
-  return p;
-}
 
 // Appends an audit entry after the head of the trail, as the logic chains
 // its entries: its hash is "h<seq>-<subject>" ("h<seq>" without a subject).
@@ -290,7 +276,7 @@ TEST_F(PgStoreTest, PersonalDataIsNotStoredInPlaintext) {
   const std::string kPlantedId = "ZQ-PLANT-7301945";
   const std::string kPlantedFacts = "income=987654321;disability=certified-PLANT";
   absl::Status s = store->Write([&](Txn& txn) -> absl::Status {
-    PersonRecord p = MakePerson(kPlantedId);
+    PersonRecord p = TestPerson(kPlantedId);
     p.facts = kPlantedFacts;
     RETURN_IF_ERROR(txn.InsertPerson(p).status());
     RequestRecord r;
@@ -354,7 +340,7 @@ TEST_F(PgStoreTest, TwoReplicasKeepOneChainAndOnePersonPerNationalId) {
             auto existing = txn.GetPersonByNationalId(nid);
             if (existing.ok()) return absl::OkStatus();
             if (!absl::IsNotFound(existing.status())) return existing.status();
-            RETURN_IF_ERROR(txn.InsertPerson(MakePerson(nid)).status());
+            RETURN_IF_ERROR(txn.InsertPerson(TestPerson(nid)).status());
             RETURN_IF_ERROR(AppendChained(txn, /*subject=*/"", "RegisterPerson"));
             was_new = true;
             return absl::OkStatus();
@@ -456,7 +442,7 @@ TEST_F(PgStoreTest, AReadOfLookupsAnnouncedAheadTakesOneRoundTrip) {
   ASSERT_NE(store, nullptr);
   int64_t id = 0;
   ASSERT_TRUE(store->Write([&](Txn& txn) -> absl::Status {
-                ASSIGN_OR_RETURN(id, txn.InsertPerson(MakePerson("N-1")));
+                ASSIGN_OR_RETURN(id, txn.InsertPerson(TestPerson("N-1")));
                 return absl::OkStatus();
               }).ok());
   Lookahead ahead;
@@ -494,7 +480,7 @@ TEST_F(PgStoreTest, ConnectionsLostWhileIdleAreReplaced) {
   std::unique_ptr<Store> store = MustOpen(/*pool_size=*/1);
   ASSERT_NE(store, nullptr);
   ASSERT_TRUE(store->Write([](Txn& txn) {
-                return txn.InsertPerson(MakePerson("N-1")).status();
+                return txn.InsertPerson(TestPerson("N-1")).status();
               }).ok());
   ASSERT_TRUE(store->Read([](ReadTxn& txn) {
                 return txn.GetPersonByNationalId("N-1").status();
@@ -502,7 +488,7 @@ TEST_F(PgStoreTest, ConnectionsLostWhileIdleAreReplaced) {
   EXPECT_EQ(KillStoreConnections(url_), 2);
 
   absl::Status s = store->Write([](Txn& txn) {
-    return txn.InsertPerson(MakePerson("N-2")).status();
+    return txn.InsertPerson(TestPerson("N-2")).status();
   });
   EXPECT_TRUE(s.ok()) << s;
   s = store->Read([](ReadTxn& txn) {
@@ -550,14 +536,14 @@ TEST_F(PgStoreTest, ConnectionsLostDuringACallAreUnavailable) {
   std::unique_ptr<Store> store = MustOpen(/*pool_size=*/1);
   ASSERT_NE(store, nullptr);
   ASSERT_TRUE(store->Write([](Txn& txn) {
-                return txn.InsertPerson(MakePerson("N-1")).status();
+                return txn.InsertPerson(TestPerson("N-1")).status();
               }).ok());
 
   absl::Status in_fn;
   absl::Status s = store->Write([&](Txn& txn) -> absl::Status {
-    RETURN_IF_ERROR(txn.InsertPerson(MakePerson("N-2")).status());
+    RETURN_IF_ERROR(txn.InsertPerson(TestPerson("N-2")).status());
     KillStoreConnections(url_);
-    in_fn = txn.InsertPerson(MakePerson("N-3")).status();
+    in_fn = txn.InsertPerson(TestPerson("N-3")).status();
     return in_fn;
   });
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
@@ -579,7 +565,7 @@ TEST_F(PgStoreTest, ConnectionsLostDuringACallAreUnavailable) {
   });
   EXPECT_TRUE(s.ok()) << s;
   s = store->Write([](Txn& txn) {
-    return txn.InsertPerson(MakePerson("N-2")).status();
+    return txn.InsertPerson(TestPerson("N-2")).status();
   });
   EXPECT_TRUE(s.ok()) << s;
 }
@@ -594,7 +580,7 @@ TEST_F(PgStoreTest, GroupCommitCommitsSeveralCallsAtOnce) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         absl::Status s = store->Write([&](Txn& txn) {
-          return txn.InsertPerson(MakePerson(absl::StrCat("G", t, "-", i)))
+          return txn.InsertPerson(TestPerson(absl::StrCat("G", t, "-", i)))
               .status();
         });
         if (!s.ok()) ++failures;
@@ -619,7 +605,7 @@ TEST_F(PgStoreTest, CallsOfOneGroupSucceedOrFailAlone) {
   // Appends an entry after the head of the trail, then inserts a person.
   auto chained = [](Txn& txn, const std::string& national_id) -> absl::Status {
     RETURN_IF_ERROR(AppendChained(txn, national_id));
-    return txn.InsertPerson(MakePerson(national_id)).status();
+    return txn.InsertPerson(TestPerson(national_id)).status();
   };
   int64_t cycle_id = 0;
   ASSERT_TRUE(store
@@ -643,7 +629,7 @@ TEST_F(PgStoreTest, CallsOfOneGroupSucceedOrFailAlone) {
       // swallowed, the call fails all the same.
       [&](Txn& txn) {
         (void)chained(txn, "C");
-        std::vector<PersonRecord> taken = {MakePerson("B")};
+        std::vector<PersonRecord> taken = {TestPerson("B")};
         (void)txn.InsertPersons(taken);
         return absl::OkStatus();
       },
@@ -759,7 +745,7 @@ TEST_F(PgStoreTest, ARegistrationTakesTwoRoundTrips) {
   std::unique_ptr<Store> store = MustOpen(/*pool_size=*/1);
   ASSERT_NE(store, nullptr);
   auto register_person = [&](const std::string& national_id) -> absl::StatusOr<int64_t> {
-    const PersonRecord person = MakePerson(national_id);
+    const PersonRecord person = TestPerson(national_id);
     Lookahead ahead;
     ahead.request_id = national_id;
     ahead.national_id = national_id;
@@ -821,7 +807,7 @@ TEST_F(PgStoreTest, APaymentCheckedByItsReadsIsSentWithTheCommit) {
   int64_t cycle_id = 0, person_id = 0, line_id = 0;
   ASSERT_TRUE(store
                   ->Write([&](Txn& txn) -> absl::Status {
-                    ASSIGN_OR_RETURN(person_id, txn.InsertPerson(MakePerson("P-1")));
+                    ASSIGN_OR_RETURN(person_id, txn.InsertPerson(TestPerson("P-1")));
                     EnrolmentRecord e;
                     e.person_id = person_id;
                     e.programme_code = "OLD_AGE";

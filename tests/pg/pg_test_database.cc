@@ -175,6 +175,21 @@ absl::StatusOr<std::string> CreateTestDatabase() {
   return WithDatabase(server, name);
 }
 
+storage::PersonRecord TestPerson(std::string national_id) {
+  storage::PersonRecord p;
+  p.version = 1;
+  p.national_id = std::move(national_id);
+  p.given_name = "Dara";
+  p.family_name = "Sok";
+  p.sex = 1;
+  p.date_of_birth = absl::CivilDay(1990, 1, 2);
+  p.office_code = "PP01";
+  p.name_key = "dara sok";
+  p.registered_at = absl::FromUnixMicros(1'700'000'000'000'000);
+  p.updated_at = p.registered_at;
+  return p;
+}
+
 std::unique_ptr<storage::Store> OpenPostgresForTest(
     const std::string& dir, std::shared_ptr<const storage::KeyRing> keys) {
   if (SkipWithoutPostgres()) return std::make_unique<SkippedStore>();

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "storage/keys.h"
+#include "storage/records.h"
 #include "storage/store.h"
 
 namespace socle::pgtest {
@@ -36,6 +37,10 @@ absl::Status RunSql(const std::string& url, const std::string& sql);
 // Runs `sql` and returns the first column of the first row as text.
 absl::StatusOr<std::string> QueryOne(const std::string& url,
                                      const std::string& sql);
+
+// A living person of office PP01 with this national ID, the same otherwise
+// for every ID: two of them are possible duplicates of each other.
+storage::PersonRecord TestPerson(std::string national_id);
 
 // The PostgreSQL backend of the Store conformance suite: the store whose
 // database belongs to `dir`, created (empty) the first time. Opening the same
