@@ -21,8 +21,10 @@ ABSL_FLAG(std::string, port_file, "",
 ABSL_FLAG(std::string, store, "sqlite:socle.db",
           "Database: sqlite:PATH (one file, created if missing), or "
           "postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME[?PARAM=VALUE...] (PostgreSQL, "
-          "shared by several replicas; the schema is created or migrated at start). "
-          "Prefer a ~/.pgpass file or PGPASSWORD to a password in the URL.");
+          "shared by several replicas; the schema is created or migrated at start; a server "
+          "that stops answering is given up on after about 30 s, libpq's keepalives_* and "
+          "tcp_user_timeout parameters tune it). Prefer a ~/.pgpass file or PGPASSWORD to a "
+          "password in the URL.");
 ABSL_FLAG(std::vector<std::string>, policy, {},
           "Policy file(s), text-format PolicySet (e.g. deploy/policy/default.textproto), "
           "validated and put in force at start; a bad policy stops the server. Without it, "
