@@ -370,6 +370,7 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
   // synchronous_commit: an acknowledged write must be durable, so "off" (the
   // only setting that acknowledges before the WAL is flushed) is raised to
   // "on"; stronger settings (remote_write, remote_apply) are kept.
+  //
   // The server's side of the connection gets the same keepalives and
   // timeout, unless its configuration chose its own (source other than
   // 'default'; a Unix socket ignores them): a replica lost while its group

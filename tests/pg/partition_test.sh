@@ -34,7 +34,8 @@ if [ "$1" = --mend ]; then
   ip -n "$2" link set "$3" up
   ip -n "$2" neigh flush dev "$3" 2>/dev/null || true
   ip neigh flush dev "$4" 2>/dev/null || true
-  for _ in $(seq 100); do
+  give_up=$((SECONDS + 10))
+  while [ "$SECONDS" -lt "$give_up" ]; do
     if timeout 1 bash -c "exec 3<>/dev/tcp/$5/5432" 2>/dev/null; then exit 0; fi
     sleep 0.1
   done
@@ -54,8 +55,15 @@ host_if="spt$$h"
 ns_if="spt$$n"
 host_if2="spu$$h"
 ns_if2="spu$$n"
-net="10.213.$(( $$ % 250 + 1 ))"
-net2="10.214.$(( $$ % 250 + 1 ))"
+# A /30 of 10.213.0.0/16 and one of 10.214.0.0/16 picked by the process id,
+# so that runs at the same time (a clean clone's CI beside a working tree's)
+# do not meet: the host's end is .1 of it, the server's .2.
+slot=$(( $$ % 16384 ))
+base="$(( slot / 64 )).$(( slot % 64 * 4 ))"
+host_ip="10.213.${base%.*}.$(( ${base#*.} + 1 ))"
+server_ip="10.213.${base%.*}.$(( ${base#*.} + 2 ))"
+host_ip2="10.214.${base%.*}.$(( ${base#*.} + 1 ))"
+server_ip2="10.214.${base%.*}.$(( ${base#*.} + 2 ))"
 cleanup() {
   status=$?
   # Deleting the namespace deletes its ends of the pairs, and so the others.
@@ -69,25 +77,25 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-link() {  # HOST_IF NS_IF NET
+link() {  # HOST_IF NS_IF HOST_IP SERVER_IP
   ip link add "$1" type veth peer name "$2" netns "$ns" &&
-    ip addr add "$3.1/30" dev "$1" &&
+    ip addr add "$3/30" dev "$1" &&
     ip link set "$1" up &&
-    ip -n "$ns" addr add "$3.2/30" dev "$2" &&
+    ip -n "$ns" addr add "$4/30" dev "$2" &&
     ip -n "$ns" link set "$2" up
 }
 {
   ip -n "$ns" link set lo up &&
-    link "$host_if" "$ns_if" "$net" &&
-    link "$host_if2" "$ns_if2" "$net2"
+    link "$host_if" "$ns_if" "$host_ip" "$server_ip" &&
+    link "$host_if2" "$ns_if2" "$host_ip2" "$server_ip2"
 } || skip "this machine refuses a veth link into the namespace"
 
 self=$(readlink -f "$0")
 export SOCLE_TEST_CUT="$self --cut $ns $ns_if"
-export SOCLE_TEST_MEND="$self --mend $ns $ns_if $host_if $net.2"
-export SOCLE_TEST_UNCUT_HOST="$net2.2"
+export SOCLE_TEST_MEND="$self --mend $ns $ns_if $host_if $server_ip"
+export SOCLE_TEST_UNCUT_HOST="$server_ip2"
 set +e
-env -u SOCLE_TEST_POSTGRES SOCLE_PG_NETNS="$ns" SOCLE_PG_HOST="$net.2,$net2.2" \
+env -u SOCLE_TEST_POSTGRES SOCLE_PG_NETNS="$ns" SOCLE_PG_HOST="$server_ip,$server_ip2" \
   "$(dirname "$self")/with_postgres.sh" "$@"
 status=$?
 set -e
