@@ -103,6 +103,34 @@ TEST_F(PartitionTest, CallsEndWithinTheTimeoutsAndResumeOnceTheServerIsBack) {
   EXPECT_TRUE(absl::IsNotFound(Find(*store, "N-2")));
 }
 
+// Connections left idle while the server was out of reach are found dead
+// by their keepalives, on both ends, before anyone needs them: once it is
+// back, the next calls connect anew and none of them fails, as after a
+// failover that moved the server's address. (Without keepalives on socle's
+// end, a call would first try the old connection, which the server has
+// dropped, and get UNAVAILABLE.)
+TEST_F(PartitionTest, IdleConnectionsTheKeepalivesDroppedAreReplacedUnseen) {
+  // The server's end gives up after 3 s as well (its settings given by the
+  // client: socle leaves them).
+  std::unique_ptr<Store> store = MustOpen(absl::StrCat(
+      url_, kShortTimeouts,
+      "&options=-c%20tcp_keepalives_idle%3D1%20-c%20tcp_keepalives_interval%3D1"
+      "%20-c%20tcp_keepalives_count%3D2%20-c%20tcp_user_timeout%3D3000"));
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(Register(*store, "N-1").ok());
+  ASSERT_TRUE(Find(*store, "N-1").ok());
+  const int64_t reconnects = GetPgStats(*store).reconnects;
+
+  Cut();
+  absl::SleepFor(absl::Seconds(8));  // both ends give up after 3 s
+  Mend();
+  absl::Status write = Register(*store, "N-2");
+  EXPECT_TRUE(write.ok()) << write;
+  absl::Status read = Find(*store, "N-2");
+  EXPECT_TRUE(read.ok()) << read;
+  EXPECT_EQ(GetPgStats(*store).reconnects - reconnects, 2);
+}
+
 // socle's own timeouts, with nothing in the connection string: about 30 s.
 TEST_F(PartitionTest, AStoresOwnTimeoutsEndACallWithinAMinute) {
   std::unique_ptr<Store> store = MustOpen(url_);
