@@ -162,38 +162,36 @@ std::string FormatComparison(const std::vector<Report>& runs,
     header.push_back(store);
     header.push_back("result");
   }
-  // The k-th row with a given id in one run faces the k-th in the others.
-  std::vector<std::pair<std::string, int>> keys;
-  std::vector<const Row*> firsts;
-  for (const Report& run : runs) {
+  // The k-th row with a given id in one run faces the k-th in the others;
+  // lines in the order the keys first appear.
+  using RowKey = std::pair<std::string, int>;
+  std::vector<RowKey> keys;
+  std::vector<std::map<RowKey, const Row*>> by_key(runs.size());
+  for (size_t r = 0; r < runs.size(); ++r) {
     std::map<std::string, int> seen;
-    for (const Row& row : run.rows) {
-      std::pair<std::string, int> key(row.id, seen[row.id]++);
-      if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
-      keys.push_back(key);
-      firsts.push_back(&row);
+    for (const Row& row : runs[r].rows) {
+      RowKey key(row.id, seen[row.id]++);
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+      by_key[r].emplace(std::move(key), &row);
     }
   }
   std::vector<std::vector<std::string>> cells = {header};
-  for (size_t k = 0; k < keys.size(); ++k) {
-    std::vector<std::string> line = {firsts[k]->label,
-                                     firsts[k]->target.empty() ? "-" : firsts[k]->target};
-    for (const Report& run : runs) {
-      const Row* match = nullptr;
-      int seen = 0;
-      for (const Row& row : run.rows) {
-        if (row.id == keys[k].first && seen++ == keys[k].second) {
-          match = &row;
-          break;
-        }
-      }
-      if (match == nullptr) {
+  for (const RowKey& key : keys) {
+    std::vector<std::string> line(2);  // label and target: the first run's
+    for (const auto& rows : by_key) {
+      auto found = rows.find(key);
+      if (found == rows.end()) {
         line.push_back("-");
         line.push_back("");
         continue;
       }
-      line.push_back(match->ratio && !JudgedOnValue(*match) ? Ratio(*match) : Value(*match));
-      line.push_back(VerdictName(match->verdict));
+      const Row& row = *found->second;
+      if (line[0].empty()) {
+        line[0] = row.label;
+        line[1] = row.target.empty() ? "-" : row.target;
+      }
+      line.push_back(row.ratio && !JudgedOnValue(row) ? Ratio(row) : Value(row));
+      line.push_back(VerdictName(row.verdict));
     }
     cells.push_back(std::move(line));
   }
