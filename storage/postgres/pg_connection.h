@@ -383,8 +383,9 @@ class Connection {
   // Whether an idle connection shows no sign of having been lost: not
   // broken, and nothing to read from the server (a server that ends an idle
   // session, as on shutdown or pg_terminate_backend, sends an error then
-  // closes, which makes the socket readable). One poll(2), no round trip.
-  // Only a hint: a loss after it is noticed by the next statement.
+  // closes, which makes the socket readable; a connection its keepalives
+  // found dead reports the error the same way). One poll(2), no round
+  // trip. Only a hint: a loss after it is noticed by the next statement.
   bool LooksAlive() const;
   // A serialization failure or a deadlock was reported since ClearConflict():
   // the transaction must be rolled back and run again.
